@@ -1,0 +1,143 @@
+//! The envelope: the writer's view of a raw event, with the fixed keys resolved.
+//!
+//! Building it costs nothing at the call site: the writer wraps each
+//! [`RawEvent`] it pops in an [`Envelope`], and formats read from that.
+//! User fields come after the fixed keys; a user field whose key is one of
+//! [`RESERVED_KEYS`] is written under `fields` instead of overwriting it, and
+//! an event field overrides a context field of the same key.
+//!
+//! # Example
+//!
+//! ```
+//! use fapilog_core::{Envelope, Level, RawEvent};
+//!
+//! let mut event = RawEvent::new(Level::Info, "hello");
+//! event.push_field("level", "shadowed");
+//! event.push_field("user", "ada");
+//! let env = Envelope::new(&event);
+//! let (reserved, plain): (Vec<_>, Vec<_>) = env.fields().partition(|f| Envelope::is_reserved(f.key()));
+//! assert_eq!(reserved[0].key(), "level");
+//! assert_eq!(plain[0].key(), "user");
+//! ```
+
+use crate::event::{CapturedError, RawEvent, SamplingTag, Timestamp};
+use crate::level::Level;
+use crate::value::Field;
+
+/// The keys fapilog writes itself; user fields with these names go under `fields`.
+pub const RESERVED_KEYS: [&str; 11] = [
+    "ts",
+    "level",
+    "msg",
+    "seq",
+    "target",
+    "correlation_id",
+    "sampled",
+    "sample_rate",
+    "promoted",
+    "error",
+    "fields",
+];
+
+/// A read-only view of one event, as formats see it.
+#[derive(Debug, Clone, Copy)]
+pub struct Envelope<'a> {
+    event: &'a RawEvent,
+}
+
+impl<'a> Envelope<'a> {
+    /// The envelope of `event`.
+    pub fn new(event: &'a RawEvent) -> Self {
+        Envelope { event }
+    }
+
+    /// Whether `key` is one of [`RESERVED_KEYS`].
+    pub fn is_reserved(key: &str) -> bool {
+        RESERVED_KEYS.contains(&key)
+    }
+
+    /// `ts`: when the event was captured.
+    pub fn timestamp(&self) -> Timestamp {
+        self.event.timestamp
+    }
+
+    /// `level`.
+    pub fn level(&self) -> Level {
+        self.event.level
+    }
+
+    /// `msg`.
+    pub fn message(&self) -> &'a str {
+        &self.event.message
+    }
+
+    /// `seq`: the pipeline sequence number (absent on records fapilog writes itself).
+    pub fn seq(&self) -> Option<u64> {
+        self.event.seq()
+    }
+
+    /// `target`, when known.
+    pub fn target(&self) -> Option<&'static str> {
+        self.event.target
+    }
+
+    /// `correlation_id`, for events logged inside a request.
+    pub fn correlation_id(&self) -> Option<&'a str> {
+        self.event.context.as_deref()?.correlation_id()
+    }
+
+    /// `sampled`, `sample_rate` and `promoted`, for request events.
+    pub fn sampling(&self) -> Option<SamplingTag> {
+        self.event.sampling
+    }
+
+    /// `error`, when one was captured.
+    pub fn error(&self) -> Option<&'a CapturedError> {
+        self.event.error.as_deref()
+    }
+
+    /// The user fields: bound context first (minus keys the event sets again), then the event's.
+    pub fn fields(&self) -> impl Iterator<Item = &'a Field> + 'a {
+        let own: &'a [Field] = &self.event.fields;
+        let bound: &'a [Field] = self
+            .event
+            .context
+            .as_deref()
+            .map_or(&[], |c| c.fields());
+        bound
+            .iter()
+            .filter(move |b| !own.iter().any(|f| f.key == b.key))
+            .chain(own.iter())
+    }
+
+    /// Whether any user field has a reserved key (and so goes under `fields`).
+    pub fn has_reserved_fields(&self) -> bool {
+        self.fields().any(|f| Envelope::is_reserved(f.key()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::context::Context;
+    use std::sync::Arc;
+
+    #[test]
+    fn event_fields_override_bound_ones() {
+        let ctx = Context::new()
+            .with_field(Field::new("user", "bound"))
+            .with_field(Field::new("region", "eu"))
+            .with_correlation_id("c-1");
+        let mut event = RawEvent::new(Level::Info, "m");
+        event.set_context(Arc::new(ctx));
+        event.push_field("user", "call");
+        let env = Envelope::new(&event);
+        let got: Vec<_> = env
+            .fields()
+            .map(|f| (f.key(), f.value().as_str().unwrap()))
+            .collect();
+        assert_eq!(got, [("region", "eu"), ("user", "call")]);
+        assert_eq!(env.correlation_id(), Some("c-1"));
+        assert!(!env.has_reserved_fields());
+    }
+}
