@@ -6,6 +6,7 @@ mod envelope;
 mod error;
 mod event;
 mod level;
+pub mod sink;
 mod value;
 
 pub use context::Context;

@@ -35,7 +35,10 @@ mod null;
 mod rotation;
 mod stdio;
 
-pub use file::{FileSink, FileSinkBuilder};
+pub use file::{
+    FileSink, FileSinkBuilder, DEFAULT_CREATE_DIRS, DEFAULT_FSYNC_ON_FLUSH, DEFAULT_MAX_BYTES,
+    DEFAULT_RETAIN, DEFAULT_ROTATION, MAX_RETAIN,
+};
 pub use null::NullSink;
 pub use rotation::Rotation;
 pub use stdio::{StderrSink, StdoutSink};

@@ -1,0 +1,697 @@
+//! [`FileSink`]: appends batches to a file, rotating by size and/or time.
+//!
+//! Rotation renames files: the active file is `app.log`; rotating renames
+//! `app.log.(n-1)` → `app.log.n` … `app.log` → `app.log.1`, deletes what is
+//! beyond [`retain`](FileSinkBuilder::retain), and opens a fresh `app.log`.
+//! Rotation never splits a line: a batch that would overflow
+//! [`max_bytes`](FileSinkBuilder::max_bytes) is cut between lines, and a single
+//! line longer than `max_bytes` is written alone into its own file.
+//!
+//! Before each batch the sink checks (one `stat`) that its path still names the
+//! file it holds open. If the file was removed or replaced (an external
+//! logrotate, a deleted directory) the sink reopens the path; while that fails,
+//! `write` returns the error, and writing resumes once the path is usable again.
+//!
+//! # Example
+//!
+//! ```
+//! use fapilog_core::sink::{FileSink, Rotation, Sink};
+//! # let dir = tempfile::tempdir()?;
+//! # let path = dir.path().join("app.log");
+//!
+//! let mut sink = FileSink::builder(&path)
+//!     .max_bytes(10 * 1024 * 1024)
+//!     .rotation(Rotation::Daily)
+//!     .retain(7)
+//!     .build()?;
+//! sink.write(b"{\"msg\":\"started\"}\n")?;
+//! sink.flush()?;
+//! assert_eq!(std::fs::read_to_string(&path)?, "{\"msg\":\"started\"}\n");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::ffi::OsString;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use super::{Rotation, Sink};
+use crate::ConfigError;
+
+const PATH_SETTING: &str = "file.path";
+
+/// Default for [`FileSinkBuilder::max_bytes`]: no size limit.
+pub const DEFAULT_MAX_BYTES: Option<u64> = None;
+/// Default for [`FileSinkBuilder::rotation`]: never rotate by time.
+pub const DEFAULT_ROTATION: Rotation = Rotation::Never;
+/// Default for [`FileSinkBuilder::retain`]: keep 5 rotated files.
+pub const DEFAULT_RETAIN: usize = 5;
+/// The largest value [`FileSinkBuilder::retain`] accepts.
+pub const MAX_RETAIN: usize = 1000;
+/// Default for [`FileSinkBuilder::create_dirs`]: missing directories are an error.
+pub const DEFAULT_CREATE_DIRS: bool = false;
+/// Default for [`FileSinkBuilder::fsync_on_flush`]: flush without `fsync`.
+pub const DEFAULT_FSYNC_ON_FLUSH: bool = false;
+
+/// Configures and opens a [`FileSink`]; made by [`FileSink::builder`].
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct FileSinkBuilder {
+    path: PathBuf,
+    max_bytes: Option<u64>,
+    rotation: Rotation,
+    retain: usize,
+    create_dirs: bool,
+    fsync_on_flush: bool,
+}
+
+impl FileSinkBuilder {
+    /// A builder for a sink appending to `path`, with every setting at its default.
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        FileSinkBuilder {
+            path: path.into(),
+            max_bytes: DEFAULT_MAX_BYTES,
+            rotation: DEFAULT_ROTATION,
+            retain: DEFAULT_RETAIN,
+            create_dirs: DEFAULT_CREATE_DIRS,
+            fsync_on_flush: DEFAULT_FSYNC_ON_FLUSH,
+        }
+    }
+
+    /// Rotates before the active file would grow past `max_bytes` bytes.
+    ///
+    /// Lines are never split, so a file can only exceed the limit when it holds
+    /// a single line longer than `max_bytes`. Must be at least 1.
+    /// Default: no limit ([`DEFAULT_MAX_BYTES`]).
+    pub fn max_bytes(mut self, max_bytes: u64) -> Self {
+        self.max_bytes = Some(max_bytes);
+        self
+    }
+
+    /// Rotates at the start of each UTC hour or day.
+    /// Default: [`Rotation::Never`] ([`DEFAULT_ROTATION`]).
+    pub fn rotation(mut self, rotation: Rotation) -> Self {
+        self.rotation = rotation;
+        self
+    }
+
+    /// How many rotated files (`app.log.1` … `app.log.N`) to keep; older ones are deleted.
+    ///
+    /// `0` keeps none: at rotation the full file is deleted and a fresh one
+    /// started, so only the active file exists. At most [`MAX_RETAIN`].
+    /// Default: [`DEFAULT_RETAIN`] (5).
+    pub fn retain(mut self, retain: usize) -> Self {
+        self.retain = retain;
+        self
+    }
+
+    /// Creates the file's missing parent directories, at build and when reopening.
+    /// Default: `false` ([`DEFAULT_CREATE_DIRS`]): a missing directory is an error.
+    pub fn create_dirs(mut self, create_dirs: bool) -> Self {
+        self.create_dirs = create_dirs;
+        self
+    }
+
+    /// Makes [`Sink::flush`] also `fsync` the file's data to disk.
+    /// Default: `false` ([`DEFAULT_FSYNC_ON_FLUSH`]): flush hands data to the OS only.
+    pub fn fsync_on_flush(mut self, fsync_on_flush: bool) -> Self {
+        self.fsync_on_flush = fsync_on_flush;
+        self
+    }
+
+    /// Checks the settings and opens the file for appending now.
+    ///
+    /// # Errors
+    ///
+    /// A [`ConfigError`] naming the setting (`file.path`, `file.max_bytes`,
+    /// `file.retain`) and the reason: the path is empty or a directory, its
+    /// directory is missing (and `create_dirs` is off) or not a directory, or
+    /// the file cannot be opened for writing.
+    pub fn build(self) -> Result<FileSink, ConfigError> {
+        self.validate()?;
+        if self.create_dirs {
+            create_parent(&self.path)
+                .map_err(|e| ConfigError::unusable(PATH_SETTING, create_failure(&self.path), e))?;
+        }
+        let active = ActiveFile::open(&self.path, self.rotation)
+            .map_err(|e| ConfigError::unusable(PATH_SETTING, open_failure(&self.path, &e), e))?;
+        Ok(FileSink {
+            path: self.path,
+            max_bytes: self.max_bytes,
+            rotation: self.rotation,
+            retain: self.retain,
+            create_dirs: self.create_dirs,
+            fsync_on_flush: self.fsync_on_flush,
+            active: Some(active),
+        })
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.path.as_os_str().is_empty() {
+            return Err(ConfigError::invalid(
+                PATH_SETTING,
+                "\"\"",
+                "must name a file",
+            ));
+        }
+        if self.path.is_dir() {
+            let reason = "is a directory; name a file inside it";
+            return Err(ConfigError::invalid(
+                PATH_SETTING,
+                self.path.display(),
+                reason,
+            ));
+        }
+        if self.max_bytes == Some(0) {
+            return Err(ConfigError::invalid(
+                "file.max_bytes",
+                0,
+                "must be at least 1",
+            ));
+        }
+        if self.retain > MAX_RETAIN {
+            let reason = format!("must be at most {MAX_RETAIN}");
+            return Err(ConfigError::invalid("file.retain", self.retain, reason));
+        }
+        Ok(())
+    }
+}
+
+/// Appends batches of lines to a file, with optional size and time rotation.
+///
+/// Made by [`FileSink::builder`]. Rotation renames `app.log` to `app.log.1`
+/// (shifting older files up and deleting those beyond
+/// [`retain`](FileSinkBuilder::retain)) and starts a fresh `app.log`; it never
+/// splits a line. Each batch costs one `stat` to notice the file being removed
+/// or replaced, in which case the path is reopened; while that fails, `write`
+/// returns the error, and writing resumes once the path is usable again.
+#[derive(Debug)]
+pub struct FileSink {
+    path: PathBuf,
+    max_bytes: Option<u64>,
+    rotation: Rotation,
+    retain: usize,
+    create_dirs: bool,
+    fsync_on_flush: bool,
+    /// `None` after a failed rotation or reopen; the next write reopens.
+    active: Option<ActiveFile>,
+}
+
+impl FileSink {
+    /// A builder for a sink appending to `path`.
+    pub fn builder(path: impl Into<PathBuf>) -> FileSinkBuilder {
+        FileSinkBuilder::new(path)
+    }
+
+    /// Opens `path` for appending with every setting at its default (no rotation).
+    ///
+    /// # Errors
+    ///
+    /// As [`FileSinkBuilder::build`].
+    pub fn new(path: impl Into<PathBuf>) -> Result<FileSink, ConfigError> {
+        FileSinkBuilder::new(path).build()
+    }
+
+    /// The path of the active file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Writes `batch` as if the clock read `now`; `write` passes the real time.
+    pub(crate) fn write_at(&mut self, now: SystemTime, batch: &[u8]) -> io::Result<()> {
+        let mut active = self.take_usable_file()?;
+        let result = self.write_batch(&mut active, now, batch);
+        self.active = Some(active);
+        result
+    }
+
+    /// The open file if its path still names it, else a freshly opened one.
+    fn take_usable_file(&mut self) -> io::Result<ActiveFile> {
+        match self.active.take() {
+            Some(active) if active.is_at(&self.path) => Ok(active),
+            _ => self.reopen(),
+        }
+    }
+
+    fn reopen(&self) -> io::Result<ActiveFile> {
+        if self.create_dirs {
+            create_parent(&self.path)?;
+        }
+        ActiveFile::open(&self.path, self.rotation)
+    }
+
+    fn write_batch(
+        &self,
+        active: &mut ActiveFile,
+        now: SystemTime,
+        batch: &[u8],
+    ) -> io::Result<()> {
+        if active.starts_new_period(self.rotation, now) {
+            self.rotate(active)?;
+        }
+        active.enter_period(self.rotation, now);
+        let mut rest = batch;
+        while !rest.is_empty() {
+            let take = self.fitting_prefix(active.size, rest);
+            if take == 0 {
+                self.rotate(active)?;
+                active.enter_period(self.rotation, now);
+                continue;
+            }
+            active.append(&rest[..take])?;
+            rest = &rest[take..];
+        }
+        Ok(())
+    }
+
+    /// How many leading bytes of `rest` go into a file already holding `size`
+    /// bytes: the whole lines that fit, or, in an empty file, at least one line.
+    /// 0 means "rotate first".
+    fn fitting_prefix(&self, size: u64, rest: &[u8]) -> usize {
+        let Some(max) = self.max_bytes else {
+            return rest.len();
+        };
+        let room = usize::try_from(max.saturating_sub(size)).unwrap_or(usize::MAX);
+        if rest.len() <= room {
+            return rest.len();
+        }
+        let whole_lines = rest[..room]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        if whole_lines == 0 && size == 0 {
+            return first_line_len(rest);
+        }
+        whole_lines
+    }
+
+    /// Renames the files along and replaces `active` with a fresh, empty file.
+    fn rotate(&self, active: &mut ActiveFile) -> io::Result<()> {
+        active.file.flush()?;
+        shift_rotated_files(&self.path, self.retain)?;
+        *active = ActiveFile::open(&self.path, self.rotation)?;
+        Ok(())
+    }
+}
+
+impl Sink for FileSink {
+    fn write(&mut self, batch: &[u8]) -> io::Result<()> {
+        self.write_at(SystemTime::now(), batch)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        let Some(active) = self.active.as_mut() else {
+            return Ok(());
+        };
+        active.file.flush()?;
+        if self.fsync_on_flush {
+            active.file.sync_data()?;
+        }
+        Ok(())
+    }
+
+    fn name(&self) -> String {
+        format!("file:{}", self.path.display())
+    }
+}
+
+/// The file being written, with what the sink tracks about it.
+#[derive(Debug)]
+struct ActiveFile {
+    file: File,
+    /// Bytes in the file: its length at open plus what this sink appended.
+    size: u64,
+    /// Device and inode (Unix), to notice the path being replaced.
+    identity: (u64, u64),
+    /// The rotation period the file's content belongs to; `None` until known.
+    period: Option<u64>,
+}
+
+impl ActiveFile {
+    /// Opens (creating if needed) `path` for appending.
+    fn open(path: &Path, rotation: Rotation) -> io::Result<ActiveFile> {
+        let file = OpenOptions::new().create(true).append(true).open(path)?;
+        let meta = file.metadata()?;
+        let size = meta.len();
+        // A non-empty file belongs to the period it was last written in, so a
+        // restart in a later period rotates it before writing.
+        let period = match meta.modified() {
+            Ok(time) if size > 0 => rotation.period_index(time),
+            _ => None,
+        };
+        Ok(ActiveFile {
+            file,
+            size,
+            identity: identity(&meta),
+            period,
+        })
+    }
+
+    /// Whether `path` still names this file.
+    fn is_at(&self, path: &Path) -> bool {
+        fs::metadata(path).is_ok_and(|meta| identity(&meta) == self.identity)
+    }
+
+    /// Whether writing at `now` must first start a new file.
+    fn starts_new_period(&self, rotation: Rotation, now: SystemTime) -> bool {
+        match (self.period, rotation.period_index(now)) {
+            (Some(current), Some(now)) => self.size > 0 && now > current,
+            _ => false,
+        }
+    }
+
+    /// Records that the file now holds content of `now`'s period.
+    fn enter_period(&mut self, rotation: Rotation, now: SystemTime) {
+        let now = rotation.period_index(now);
+        if self.size == 0 || self.period.is_none() || now > self.period {
+            self.period = now;
+        }
+    }
+
+    fn append(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.file.write_all(bytes)?;
+        self.size += bytes.len() as u64;
+        Ok(())
+    }
+}
+
+#[cfg(unix)]
+fn identity(meta: &fs::Metadata) -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt;
+    (meta.dev(), meta.ino())
+}
+
+#[cfg(not(unix))]
+fn identity(_meta: &fs::Metadata) -> (u64, u64) {
+    (0, 0)
+}
+
+/// `app.log.1` … `app.log.retain` move up by one, the oldest is deleted, and
+/// `app.log` becomes `app.log.1` (or is deleted when `retain` is 0).
+fn shift_rotated_files(path: &Path, retain: usize) -> io::Result<()> {
+    // Delete the file that would pass `retain`, and any left beyond it by a
+    // run with a larger `retain`.
+    let mut n = retain.max(1);
+    while remove_if_exists(&rotated_path(path, n))? {
+        n += 1;
+    }
+    if retain == 0 {
+        remove_if_exists(path)?;
+        return Ok(());
+    }
+    for n in (1..retain).rev() {
+        rename_if_exists(&rotated_path(path, n), &rotated_path(path, n + 1))?;
+    }
+    fs::rename(path, rotated_path(path, 1))
+}
+
+/// `app.log` → `app.log.<n>`.
+fn rotated_path(path: &Path, n: usize) -> PathBuf {
+    let mut name = OsString::from(path.as_os_str());
+    name.push(format!(".{n}"));
+    PathBuf::from(name)
+}
+
+/// Removes `path`; `Ok(false)` if it did not exist.
+fn remove_if_exists(path: &Path) -> io::Result<bool> {
+    match fs::remove_file(path) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+fn rename_if_exists(from: &Path, to: &Path) -> io::Result<()> {
+    match fs::rename(from, to) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        other => other,
+    }
+}
+
+/// Length of the first line of `bytes`, its `\n` included (all of it if none).
+fn first_line_len(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(bytes.len(), |i| i + 1)
+}
+
+/// The directory holding `path` (`.` for a bare file name).
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    }
+}
+
+fn create_parent(path: &Path) -> io::Result<()> {
+    fs::create_dir_all(parent_dir(path))
+}
+
+/// Why creating the directory of `path` failed, in words that point at the fix.
+fn create_failure(path: &Path) -> String {
+    let dir = parent_dir(path);
+    match fs::metadata(dir) {
+        Ok(meta) if !meta.is_dir() => format!("{} is not a directory", dir.display()),
+        _ => format!("cannot create directory {}", dir.display()),
+    }
+}
+
+/// Why opening `path` failed with `err`, in words that point at the fix.
+fn open_failure(path: &Path, err: &io::Error) -> String {
+    let dir = parent_dir(path);
+    match fs::metadata(dir) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => format!(
+            "directory {} does not exist (create it, or set create_dirs(true))",
+            dir.display()
+        ),
+        Ok(meta) if !meta.is_dir() => format!("{} is not a directory", dir.display()),
+        _ if err.kind() == io::ErrorKind::PermissionDenied => {
+            format!("no permission to write {}", path.display())
+        }
+        _ => format!("cannot open {} for appending", path.display()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    // 2024-03-10T00:00:00Z
+    const DAY_START: u64 = 1_710_028_800;
+
+    fn at(secs: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(secs)
+    }
+
+    fn read(path: &Path) -> String {
+        fs::read_to_string(path).unwrap()
+    }
+
+    #[test]
+    fn appends_and_names_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.log");
+        fs::write(&path, "old\n").unwrap();
+        let mut sink = FileSink::new(&path).unwrap();
+        sink.write(b"a\nb\n").unwrap();
+        sink.flush().unwrap();
+        assert_eq!(read(&path), "old\na\nb\n");
+        assert_eq!(sink.name(), format!("file:{}", path.display()));
+        assert_eq!(sink.path(), path);
+    }
+
+    #[test]
+    fn batch_is_cut_between_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.log");
+        let mut sink = FileSink::builder(&path).max_bytes(10).build().unwrap();
+        sink.write(b"aaaa\nbbbb\ncccc\n").unwrap();
+        assert_eq!(read(&rotated_path(&path, 1)), "aaaa\nbbbb\n");
+        assert_eq!(read(&path), "cccc\n");
+    }
+
+    #[test]
+    fn oversized_line_gets_its_own_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.log");
+        let mut sink = FileSink::builder(&path).max_bytes(8).build().unwrap();
+        sink.write(b"ab\n0123456789\ncd\n").unwrap();
+        assert_eq!(read(&rotated_path(&path, 2)), "ab\n");
+        assert_eq!(read(&rotated_path(&path, 1)), "0123456789\n");
+        assert_eq!(read(&path), "cd\n");
+    }
+
+    #[test]
+    fn retain_zero_keeps_only_the_active_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.log");
+        let mut sink = FileSink::builder(&path)
+            .max_bytes(4)
+            .retain(0)
+            .build()
+            .unwrap();
+        sink.write(b"aaa\nbbb\nccc\n").unwrap();
+        assert_eq!(read(&path), "ccc\n");
+        assert!(!rotated_path(&path, 1).exists());
+    }
+
+    #[test]
+    fn lowered_retain_deletes_leftovers() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.log");
+        for n in 1..=4 {
+            fs::write(rotated_path(&path, n), format!("{n}\n")).unwrap();
+        }
+        let mut sink = FileSink::builder(&path)
+            .max_bytes(2)
+            .retain(2)
+            .build()
+            .unwrap();
+        sink.write(b"x\ny\n").unwrap();
+        assert_eq!(read(&path), "y\n");
+        assert_eq!(read(&rotated_path(&path, 1)), "x\n");
+        assert_eq!(read(&rotated_path(&path, 2)), "1\n");
+        assert!(!rotated_path(&path, 3).exists());
+        assert!(!rotated_path(&path, 4).exists());
+    }
+
+    #[test]
+    fn hourly_rotation_at_the_boundary_keeps_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.log");
+        let mut sink = FileSink::builder(&path)
+            .rotation(Rotation::Hourly)
+            .build()
+            .unwrap();
+        sink.write_at(at(DAY_START + 3598), b"1\n").unwrap();
+        sink.write_at(at(DAY_START + 3599), b"2\n").unwrap();
+        sink.write_at(at(DAY_START + 3600), b"3\n").unwrap();
+        sink.write_at(at(DAY_START + 3601), b"4\n").unwrap();
+        sink.write_at(at(DAY_START + 7200), b"5\n").unwrap();
+        assert_eq!(read(&rotated_path(&path, 2)), "1\n2\n");
+        assert_eq!(read(&rotated_path(&path, 1)), "3\n4\n");
+        assert_eq!(read(&path), "5\n");
+    }
+
+    #[test]
+    fn daily_rotation_skips_quiet_days_and_ignores_clock_going_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.log");
+        let mut sink = FileSink::builder(&path)
+            .rotation(Rotation::Daily)
+            .build()
+            .unwrap();
+        sink.write_at(at(DAY_START + 10), b"1\n").unwrap();
+        sink.write_at(at(DAY_START + 3 * 86_400), b"2\n").unwrap();
+        sink.write_at(at(DAY_START + 2 * 86_400), b"3\n").unwrap();
+        assert_eq!(read(&rotated_path(&path, 1)), "1\n");
+        assert_eq!(read(&path), "2\n3\n");
+        assert!(!rotated_path(&path, 2).exists());
+    }
+
+    #[test]
+    fn existing_file_from_an_earlier_period_is_rotated_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.log");
+        fs::write(&path, "yesterday\n").unwrap();
+        let file = File::options().append(true).open(&path).unwrap();
+        file.set_modified(at(DAY_START)).unwrap();
+        drop(file);
+        let mut sink = FileSink::builder(&path)
+            .rotation(Rotation::Daily)
+            .build()
+            .unwrap();
+        sink.write_at(at(DAY_START + 86_400), b"today\n").unwrap();
+        assert_eq!(read(&rotated_path(&path, 1)), "yesterday\n");
+        assert_eq!(read(&path), "today\n");
+    }
+
+    #[test]
+    fn time_and_size_rotation_together() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.log");
+        let mut sink = FileSink::builder(&path)
+            .rotation(Rotation::Hourly)
+            .max_bytes(4)
+            .build()
+            .unwrap();
+        sink.write_at(at(DAY_START), b"a\nb\nc\n").unwrap();
+        sink.write_at(at(DAY_START + 3600), b"d\n").unwrap();
+        assert_eq!(read(&rotated_path(&path, 2)), "a\nb\n");
+        assert_eq!(read(&rotated_path(&path, 1)), "c\n");
+        assert_eq!(read(&path), "d\n");
+    }
+
+    #[test]
+    fn rotation_failure_is_returned_and_recovers() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.log");
+        let mut sink = FileSink::builder(&path)
+            .max_bytes(2)
+            .retain(1)
+            .build()
+            .unwrap();
+        sink.write(b"a\n").unwrap();
+        // A directory where the oldest rotated file goes makes the delete fail.
+        fs::create_dir(rotated_path(&path, 1)).unwrap();
+        assert!(sink.write(b"b\n").is_err());
+        fs::remove_dir(rotated_path(&path, 1)).unwrap();
+        sink.write(b"c\n").unwrap();
+        assert_eq!(read(&rotated_path(&path, 1)), "a\n");
+        assert_eq!(read(&path), "c\n");
+    }
+
+    #[test]
+    fn replaced_file_is_reopened() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.log");
+        let mut sink = FileSink::new(&path).unwrap();
+        sink.write(b"1\n").unwrap();
+        fs::rename(&path, dir.path().join("moved.log")).unwrap();
+        sink.write(b"2\n").unwrap();
+        assert_eq!(read(&path), "2\n");
+        assert_eq!(read(&dir.path().join("moved.log")), "1\n");
+    }
+
+    #[test]
+    fn invalid_settings_name_the_setting() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.log");
+        let err = FileSink::builder(&path).max_bytes(0).build().unwrap_err();
+        assert_eq!(err.setting(), "file.max_bytes");
+        let err = FileSink::builder(&path)
+            .retain(MAX_RETAIN + 1)
+            .build()
+            .unwrap_err();
+        assert_eq!(err.setting(), "file.retain");
+        assert!(err.to_string().contains("at most 1000"), "{err}");
+        let err = FileSink::builder("").build().unwrap_err();
+        assert_eq!(err.setting(), "file.path");
+    }
+
+    #[test]
+    fn defaults() {
+        let builder = FileSinkBuilder::new("x.log");
+        assert_eq!(builder.max_bytes, DEFAULT_MAX_BYTES);
+        assert_eq!(builder.rotation, Rotation::Never);
+        assert_eq!(builder.retain, DEFAULT_RETAIN);
+        assert!(!builder.create_dirs);
+        assert!(!builder.fsync_on_flush);
+    }
+
+    #[test]
+    fn fsync_on_flush_flushes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.log");
+        let mut sink = FileSink::builder(&path)
+            .fsync_on_flush(true)
+            .build()
+            .unwrap();
+        sink.write(b"x\n").unwrap();
+        sink.flush().unwrap();
+        assert_eq!(read(&path), "x\n");
+    }
+}
