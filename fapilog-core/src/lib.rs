@@ -5,6 +5,7 @@ mod context;
 mod envelope;
 mod error;
 mod event;
+pub mod format;
 mod level;
 pub mod sink;
 mod value;

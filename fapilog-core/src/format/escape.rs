@@ -1,0 +1,333 @@
+//! The one escaping layer every encoder goes through: JSON string bodies, truncation, bare-value checks.
+//!
+//! A *dangerous* character is one that must never reach the output raw,
+//! because it could forge a line, hide text or move a terminal's cursor:
+//! every C0 control (U+0000–U+001F, so CR, LF and TAB too), DEL (U+007F),
+//! the C1 controls (U+0080–U+009F), the line and paragraph separators
+//! (U+2028, U+2029) and the bidi controls (U+061C, U+200E, U+200F,
+//! U+202A–U+202E, U+2066–U+2069).
+//!
+//! [`write_json_body`] writes a string as the body of a JSON string literal:
+//! `"` and `\` are backslash-escaped, `\n \r \t \b \f` use their short forms,
+//! every other dangerous character becomes `\uXXXX`, and everything else is
+//! copied as raw UTF-8. Clean runs are copied with one `extend_from_slice`.
+//!
+//! # Example
+//!
+//! ```
+//! // This module is crate-internal; its behaviour shows through every format.
+//! use fapilog_core::format::{Format, LogfmtFormat};
+//! use fapilog_core::{Envelope, Level, RawEvent};
+//!
+//! let event = RawEvent::new(Level::Info, "a\u{202E}b");
+//! let mut out = Vec::new();
+//! LogfmtFormat::new().encode(&Envelope::new(&event), &mut out);
+//! assert!(String::from_utf8(out).unwrap().contains(r#"msg="a\u202eb""#));
+//! ```
+
+/// Byte needs no attention.
+const CLEAN: u8 = 0;
+/// Byte is always escaped: C0 control, DEL or `\`.
+const ESCAPE: u8 = 1;
+/// Byte is `"`: escaped inside quoted strings only.
+const QUOTE: u8 = 2;
+/// Byte may start a dangerous multi-byte character (0xC2, 0xD8, 0xE2).
+const LEAD: u8 = 3;
+
+static CLASS: [u8; 256] = {
+    let mut t = [CLEAN; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = ESCAPE;
+        i += 1;
+    }
+    t[0x7F] = ESCAPE;
+    t[b'\\' as usize] = ESCAPE;
+    t[b'"' as usize] = QUOTE;
+    t[0xC2] = LEAD;
+    t[0xD8] = LEAD;
+    t[0xE2] = LEAD;
+    t
+};
+
+/// Whether `c` must never appear raw in any output.
+pub(crate) const fn is_dangerous(c: char) -> bool {
+    matches!(
+        c,
+        '\u{0}'..='\u{1F}'
+            | '\u{7F}'..='\u{9F}'
+            | '\u{2028}'
+            | '\u{2029}'
+            | '\u{061C}'
+            | '\u{200E}'
+            | '\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2066}'..='\u{2069}'
+    )
+}
+
+/// The dangerous multi-byte character starting at `bytes[i]`, as (code point, length).
+#[inline]
+fn dangerous_at(bytes: &[u8], i: usize) -> Option<(u32, usize)> {
+    let b0 = *bytes.get(i)?;
+    let b1 = *bytes.get(i + 1)?;
+    match b0 {
+        // U+0080–U+009F: C2 80 ..= C2 9F
+        0xC2 if (0x80..=0x9F).contains(&b1) => Some((u32::from(b1), 2)),
+        // U+061C: D8 9C
+        0xD8 if b1 == 0x9C => Some((0x061C, 2)),
+        0xE2 => {
+            let b2 = *bytes.get(i + 2)?;
+            let hit = match b1 {
+                // U+200E, U+200F, U+2028–U+202E
+                0x80 => matches!(b2, 0x8E | 0x8F | 0xA8..=0xAE),
+                // U+2066–U+2069
+                0x81 => matches!(b2, 0xA6..=0xA9),
+                _ => false,
+            };
+            hit.then(|| {
+                let cp = 0x2000 | (u32::from(b1 & 0x3F) << 6) | u32::from(b2 & 0x3F);
+                (cp, 3)
+            })
+        }
+        _ => None,
+    }
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+#[inline]
+fn write_unicode_escape(out: &mut Vec<u8>, cp: u32) {
+    out.extend_from_slice(&[
+        b'\\',
+        b'u',
+        HEX[((cp >> 12) & 0xF) as usize],
+        HEX[((cp >> 8) & 0xF) as usize],
+        HEX[((cp >> 4) & 0xF) as usize],
+        HEX[(cp & 0xF) as usize],
+    ]);
+}
+
+#[inline]
+fn write_byte_escape(out: &mut Vec<u8>, b: u8) {
+    let short: &[u8] = match b {
+        b'"' => b"\\\"",
+        b'\\' => b"\\\\",
+        b'\n' => b"\\n",
+        b'\r' => b"\\r",
+        b'\t' => b"\\t",
+        0x08 => b"\\b",
+        0x0C => b"\\f",
+        _ => return write_unicode_escape(out, u32::from(b)),
+    };
+    out.extend_from_slice(short);
+}
+
+/// Escapes UTF-8 `bytes` into `out`; `"` is escaped only when `QUOTED`.
+#[inline]
+fn escape_bytes<const QUOTED: bool>(out: &mut Vec<u8>, bytes: &[u8]) {
+    let mut start = 0;
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match CLASS[b as usize] {
+            CLEAN => i += 1,
+            QUOTE if !QUOTED => i += 1,
+            LEAD => match dangerous_at(bytes, i) {
+                None => i += 1,
+                Some((cp, len)) => {
+                    out.extend_from_slice(bytes.get(start..i).unwrap_or_default());
+                    write_unicode_escape(out, cp);
+                    i += len;
+                    start = i;
+                }
+            },
+            _ => {
+                out.extend_from_slice(bytes.get(start..i).unwrap_or_default());
+                write_byte_escape(out, b);
+                i += 1;
+                start = i;
+            }
+        }
+    }
+    out.extend_from_slice(bytes.get(start..).unwrap_or_default());
+}
+
+/// Writes `s` as the body of a JSON string literal (without the quotes).
+#[inline]
+pub(crate) fn write_json_body(out: &mut Vec<u8>, s: &str) {
+    escape_bytes::<true>(out, s.as_bytes());
+}
+
+/// Writes UTF-8 `bytes` (already known to be valid, e.g. encoder output) as a JSON string body.
+#[inline]
+pub(crate) fn write_json_body_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+    escape_bytes::<true>(out, bytes);
+}
+
+/// Writes `s` as human-readable text: like [`write_json_body`] but `"` stays raw.
+#[inline]
+pub(crate) fn write_text(out: &mut Vec<u8>, s: &str) {
+    escape_bytes::<false>(out, s.as_bytes());
+}
+
+/// Cuts `s` to at most `max` bytes at a character boundary; returns the kept part and how many bytes were cut.
+#[inline]
+pub(crate) fn truncate(s: &str, max: usize) -> (&str, usize) {
+    if s.len() <= max {
+        return (s, 0);
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1; // terminates: 0 is always a boundary
+    }
+    (s.get(..end).unwrap_or_default(), s.len() - end)
+}
+
+/// Appends the truncation marker `…[truncated N bytes]`.
+#[inline]
+pub(crate) fn write_truncation_marker(out: &mut Vec<u8>, cut: usize) {
+    out.extend_from_slice("…[truncated ".as_bytes());
+    out.extend_from_slice(itoa::Buffer::new().format(cut).as_bytes());
+    out.extend_from_slice(b" bytes]");
+}
+
+/// Writes `s` cut to `max` bytes as a quoted JSON string, with the truncation marker inside the quotes when cut.
+#[inline]
+pub(crate) fn write_json_string(out: &mut Vec<u8>, s: &str, max: usize) {
+    let (kept, cut) = truncate(s, max);
+    out.push(b'"');
+    write_json_body(out, kept);
+    if cut > 0 {
+        write_truncation_marker(out, cut);
+    }
+    out.push(b'"');
+}
+
+/// Writes a key as a quoted JSON string (keys are never truncated).
+#[inline]
+pub(crate) fn write_json_key(out: &mut Vec<u8>, key: &str) {
+    out.push(b'"');
+    write_json_body(out, key);
+    out.push(b'"');
+}
+
+/// Whether `b` may appear in a bare (unquoted) logfmt key or value: `[A-Za-z0-9_.:/@+-]`.
+#[inline]
+const fn is_bare_byte(b: u8) -> bool {
+    matches!(b, b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'_' | b'.' | b':' | b'/' | b'@' | b'+' | b'-')
+}
+
+/// Whether `s` can be written bare in logfmt: non-empty and only `[A-Za-z0-9_.:/@+-]`.
+#[inline]
+pub(crate) fn is_logfmt_bare(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(is_bare_byte)
+}
+
+/// Whether `s` can be written bare in the pretty format: non-empty, no
+/// whitespace, no `"`, `\`, `=` and no dangerous character.
+#[inline]
+pub(crate) fn is_pretty_bare(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| !c.is_whitespace() && !matches!(c, '"' | '\\' | '=') && !is_dangerous(c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(s: &str) -> String {
+        let mut out = Vec::new();
+        write_json_body(&mut out, s);
+        String::from_utf8(out).unwrap()
+    }
+
+    /// Every dangerous character, one of each.
+    pub(crate) fn all_dangerous() -> Vec<char> {
+        (0u32..=0x2069)
+            .filter_map(char::from_u32)
+            .filter(|&c| is_dangerous(c))
+            .collect()
+    }
+
+    #[test]
+    fn dangerous_set_is_exactly_the_documented_one() {
+        let got = all_dangerous();
+        assert_eq!(got.len(), 32 + 1 + 32 + 2 + 1 + 2 + 5 + 4);
+        for c in [
+            '\u{2027}', '\u{202F}', '\u{2065}', '\u{206A}', '\u{200D}', '\u{A0}', 'é',
+        ] {
+            assert!(!is_dangerous(c), "{c:?}");
+        }
+    }
+
+    #[test]
+    fn short_forms_and_quotes() {
+        assert_eq!(body("a\"b\\c"), r#"a\"b\\c"#);
+        assert_eq!(body("\n\r\t\u{8}\u{c}"), r"\n\r\t\b\f");
+        assert_eq!(body("\u{0}\u{1f}\u{7f}"), r"\u0000\u001f\u007f");
+    }
+
+    #[test]
+    fn multibyte_dangerous_chars_are_escaped_and_neighbours_are_not() {
+        assert_eq!(body("\u{85}\u{9f}\u{a0}"), "\\u0085\\u009f\u{a0}");
+        assert_eq!(body("x\u{2028}y\u{2029}z"), r"x\u2028y\u2029z");
+        assert_eq!(body("\u{61c}\u{61b}"), "\\u061c\u{61b}");
+        assert_eq!(body("\u{200e}\u{200f}\u{200d}"), "\\u200e\\u200f\u{200d}");
+        assert_eq!(body("\u{202a}\u{202e}\u{202f}"), "\\u202a\\u202e\u{202f}");
+        assert_eq!(body("\u{2066}\u{2069}\u{206a}…"), "\\u2066\\u2069\u{206a}…");
+    }
+
+    #[test]
+    fn every_dangerous_char_is_escaped_and_parses_back() {
+        for c in all_dangerous() {
+            let s = format!("a{c}b");
+            let out = body(&s);
+            assert!(!out.contains(c), "{c:?} raw in {out}");
+            let parsed: String = serde_json::from_str(&format!("\"{out}\"")).unwrap();
+            assert_eq!(parsed, s);
+        }
+    }
+
+    #[test]
+    fn clean_text_is_copied_unchanged() {
+        let s = "héllo wörld — 日本語 🎉 / ok";
+        assert_eq!(body(s), s);
+        let mut out = Vec::new();
+        write_text(&mut out, "say \"hi\"\n");
+        assert_eq!(out, br#"say "hi"\n"#);
+    }
+
+    #[test]
+    fn truncate_cuts_at_char_boundaries() {
+        assert_eq!(truncate("hello", 10), ("hello", 0));
+        assert_eq!(truncate("hello", 5), ("hello", 0));
+        assert_eq!(truncate("hello", 3), ("hel", 2));
+        assert_eq!(truncate("héllo", 2), ("h", 5)); // é is 2 bytes
+        assert_eq!(truncate("🎉x", 3), ("", 5));
+        assert_eq!(truncate("abc", 0), ("", 3));
+    }
+
+    #[test]
+    fn json_string_carries_the_marker() {
+        let mut out = Vec::new();
+        write_json_string(&mut out, "abcdef", 4);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "\"abcd…[truncated 2 bytes]\""
+        );
+    }
+
+    #[test]
+    fn bare_checks() {
+        assert!(is_logfmt_bare("a-b_c.d:e/f@g+1"));
+        assert!(!is_logfmt_bare(""));
+        assert!(!is_logfmt_bare("a b"));
+        assert!(!is_logfmt_bare("a=b"));
+        assert!(!is_logfmt_bare("é"));
+        assert!(is_pretty_bare("café"));
+        assert!(!is_pretty_bare("a\u{a0}b"));
+        assert!(!is_pretty_bare("a\u{200e}"));
+        assert!(!is_pretty_bare("x=y"));
+    }
+}
