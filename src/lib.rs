@@ -1,1 +1,25 @@
-//! x
+//! fapilog: async-first structured logging for Axum/tower services.
+//!
+//! This facade re-exports the pipeline ([`fapilog_core`]). The call site
+//! captures, a background writer formats and writes, the queue is bounded
+//! and every event is accounted for.
+//!
+//! # Example
+//!
+//! ```
+//! # fn main() -> Result<(), fapilog::ConfigError> {
+//! use fapilog::format::JsonFormat;
+//! use fapilog::pipeline::Pipeline;
+//! use fapilog::sink::StdoutSink;
+//! use fapilog::info;
+//!
+//! let (pipeline, guard) = Pipeline::builder()
+//!     .sink(StdoutSink::new(), JsonFormat::new())
+//!     .build()?;
+//! let log = pipeline.logger();
+//! info!(log, "ready", port = 3000u16);
+//! guard.shutdown(std::time::Duration::from_secs(5));
+//! # Ok(()) }
+//! ```
+
+pub use fapilog_core::*;

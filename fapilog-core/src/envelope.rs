@@ -99,11 +99,7 @@ impl<'a> Envelope<'a> {
     /// The user fields: bound context first (minus keys the event sets again), then the event's.
     pub fn fields(&self) -> impl Iterator<Item = &'a Field> + 'a {
         let own: &'a [Field] = &self.event.fields;
-        let bound: &'a [Field] = self
-            .event
-            .context
-            .as_deref()
-            .map_or(&[], |c| c.fields());
+        let bound: &'a [Field] = self.event.context.as_deref().map_or(&[], |c| c.fields());
         bound
             .iter()
             .filter(move |b| !own.iter().any(|f| f.key == b.key))

@@ -111,7 +111,7 @@ impl CapturedError {
             source = s.source();
         }
         CapturedError {
-            type_name: Cow::Borrowed(std::any::type_name::<E>()),
+            type_name: Cow::Borrowed(std::any::type_name::<E>().trim_start_matches('&')),
             message: error.to_string(),
             chain,
             backtrace: None,
@@ -172,6 +172,25 @@ impl fmt::Debug for CapturedError {
             .field("chain", &self.chain)
             .field("backtrace", &self.backtrace.is_some())
             .finish()
+    }
+}
+
+/// What the `error = ...` macro field accepts: `&E` (or `E`) where `E: Error`,
+/// or a [`CapturedError`] built already (for example with a backtrace).
+pub trait IntoCapturedError {
+    /// Captures the error now.
+    fn into_captured_error(self) -> CapturedError;
+}
+
+impl<E: Error> IntoCapturedError for E {
+    fn into_captured_error(self) -> CapturedError {
+        CapturedError::new(&self)
+    }
+}
+
+impl IntoCapturedError for CapturedError {
+    fn into_captured_error(self) -> CapturedError {
+        self
     }
 }
 

@@ -104,8 +104,14 @@ impl FromStr for Level {
         Level::ALL
             .into_iter()
             .find(|l| l.as_str().eq_ignore_ascii_case(s.trim()))
-            .or_else(|| s.trim().eq_ignore_ascii_case("warning").then_some(Level::Warn))
-            .ok_or_else(|| ParseLevelError { input: s.to_owned() })
+            .or_else(|| {
+                s.trim()
+                    .eq_ignore_ascii_case("warning")
+                    .then_some(Level::Warn)
+            })
+            .ok_or_else(|| ParseLevelError {
+                input: s.to_owned(),
+            })
     }
 }
 

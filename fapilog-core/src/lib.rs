@@ -1,4 +1,37 @@
-//! fapilog-core: the logging pipeline.
+//! fapilog-core: the logging pipeline behind fapilog.
+//!
+//! The call site captures an owned [`RawEvent`] (timestamp, level, message,
+//! typed fields, an `Arc` snapshot of the bound context, an eagerly captured
+//! error) and pushes it into a bounded queue. A background writer thread pops
+//! whole batches, builds the [`Envelope`], formats it ([`format`]) and writes
+//! each batch to every [`sink`] with one call. Every event is accounted for:
+//! `submitted == written + dropped + failed` ([`pipeline::MetricsSnapshot`]).
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | [`pipeline`] | builder, queue and overflow policies, writer, metrics, shutdown |
+//! | [`format`] | JSON, logfmt and pretty encoders with one escaping layer |
+//! | [`sink`] | stdout, stderr, file (rotation), null, and the `Sink` trait |
+//!
+//! # Example
+//!
+//! ```
+//! # fn main() -> Result<(), fapilog_core::ConfigError> {
+//! use fapilog_core::pipeline::Pipeline;
+//! use fapilog_core::{error, info};
+//!
+//! let (pipeline, guard) = Pipeline::builder().build()?; // JSON lines on stdout
+//! let log = pipeline.logger().bind("service", "checkout");
+//! info!(log, "order created", order_id = 42u64, total = 19.99);
+//! let err = std::io::Error::new(std::io::ErrorKind::Other, "card declined");
+//! error!(log, "payment failed", error = &err, order_id = 42u64);
+//! let report = guard.shutdown(std::time::Duration::from_secs(5)); // drains, nothing lost
+//! assert_eq!(report.written, 2);
+//! # Ok(()) }
+//! ```
+//!
+//! The macros and their field syntax are documented in [`macros`](crate::event!):
+//! `key = value`, `key = %display`, `key = ?debug`, `error = &err`.
 #![forbid(unsafe_code)]
 
 mod context;
@@ -7,14 +40,22 @@ mod error;
 mod event;
 pub mod format;
 mod level;
+mod logger;
+mod macros;
+pub mod pipeline;
 pub mod sink;
 mod value;
 
 pub use context::Context;
 pub use envelope::{Envelope, RESERVED_KEYS};
 pub use error::{ConfigError, ConfigErrorKind};
-pub use event::{CapturedError, Fields, Message, RawEvent, SamplingTag, Timestamp, INLINE_FIELDS};
+pub use event::{
+    CapturedError, Fields, IntoCapturedError, Message, RawEvent, SamplingTag, Timestamp,
+    INLINE_FIELDS,
+};
 pub use level::{Level, LevelFilter, ParseLevelError};
+pub use logger::{EventBuilder, Logger};
+pub use pipeline::Pipeline;
 #[doc(hidden)]
 pub use value::LiteralValue;
 pub use value::{Field, InlineStr, IntoValue, Key, Value, INLINE_CAPACITY};

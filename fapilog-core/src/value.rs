@@ -100,6 +100,12 @@ impl InlineStr {
     }
 }
 
+impl fmt::Debug for InlineStr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
 /// A field's value.
 #[derive(Clone)]
 #[non_exhaustive]
@@ -229,8 +235,10 @@ impl PartialEq for Value {
             (Value::Map(a), Value::Map(b)) => a == b,
             (a, b) => match (a.as_str(), b.as_str()) {
                 (Some(x), Some(y)) => x == y,
-                (None, None) => a.as_i64().is_some() && a.as_i64() == b.as_i64()
-                    || a.as_u64().is_some() && a.as_u64() == b.as_u64(),
+                (None, None) => {
+                    a.as_i64().is_some() && a.as_i64() == b.as_i64()
+                        || a.as_u64().is_some() && a.as_u64() == b.as_u64()
+                }
                 _ => false,
             },
         }
@@ -432,8 +440,26 @@ macro_rules! from_into_value {
     )*};
 }
 from_into_value!(
-    &str, String, &String, char, i8, i16, i32, i64, isize, u8, u16, u32, u64, usize, f32, f64,
-    bool, i128, u128, Cow<'static, str>
+    &str,
+    String,
+    &String,
+    char,
+    i8,
+    i16,
+    i32,
+    i64,
+    isize,
+    u8,
+    u16,
+    u32,
+    u64,
+    usize,
+    f32,
+    f64,
+    bool,
+    i128,
+    u128,
+    Cow<'static, str>
 );
 
 /// Conversion used by the macros for literal field values: string literals are
@@ -460,7 +486,9 @@ macro_rules! literal_by_into {
         }
     )*};
 }
-literal_by_into!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize, f32, f64, bool, char, i128, u128);
+literal_by_into!(
+    i8, i16, i32, i64, isize, u8, u16, u32, u64, usize, f32, f64, bool, char, i128, u128
+);
 
 #[cfg(test)]
 mod tests {
@@ -468,7 +496,11 @@ mod tests {
 
     #[test]
     fn value_stays_small() {
-        assert!(std::mem::size_of::<Value>() <= 24, "{}", std::mem::size_of::<Value>());
+        assert!(
+            std::mem::size_of::<Value>() <= 24,
+            "{}",
+            std::mem::size_of::<Value>()
+        );
     }
 
     #[test]
@@ -476,7 +508,10 @@ mod tests {
         assert!(matches!(Value::from("short"), Value::Inline(_)));
         let long = "x".repeat(INLINE_CAPACITY + 1);
         assert!(matches!(Value::from(long.as_str()), Value::Owned(_)));
-        assert!(matches!(Value::from("x".repeat(INLINE_CAPACITY).as_str()), Value::Inline(_)));
+        assert!(matches!(
+            Value::from("x".repeat(INLINE_CAPACITY).as_str()),
+            Value::Inline(_)
+        ));
         assert!(matches!("lit".literal_value(), Value::Static("lit")));
     }
 
@@ -494,7 +529,10 @@ mod tests {
     fn numbers_convert_and_compare() {
         assert_eq!(Value::from(-3i32).as_i64(), Some(-3));
         assert_eq!(Value::from(3u8), Value::from(3i64));
-        assert_eq!(Value::from(u128::MAX).as_str(), Some(u128::MAX.to_string().as_str()));
+        assert_eq!(
+            Value::from(u128::MAX).as_str(),
+            Some(u128::MAX.to_string().as_str())
+        );
         assert_eq!(Some(2.5f32).into_value().as_f64(), Some(2.5));
         assert_eq!(None::<u32>.into_value(), Value::Null);
     }

@@ -1,0 +1,262 @@
+//! `Logger`: the handle application code logs through.
+
+use std::error::Error;
+use std::fmt;
+use std::sync::Arc;
+
+use crate::context::Context;
+use crate::event::{CapturedError, Fields, Message, RawEvent};
+use crate::level::Level;
+use crate::pipeline::Pipeline;
+use crate::value::{Field, IntoValue, Key};
+
+/// Logs into a pipeline, with bound context.
+///
+/// Cloning is one `Arc` increment. [`bind`](Self::bind) and
+/// [`with_fields`](Self::with_fields) return a new logger and leave this one
+/// as it was; every event keeps the context bound at its call.
+///
+/// ```
+/// # fn main() -> Result<(), fapilog_core::ConfigError> {
+/// use fapilog_core::pipeline::Pipeline;
+/// use fapilog_core::{info, Level};
+///
+/// let (pipeline, _guard) = Pipeline::builder().build()?;
+/// let root = pipeline.logger();
+/// let log = root.bind("user_id", 7u64);
+/// info!(log, "signed in", method = "passkey");
+/// log.event(Level::Warn, "slow login").field("ms", 1200u64).emit();
+/// assert!(root.context().is_none()); // unchanged
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Logger {
+    inner: Arc<LoggerInner>,
+}
+
+struct LoggerInner {
+    pipeline: Pipeline,
+    context: Option<Arc<Context>>,
+}
+
+impl Logger {
+    pub(crate) fn new(pipeline: Pipeline) -> Self {
+        Logger {
+            inner: Arc::new(LoggerInner {
+                pipeline,
+                context: None,
+            }),
+        }
+    }
+
+    fn with_new_context(&self, context: Context) -> Logger {
+        Logger {
+            inner: Arc::new(LoggerInner {
+                pipeline: self.inner.pipeline.clone(),
+                context: Some(Arc::new(context)),
+            }),
+        }
+    }
+
+    fn context_or_empty(&self) -> Context {
+        self.inner.context.as_deref().cloned().unwrap_or_default()
+    }
+
+    /// Whether events at `level` would be logged: one relaxed atomic load.
+    #[inline(always)]
+    pub fn enabled(&self, level: Level) -> bool {
+        self.inner.pipeline.enabled(level)
+    }
+
+    /// A new logger with `key = value` added to its context (replacing a field of the same key).
+    #[must_use]
+    pub fn bind(&self, key: impl Into<Key>, value: impl IntoValue) -> Logger {
+        self.with_new_context(self.context_or_empty().with_field(Field::new(key, value)))
+    }
+
+    /// A new logger with all of `fields` added to its context.
+    #[must_use]
+    pub fn with_fields(&self, fields: impl IntoIterator<Item = Field>) -> Logger {
+        let context = fields
+            .into_iter()
+            .fold(self.context_or_empty(), Context::with_field);
+        self.with_new_context(context)
+    }
+
+    /// A new logger whose events carry `id` as their `correlation_id`.
+    #[must_use]
+    pub fn with_correlation_id(&self, id: impl Into<Arc<str>>) -> Logger {
+        self.with_new_context(self.context_or_empty().with_correlation_id(id))
+    }
+
+    /// A new logger on the same pipeline with `context` as its whole context.
+    #[must_use]
+    pub fn with_context(&self, context: Context) -> Logger {
+        self.with_new_context(context)
+    }
+
+    /// The bound context, if any was bound.
+    pub fn context(&self) -> Option<&Context> {
+        self.inner.context.as_deref()
+    }
+
+    /// The pipeline this logger submits to.
+    pub fn pipeline(&self) -> &Pipeline {
+        &self.inner.pipeline
+    }
+
+    /// Starts an event with fields added one by one; nothing is captured when
+    /// `level` is disabled.
+    pub fn event(&self, level: Level, message: impl Into<Message>) -> EventBuilder<'_> {
+        let event = self.enabled(level).then(|| {
+            RawEvent::capture(
+                level,
+                None,
+                message.into(),
+                Fields::new(),
+                self.inner.context.clone(),
+            )
+        });
+        EventBuilder {
+            logger: self,
+            event,
+        }
+    }
+
+    /// Logs `message` at `level`, without fields.
+    #[inline]
+    pub fn log(&self, level: Level, message: impl Into<Message>) {
+        if self.enabled(level) {
+            self.__emit(level, None, message.into(), Fields::new(), None);
+        }
+    }
+
+    /// Logs `message` at TRACE.
+    pub fn trace(&self, message: impl Into<Message>) {
+        self.log(Level::Trace, message)
+    }
+
+    /// Logs `message` at DEBUG.
+    pub fn debug(&self, message: impl Into<Message>) {
+        self.log(Level::Debug, message)
+    }
+
+    /// Logs `message` at INFO.
+    pub fn info(&self, message: impl Into<Message>) {
+        self.log(Level::Info, message)
+    }
+
+    /// Logs `message` at WARN.
+    pub fn warn(&self, message: impl Into<Message>) {
+        self.log(Level::Warn, message)
+    }
+
+    /// Logs `message` at ERROR.
+    pub fn error(&self, message: impl Into<Message>) {
+        self.log(Level::Error, message)
+    }
+
+    /// Logs `message` at FATAL.
+    pub fn fatal(&self, message: impl Into<Message>) {
+        self.log(Level::Fatal, message)
+    }
+
+    /// Submits an event built elsewhere (a bridge from another logging API),
+    /// with this logger's context unless the event has one. Checks the level gate.
+    pub fn submit(&self, mut event: RawEvent) {
+        if !self.enabled(event.level) {
+            return;
+        }
+        if event.context.is_none() {
+            event.context = self.inner.context.clone();
+        }
+        self.dispatch(event);
+    }
+
+    /// Used by the macros: captures and submits an event whose level is enabled.
+    #[doc(hidden)]
+    #[inline]
+    pub fn __emit(
+        &self,
+        level: Level,
+        target: Option<&'static str>,
+        message: Message,
+        fields: Fields,
+        error: Option<CapturedError>,
+    ) {
+        let mut event =
+            RawEvent::capture(level, target, message, fields, self.inner.context.clone());
+        event.error = error.map(Box::new);
+        self.dispatch(event);
+    }
+
+    #[inline]
+    fn dispatch(&self, event: RawEvent) {
+        self.inner.pipeline.submit(event);
+    }
+}
+
+impl fmt::Debug for Logger {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Logger")
+            .field("context", &self.inner.context)
+            .field("pipeline", &self.inner.pipeline)
+            .finish()
+    }
+}
+
+/// An event being built field by field; call [`emit`](Self::emit) to log it.
+#[must_use = "the event is logged only when `emit` is called"]
+pub struct EventBuilder<'a> {
+    logger: &'a Logger,
+    event: Option<RawEvent>,
+}
+
+impl EventBuilder<'_> {
+    /// Adds a field.
+    pub fn field(mut self, key: impl Into<Key>, value: impl IntoValue) -> Self {
+        if let Some(event) = &mut self.event {
+            event.push_field(key, value);
+        }
+        self
+    }
+
+    /// Captures `error` now: type, message and `source()` chain.
+    pub fn error<E: Error + ?Sized>(mut self, error: &E) -> Self {
+        if let Some(event) = &mut self.event {
+            event.set_error(CapturedError::new(error));
+        }
+        self
+    }
+
+    /// Attaches an error captured already (for example with a backtrace).
+    pub fn captured_error(mut self, error: CapturedError) -> Self {
+        if let Some(event) = &mut self.event {
+            event.set_error(error);
+        }
+        self
+    }
+
+    /// Sets the event's target.
+    pub fn target(mut self, target: &'static str) -> Self {
+        if let Some(event) = &mut self.event {
+            event.set_target(target);
+        }
+        self
+    }
+
+    /// Logs the event.
+    pub fn emit(self) {
+        if let Some(event) = self.event {
+            self.logger.dispatch(event);
+        }
+    }
+}
+
+impl fmt::Debug for EventBuilder<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventBuilder")
+            .field("event", &self.event)
+            .finish()
+    }
+}

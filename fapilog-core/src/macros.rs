@@ -1,0 +1,142 @@
+//! Logging macros: `info!(log, "message", key = value, ...)`.
+//!
+//! The first argument is a [`Logger`](crate::Logger) (or a reference to one),
+//! the second the message (a string literal is stored without copying), then
+//! fields:
+//!
+//! | syntax | captured as |
+//! |---|---|
+//! | `key = 42`, `key = "literal"` | the value itself; literals without copying |
+//! | `key = expr` | [`IntoValue`](crate::IntoValue): numbers and bools as they are, strings copied (inline when short) |
+//! | `key = %expr` | `Display`, rendered at the call |
+//! | `key = ?expr` | `Debug`, rendered at the call |
+//! | `key` | shorthand for `key = key` |
+//! | `"dotted.key" = expr` | a key that is not an identifier |
+//! | `error = expr` | an error (`&E` where `E: Error`, or a [`CapturedError`](crate::CapturedError)): type, message and `source()` chain, captured at the call |
+//!
+//! Nothing is evaluated when the level is disabled.
+//!
+//! # Example
+//!
+//! ```
+//! # fn main() -> Result<(), fapilog_core::ConfigError> {
+//! use fapilog_core::pipeline::Pipeline;
+//! use fapilog_core::{debug, error, info, CapturedError};
+//!
+//! let (pipeline, _guard) = Pipeline::builder().build()?;
+//! let log = pipeline.logger();
+//! let name = String::from("ada");
+//! let order_id = 42u64;
+//! info!(log, "order created", order_id, user = %name, amount = 9.5, "http.route" = "/orders");
+//! debug!(log, "not written at INFO", expensive = ?vec![1, 2, 3]);
+//! let io = std::io::Error::new(std::io::ErrorKind::Other, "disk full");
+//! error!(log, "save failed", error = &io, attempt = 3);
+//! error!(log, "save failed again", error = CapturedError::new(&io).with_backtrace());
+//! # Ok(()) }
+//! ```
+
+/// Logs an event at a level given as an expression: `event!(log, Level::Warn, "msg", k = v)`.
+#[macro_export]
+macro_rules! event {
+    ($logger:expr, $level:expr, $message:expr $(,)?) => {{
+        let __logger: &$crate::Logger = &$logger;
+        let __level: $crate::Level = $level;
+        if __logger.enabled(__level) {
+            __logger.__emit(
+                __level,
+                ::core::option::Option::Some(::core::module_path!()),
+                ::core::convert::Into::into($message),
+                $crate::Fields::new(),
+                ::core::option::Option::None,
+            );
+        }
+    }};
+    ($logger:expr, $level:expr, $message:expr, $($fields:tt)+) => {{
+        let __logger: &$crate::Logger = &$logger;
+        let __level: $crate::Level = $level;
+        if __logger.enabled(__level) {
+            let mut __fields = $crate::Fields::new();
+            let mut __error: ::core::option::Option<$crate::CapturedError> = ::core::option::Option::None;
+            $crate::__fapilog_fields!(__fields, __error; $($fields)+);
+            __logger.__emit(
+                __level,
+                ::core::option::Option::Some(::core::module_path!()),
+                ::core::convert::Into::into($message),
+                __fields,
+                __error,
+            );
+        }
+    }};
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __fapilog_fields {
+    ($f:ident, $e:ident; $(,)?) => {};
+    ($f:ident, $e:ident; error = $v:expr $(, $($rest:tt)*)?) => {
+        $e = ::core::option::Option::Some($crate::IntoCapturedError::into_captured_error($v));
+        $($crate::__fapilog_fields!($f, $e; $($rest)*);)?
+    };
+    ($f:ident, $e:ident; $k:ident = % $v:expr $(, $($rest:tt)*)?) => {
+        $crate::__fapilog_push!($f, ::core::stringify!($k), $crate::Value::display(&$v));
+        $($crate::__fapilog_fields!($f, $e; $($rest)*);)?
+    };
+    ($f:ident, $e:ident; $k:ident = ? $v:expr $(, $($rest:tt)*)?) => {
+        $crate::__fapilog_push!($f, ::core::stringify!($k), $crate::Value::debug(&$v));
+        $($crate::__fapilog_fields!($f, $e; $($rest)*);)?
+    };
+    ($f:ident, $e:ident; $k:ident = $v:literal $(, $($rest:tt)*)?) => {
+        $crate::__fapilog_push!($f, ::core::stringify!($k), $crate::LiteralValue::literal_value($v));
+        $($crate::__fapilog_fields!($f, $e; $($rest)*);)?
+    };
+    ($f:ident, $e:ident; $k:ident = $v:expr $(, $($rest:tt)*)?) => {
+        $crate::__fapilog_push!($f, ::core::stringify!($k), $crate::IntoValue::into_value($v));
+        $($crate::__fapilog_fields!($f, $e; $($rest)*);)?
+    };
+    ($f:ident, $e:ident; $k:literal = $v:expr $(, $($rest:tt)*)?) => {
+        $crate::__fapilog_push!($f, $k, $crate::IntoValue::into_value($v));
+        $($crate::__fapilog_fields!($f, $e; $($rest)*);)?
+    };
+    ($f:ident, $e:ident; % $k:ident $(, $($rest:tt)*)?) => {
+        $crate::__fapilog_push!($f, ::core::stringify!($k), $crate::Value::display(&$k));
+        $($crate::__fapilog_fields!($f, $e; $($rest)*);)?
+    };
+    ($f:ident, $e:ident; ? $k:ident $(, $($rest:tt)*)?) => {
+        $crate::__fapilog_push!($f, ::core::stringify!($k), $crate::Value::debug(&$k));
+        $($crate::__fapilog_fields!($f, $e; $($rest)*);)?
+    };
+    ($f:ident, $e:ident; $k:ident $(, $($rest:tt)*)?) => {
+        $crate::__fapilog_push!($f, ::core::stringify!($k), $crate::IntoValue::into_value(&$k));
+        $($crate::__fapilog_fields!($f, $e; $($rest)*);)?
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __fapilog_push {
+    ($f:ident, $k:expr, $v:expr) => {
+        $f.push($crate::Field {
+            key: $crate::Key::from_static($k),
+            value: $v,
+        })
+    };
+}
+
+macro_rules! level_macro {
+    ($d:tt $name:ident, $level:ident, $doc:literal) => {
+        #[doc = $doc]
+        #[macro_export]
+        macro_rules! $name {
+                    ($d logger:expr, $d ($d rest:tt)+) => {
+                        $crate::event!($d logger, $crate::Level::$level, $d ($d rest)+)
+                    };
+                }
+    };
+}
+
+level_macro!($ trace, Trace, "Logs at TRACE: `trace!(log, \"message\", key = value, ...)`.");
+level_macro!($ debug, Debug, "Logs at DEBUG: `debug!(log, \"message\", key = value, ...)`.");
+level_macro!($ info, Info, "Logs at INFO: `info!(log, \"message\", key = value, ...)`.");
+level_macro!($ warn, Warn, "Logs at WARN: `warn!(log, \"message\", key = value, ...)`.");
+level_macro!($ error, Error, "Logs at ERROR: `error!(log, \"message\", key = value, ...)`.");
+level_macro!($ fatal, Fatal, "Logs at FATAL: `fatal!(log, \"message\", key = value, ...)`.");

@@ -1,0 +1,130 @@
+//! `Pipeline`: the cheap, cloneable handle that loggers and bridges submit to.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::event::RawEvent;
+use crate::level::{AtomicLevelFilter, Level, LevelFilter};
+use crate::logger::Logger;
+use crate::pipeline::builder::PipelineBuilder;
+use crate::pipeline::metrics::{add, Counters, MetricsSnapshot};
+use crate::pipeline::queue::Queue;
+
+/// How long [`Pipeline::flush`] waits at most.
+pub const DEFAULT_FLUSH_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The level gate, alone on its cache line: every call reads it, and the
+/// queue's lock next to it would otherwise be written by every call.
+#[derive(Debug)]
+#[repr(align(64))]
+pub(crate) struct LevelLine(pub(crate) AtomicLevelFilter);
+
+/// State shared by the handle, every logger and the writer thread.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) level: LevelLine,
+    pub(crate) queue: Queue,
+    pub(crate) counters: Counters,
+}
+
+/// A running pipeline: a bounded queue and the writer thread behind it.
+///
+/// Cloning is cheap (an `Arc`). Build one with [`Pipeline::builder`]; the
+/// [`WriterGuard`](crate::pipeline::WriterGuard) returned beside it owns the
+/// writer and drains it when dropped.
+///
+/// ```
+/// # fn main() -> Result<(), fapilog_core::ConfigError> {
+/// use fapilog_core::pipeline::Pipeline;
+/// use fapilog_core::{info, Level, LevelFilter};
+///
+/// let (pipeline, guard) = Pipeline::builder().build()?; // JSON to stdout
+/// let log = pipeline.logger();
+/// info!(log, "order created", order_id = 42u64);
+/// pipeline.set_level(LevelFilter::from(Level::Warn));
+/// assert!(!log.enabled(Level::Info));
+/// let report = guard.shutdown(std::time::Duration::from_secs(5));
+/// assert_eq!(report.written, 1);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Pipeline {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl Pipeline {
+    /// A builder with every setting at its default.
+    pub fn builder() -> PipelineBuilder {
+        PipelineBuilder::default()
+    }
+
+    /// A logger with no bound context that submits to this pipeline.
+    pub fn logger(&self) -> Logger {
+        Logger::new(self.clone())
+    }
+
+    /// Whether an event at `level` passes the pipeline's level gate.
+    #[inline(always)]
+    pub fn enabled(&self, level: Level) -> bool {
+        self.shared.level.0.allows(level)
+    }
+
+    /// The current level filter.
+    pub fn level(&self) -> LevelFilter {
+        self.shared.level.0.get()
+    }
+
+    /// Changes the level filter; takes effect at once for every logger.
+    pub fn set_level(&self, filter: LevelFilter) {
+        self.shared.level.0.set(filter);
+    }
+
+    /// Offers an event to the queue. Does not check the level gate: callers do.
+    ///
+    /// Never panics and never returns an error; what cannot be queued is counted.
+    #[inline]
+    pub fn submit(&self, event: RawEvent) {
+        self.shared.queue.push(event);
+    }
+
+    /// Counts `n` events discarded by request sampling (they count as submitted and dropped).
+    pub fn count_sampled_out(&self, n: u64) {
+        add(&self.shared.counters.dropped_sampling, n);
+    }
+
+    /// Blocks until every event submitted before the call is written and the
+    /// sinks are flushed, for at most [`DEFAULT_FLUSH_TIMEOUT`]. Returns whether it finished.
+    pub fn flush(&self) -> bool {
+        self.flush_timeout(DEFAULT_FLUSH_TIMEOUT)
+    }
+
+    /// Like [`flush`](Self::flush), waiting at most `timeout`.
+    pub fn flush_timeout(&self, timeout: Duration) -> bool {
+        self.shared.queue.flush(timeout)
+    }
+
+    /// A snapshot of the pipeline's counters.
+    pub fn metrics(&self) -> MetricsSnapshot {
+        let shared = &self.shared;
+        MetricsSnapshot::read(
+            &shared.counters,
+            || shared.queue.counts(),
+            shared.queue.capacity(),
+        )
+    }
+
+    /// Whether `other` is a handle to the same pipeline.
+    pub fn same_as(&self, other: &Pipeline) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
+    }
+}
+
+impl fmt::Debug for Pipeline {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pipeline")
+            .field("level", &self.level())
+            .field("capacity", &self.shared.queue.capacity())
+            .finish_non_exhaustive()
+    }
+}

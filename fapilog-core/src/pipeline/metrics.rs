@@ -1,0 +1,334 @@
+//! Exact accounting of every event, as a snapshot and as Prometheus text.
+
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::pipeline::queue::QueueCounts;
+
+/// Counters the writer updates (once per batch) and the request layer adds to.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub(crate) written: AtomicU64,
+    pub(crate) failed: AtomicU64,
+    pub(crate) batches: AtomicU64,
+    pub(crate) loss_records: AtomicU64,
+    pub(crate) dropped_sampling: AtomicU64,
+    pub(crate) sinks: Vec<SinkCounters>,
+}
+
+/// Fault counters of one sink.
+#[derive(Debug, Default)]
+pub(crate) struct SinkCounters {
+    pub(crate) name: String,
+    pub(crate) errors: AtomicU64,
+    pub(crate) panics: AtomicU64,
+    pub(crate) events_failed: AtomicU64,
+}
+
+impl SinkCounters {
+    pub(crate) fn new(name: String) -> Self {
+        SinkCounters {
+            name,
+            ..SinkCounters::default()
+        }
+    }
+}
+
+pub(crate) fn add(counter: &AtomicU64, n: u64) {
+    if n > 0 {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+fn get(counter: &AtomicU64) -> u64 {
+    counter.load(Ordering::Relaxed)
+}
+
+/// Events that were offered but not written, by reason.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DroppedCounts {
+    /// Evicted or refused because the queue was full.
+    pub overflow: u64,
+    /// Refused after waiting the whole `Block` timeout.
+    pub block_timeout: u64,
+    /// Logged after shutdown began.
+    pub shutdown: u64,
+    /// Still queued when the drain deadline passed.
+    pub deadline: u64,
+    /// Discarded by request sampling.
+    pub sampling: u64,
+}
+
+impl DroppedCounts {
+    /// All dropped events.
+    pub fn total(&self) -> u64 {
+        self.overflow + self.block_timeout + self.shutdown + self.deadline + self.sampling
+    }
+
+    fn by_reason(&self) -> [(&'static str, u64); 5] {
+        [
+            ("overflow", self.overflow),
+            ("block_timeout", self.block_timeout),
+            ("shutdown", self.shutdown),
+            ("deadline", self.deadline),
+            ("sampling", self.sampling),
+        ]
+    }
+}
+
+/// Fault counts of one sink.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SinkMetrics {
+    /// The sink's name (`Sink::name`).
+    pub name: String,
+    /// Batches whose write returned an error.
+    pub errors: u64,
+    /// Batches whose write or encoding panicked.
+    pub panics: u64,
+    /// Events this sink did not receive because of those faults.
+    pub events_failed: u64,
+}
+
+/// A point-in-time reading of a pipeline's counters.
+///
+/// Accounting is exact: once the pipeline is flushed or drained,
+/// `submitted == written + dropped.total() + failed`. While events are in
+/// the queue or being written, the difference is [`in_flight`](Self::in_flight).
+/// An event counts as `written` when every sink accepted it and as `failed`
+/// when at least one did not; [`sinks`](Self::sinks) says which.
+///
+/// ```
+/// # fn main() -> Result<(), fapilog_core::ConfigError> {
+/// use fapilog_core::pipeline::Pipeline;
+/// use fapilog_core::sink::NullSink;
+/// use fapilog_core::format::JsonFormat;
+///
+/// let (pipeline, guard) = Pipeline::builder().sink(NullSink::new(), JsonFormat::new()).build()?;
+/// pipeline.logger().info("hello");
+/// pipeline.flush();
+/// let m = pipeline.metrics();
+/// assert_eq!((m.submitted, m.written, m.in_flight()), (1, 1, 0));
+/// assert!(m.to_prometheus().contains("fapilog_events_written_total 1\n"));
+/// # drop(guard); Ok(()) }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MetricsSnapshot {
+    /// Events offered to the pipeline (that passed the level gate).
+    pub submitted: u64,
+    /// Events every sink accepted.
+    pub written: u64,
+    /// Events dropped, by reason.
+    pub dropped: DroppedCounts,
+    /// Events at least one sink failed to accept.
+    pub failed: u64,
+    /// Events in the queue now.
+    pub queue_depth: usize,
+    /// The most events the queue has held at once.
+    pub queue_high_water: usize,
+    /// The queue's capacity.
+    pub queue_capacity: usize,
+    /// Batches the writer has written.
+    pub batches: u64,
+    /// In-band WARN records the writer emitted to report losses.
+    pub loss_records: u64,
+    /// Per-sink fault counts.
+    pub sinks: Vec<SinkMetrics>,
+}
+
+impl MetricsSnapshot {
+    pub(crate) fn read(
+        counters: &Counters,
+        queue: impl FnOnce() -> QueueCounts,
+        capacity: usize,
+    ) -> Self {
+        // Writer-side counters first: whatever they count was submitted before,
+        // so `in_flight` never goes negative.
+        let written = get(&counters.written);
+        let failed = get(&counters.failed);
+        let sampling = get(&counters.dropped_sampling);
+        let batches = get(&counters.batches);
+        let loss_records = get(&counters.loss_records);
+        let sinks = counters
+            .sinks
+            .iter()
+            .map(|s| SinkMetrics {
+                name: s.name.clone(),
+                errors: get(&s.errors),
+                panics: get(&s.panics),
+                events_failed: get(&s.events_failed),
+            })
+            .collect();
+        let q = queue();
+        MetricsSnapshot {
+            submitted: q.submitted + sampling,
+            written,
+            dropped: DroppedCounts {
+                overflow: q.dropped_overflow,
+                block_timeout: q.dropped_block_timeout,
+                shutdown: q.dropped_shutdown,
+                deadline: q.dropped_deadline,
+                sampling,
+            },
+            failed,
+            queue_depth: q.depth,
+            queue_high_water: q.high_water,
+            queue_capacity: capacity,
+            batches,
+            loss_records,
+            sinks,
+        }
+    }
+
+    /// Events submitted but not yet written, dropped or failed.
+    pub fn in_flight(&self) -> u64 {
+        self.submitted
+            .saturating_sub(self.written + self.dropped.total() + self.failed)
+    }
+
+    /// Whether `submitted == written + dropped + failed` holds exactly.
+    pub fn is_balanced(&self) -> bool {
+        self.submitted == self.written + self.dropped.total() + self.failed
+    }
+
+    /// The counters in the Prometheus text exposition format.
+    pub fn to_prometheus(&self) -> String {
+        let mut out = String::with_capacity(2048);
+        let mut metric = |name: &str, kind: &str, help: &str, samples: &[(String, u64)]| {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+            for (labels, value) in samples {
+                let _ = writeln!(out, "{name}{labels} {value}");
+            }
+        };
+        let plain = |v: u64| vec![(String::new(), v)];
+        metric(
+            "fapilog_events_submitted_total",
+            "counter",
+            "Events offered to the pipeline.",
+            &plain(self.submitted),
+        );
+        metric(
+            "fapilog_events_written_total",
+            "counter",
+            "Events accepted by every sink.",
+            &plain(self.written),
+        );
+        let dropped: Vec<_> = self
+            .dropped
+            .by_reason()
+            .iter()
+            .map(|(reason, v)| (format!("{{reason=\"{reason}\"}}"), *v))
+            .collect();
+        metric(
+            "fapilog_events_dropped_total",
+            "counter",
+            "Events dropped, by reason.",
+            &dropped,
+        );
+        metric(
+            "fapilog_events_failed_total",
+            "counter",
+            "Events at least one sink failed to accept.",
+            &plain(self.failed),
+        );
+        metric(
+            "fapilog_queue_depth",
+            "gauge",
+            "Events in the queue.",
+            &plain(self.queue_depth as u64),
+        );
+        metric(
+            "fapilog_queue_high_water",
+            "gauge",
+            "Most events the queue has held.",
+            &plain(self.queue_high_water as u64),
+        );
+        metric(
+            "fapilog_queue_capacity",
+            "gauge",
+            "Capacity of the queue.",
+            &plain(self.queue_capacity as u64),
+        );
+        metric(
+            "fapilog_batches_total",
+            "counter",
+            "Batches written.",
+            &plain(self.batches),
+        );
+        metric(
+            "fapilog_loss_records_total",
+            "counter",
+            "In-band loss reports written.",
+            &plain(self.loss_records),
+        );
+        let per_sink = |f: fn(&SinkMetrics) -> u64| -> Vec<(String, u64)> {
+            self.sinks
+                .iter()
+                .map(|s| (format!("{{sink=\"{}\"}}", escape_label(&s.name)), f(s)))
+                .collect()
+        };
+        metric(
+            "fapilog_sink_errors_total",
+            "counter",
+            "Batches a sink failed to write.",
+            &per_sink(|s| s.errors),
+        );
+        metric(
+            "fapilog_sink_panics_total",
+            "counter",
+            "Batches during which a sink or format panicked.",
+            &per_sink(|s| s.panics),
+        );
+        metric(
+            "fapilog_sink_events_failed_total",
+            "counter",
+            "Events a sink did not receive.",
+            &per_sink(|s| s.events_failed),
+        );
+        out
+    }
+}
+
+fn escape_label(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn balance_and_prometheus_labels() {
+        let counters = Counters {
+            sinks: vec![SinkCounters::new("file:/tmp/a\"b.log".into())],
+            ..Counters::default()
+        };
+        add(&counters.written, 7);
+        add(&counters.dropped_sampling, 2);
+        add(&counters.sinks[0].errors, 1);
+        let q = QueueCounts {
+            submitted: 10,
+            dropped_overflow: 1,
+            ..QueueCounts::default()
+        };
+        let m = MetricsSnapshot::read(&counters, || q, 64);
+        assert_eq!(m.submitted, 12);
+        assert_eq!(m.in_flight(), 2);
+        assert!(!m.is_balanced());
+        let text = m.to_prometheus();
+        assert!(text.contains("fapilog_events_dropped_total{reason=\"sampling\"} 2\n"));
+        assert!(text.contains("fapilog_sink_errors_total{sink=\"file:/tmp/a\\\"b.log\"} 1\n"));
+        assert!(text.contains("# TYPE fapilog_queue_depth gauge\n"));
+    }
+}

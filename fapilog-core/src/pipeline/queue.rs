@@ -1,0 +1,490 @@
+//! The bounded queue between callers and the writer.
+//!
+//! A mutex around a `VecDeque`, held only for a push or for swapping the
+//! whole deque with the writer's empty spare, so no caller ever waits behind
+//! I/O. The writer is woken only when the queue goes from empty to non-empty,
+//! when it reaches the batch threshold, on a protected (ERROR+) event, on flush
+//! and on close; otherwise it lingers, so a steady stream of events costs no
+//! wake-up per event.
+
+use std::collections::VecDeque;
+use std::num::NonZeroU64;
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use crate::event::RawEvent;
+use crate::pipeline::overflow::OverflowPolicy;
+
+/// Why an event that was offered to the queue was not written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LossReason {
+    /// The queue was full (evicted under DropOldest, or refused under DropNewest).
+    Overflow,
+    /// The queue stayed full for the whole `Block` timeout.
+    BlockTimeout,
+}
+
+impl LossReason {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            LossReason::Overflow => "overflow",
+            LossReason::BlockTimeout => "block_timeout",
+        }
+    }
+}
+
+/// Events lost for one reason since the writer last reported, by sequence range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LossRange {
+    pub(crate) reason: LossReason,
+    pub(crate) count: u64,
+    pub(crate) first_seq: u64,
+    pub(crate) last_seq: u64,
+}
+
+/// Counts kept under the queue lock: free to update on the hot path.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct QueueCounts {
+    pub(crate) submitted: u64,
+    pub(crate) dropped_overflow: u64,
+    pub(crate) dropped_block_timeout: u64,
+    pub(crate) dropped_shutdown: u64,
+    pub(crate) dropped_deadline: u64,
+    pub(crate) depth: usize,
+    pub(crate) high_water: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum WriterState {
+    Busy,
+    /// Waiting for the first event.
+    Idle,
+    /// Has events, waiting a little for more.
+    Lingering,
+}
+
+#[derive(Debug)]
+struct State {
+    events: VecDeque<RawEvent>,
+    next_seq: u64,
+    counts: QueueCounts,
+    losses: Vec<LossRange>,
+    writer: WriterState,
+    urgent: bool,
+    flush_requested: bool,
+    flushed_before: u64,
+    blocked_producers: usize,
+    closed: bool,
+    writer_done: bool,
+}
+
+/// What the writer takes from the queue in one go.
+#[derive(Debug)]
+pub(crate) struct Take {
+    /// Losses to report before the batch's events.
+    pub(crate) losses: Vec<LossRange>,
+    /// Every event with a smaller sequence number is in this batch or was dropped.
+    pub(crate) resolved_before: u64,
+    /// The writer must flush its sinks after this batch.
+    pub(crate) flush: bool,
+    /// The queue is closed and empty: this is the last batch.
+    pub(crate) last: bool,
+}
+
+/// The queue shared by callers and the writer.
+#[derive(Debug)]
+pub(crate) struct Queue {
+    state: Mutex<State>,
+    writer_wake: Condvar,
+    space: Condvar,
+    progress: Condvar,
+    capacity: usize,
+    batch_size: usize,
+    policy: OverflowPolicy,
+}
+
+impl Queue {
+    pub(crate) fn new(capacity: usize, batch_size: usize, policy: OverflowPolicy) -> Self {
+        Queue {
+            state: Mutex::new(State {
+                events: VecDeque::with_capacity(capacity),
+                next_seq: 1,
+                counts: QueueCounts::default(),
+                losses: Vec::new(),
+                writer: WriterState::Busy,
+                urgent: false,
+                flush_requested: false,
+                flushed_before: 1,
+                blocked_producers: 0,
+                closed: false,
+                writer_done: false,
+            }),
+            writer_wake: Condvar::new(),
+            space: Condvar::new(),
+            progress: Condvar::new(),
+            capacity,
+            batch_size: batch_size.min(capacity),
+            policy,
+        }
+    }
+
+    pub(crate) fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding this lock cannot leave the state half-updated
+        // in a way that matters more than losing logs, so poisoning is ignored.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Offers an event; never blocks unless the policy is `Block`, and then at most its timeout.
+    pub(crate) fn push(&self, mut event: RawEvent) {
+        let mut st = self.lock();
+        st.counts.submitted += 1;
+        if st.closed {
+            st.counts.dropped_shutdown += 1;
+            return;
+        }
+        let seq = st.next_seq;
+        st.next_seq += 1;
+        event.seq = NonZeroU64::new(seq);
+        let protected = event.level.is_protected();
+        if st.events.len() >= self.capacity {
+            let (guard, room) = self.make_room(st, protected);
+            st = guard;
+            if let Err(reason) = room {
+                record_loss(&mut st, reason, seq);
+                return;
+            }
+            if st.closed {
+                // A producer blocked for room was woken by shutdown.
+                st.counts.dropped_shutdown += 1;
+                return;
+            }
+        }
+        st.events.push_back(event);
+        let depth = st.events.len();
+        st.counts.high_water = st.counts.high_water.max(depth);
+        self.wake_writer_if_needed(&mut st, depth, protected);
+    }
+
+    /// Frees a slot for an incoming event, or says why the event is lost.
+    fn make_room<'a>(
+        &'a self,
+        mut st: MutexGuard<'a, State>,
+        protected: bool,
+    ) -> (MutexGuard<'a, State>, Result<(), LossReason>) {
+        let unprotected = st.events.iter().position(|e| !e.level.is_protected());
+        let evict = match (self.policy, protected, unprotected) {
+            (_, true, Some(i)) => Some(i),
+            (OverflowPolicy::DropOldest, false, Some(i)) => Some(i),
+            (OverflowPolicy::DropOldest, true, None) => Some(0),
+            (OverflowPolicy::Block { timeout }, _, _) => {
+                return self.wait_for_room(st, timeout);
+            }
+            _ => None,
+        };
+        let Some(index) = evict else {
+            return (st, Err(LossReason::Overflow));
+        };
+        if let Some(victim) = st.events.remove(index) {
+            let victim_seq = victim.seq();
+            record_loss(&mut st, LossReason::Overflow, victim_seq.unwrap_or(0));
+        }
+        (st, Ok(()))
+    }
+
+    fn wait_for_room<'a>(
+        &'a self,
+        mut st: MutexGuard<'a, State>,
+        timeout: Duration,
+    ) -> (MutexGuard<'a, State>, Result<(), LossReason>) {
+        let deadline = Instant::now() + timeout;
+        st.blocked_producers += 1;
+        while st.events.len() >= self.capacity && !st.closed {
+            self.notify_writer(&mut st);
+            let now = Instant::now();
+            if now >= deadline {
+                break;
+            }
+            st = self
+                .space
+                .wait_timeout(st, deadline - now)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        st.blocked_producers -= 1;
+        let room = if st.events.len() < self.capacity {
+            Ok(())
+        } else {
+            Err(LossReason::BlockTimeout)
+        };
+        (st, room)
+    }
+
+    fn wake_writer_if_needed(&self, st: &mut State, depth: usize, protected: bool) {
+        if protected {
+            st.urgent = true;
+        }
+        let wake = match st.writer {
+            WriterState::Idle => true,
+            WriterState::Lingering => protected || depth >= self.batch_size,
+            WriterState::Busy => false,
+        };
+        if wake {
+            self.notify_writer(st);
+        }
+    }
+
+    fn notify_writer(&self, st: &mut State) {
+        if st.writer != WriterState::Busy {
+            st.writer = WriterState::Busy;
+            self.writer_wake.notify_one();
+        }
+    }
+
+    /// Writer side: waits for work, lingers up to `linger` for a fuller batch,
+    /// then swaps the queued events into `batch` (which must be empty).
+    pub(crate) fn take(&self, batch: &mut VecDeque<RawEvent>, linger: Duration) -> Take {
+        let mut st = self.lock();
+        while st.events.is_empty() && st.losses.is_empty() && !st.flush_requested && !st.closed {
+            st.writer = WriterState::Idle;
+            st = self
+                .writer_wake
+                .wait(st)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        let deadline = Instant::now() + linger;
+        while st.events.len() < self.batch_size
+            && !st.urgent
+            && !st.flush_requested
+            && !st.closed
+            && st.blocked_producers == 0
+        {
+            let now = Instant::now();
+            if now >= deadline {
+                break;
+            }
+            st.writer = WriterState::Lingering;
+            st = self
+                .writer_wake
+                .wait_timeout(st, deadline - now)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        st.writer = WriterState::Busy;
+        st.urgent = false;
+        std::mem::swap(&mut st.events, batch);
+        if st.blocked_producers > 0 {
+            self.space.notify_all();
+        }
+        let flush = std::mem::take(&mut st.flush_requested) || st.closed;
+        Take {
+            losses: std::mem::take(&mut st.losses),
+            resolved_before: st.next_seq,
+            flush,
+            last: st.closed,
+        }
+    }
+
+    /// Writer side: the batch taken with `take` is written (and flushed, if asked).
+    pub(crate) fn complete(&self, take: &Take) {
+        let mut st = self.lock();
+        if take.flush {
+            st.flushed_before = st.flushed_before.max(take.resolved_before);
+        }
+        if take.last && st.events.is_empty() {
+            st.writer_done = true;
+        }
+        self.progress.notify_all();
+    }
+
+    /// Waits until every event offered before the call is written and the sinks
+    /// flushed, or `timeout` passes. Returns whether it completed in time.
+    pub(crate) fn flush(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut st = self.lock();
+        let target = st.next_seq;
+        st.flush_requested = true;
+        self.notify_writer(&mut st);
+        while st.flushed_before < target && !st.writer_done {
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            st = self
+                .progress
+                .wait_timeout(st, deadline - now)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        true
+    }
+
+    /// Refuses new events from now on; the writer drains what is queued and stops.
+    pub(crate) fn close(&self) {
+        let mut st = self.lock();
+        st.closed = true;
+        self.notify_writer(&mut st);
+        self.space.notify_all();
+    }
+
+    /// Waits until the writer has written its last batch, or `deadline` passes.
+    pub(crate) fn wait_writer_done(&self, deadline: Instant) -> bool {
+        let mut st = self.lock();
+        while !st.writer_done {
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            st = self
+                .progress
+                .wait_timeout(st, deadline - now)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        true
+    }
+
+    /// After a missed drain deadline: drops what is still queued, counted, and
+    /// returns how many.
+    pub(crate) fn abandon(&self) -> u64 {
+        let mut st = self.lock();
+        let n = st.events.len() as u64;
+        st.events.clear();
+        st.counts.dropped_deadline += n;
+        st.writer_done = true;
+        self.progress.notify_all();
+        n
+    }
+
+    pub(crate) fn counts(&self) -> QueueCounts {
+        let st = self.lock();
+        QueueCounts {
+            depth: st.events.len(),
+            ..st.counts
+        }
+    }
+}
+
+fn record_loss(st: &mut State, reason: LossReason, seq: u64) {
+    match reason {
+        LossReason::Overflow => st.counts.dropped_overflow += 1,
+        LossReason::BlockTimeout => st.counts.dropped_block_timeout += 1,
+    }
+    match st.losses.iter_mut().find(|l| l.reason == reason) {
+        Some(range) => {
+            range.count += 1;
+            range.first_seq = range.first_seq.min(seq);
+            range.last_seq = range.last_seq.max(seq);
+        }
+        None => st.losses.push(LossRange {
+            reason,
+            count: 1,
+            first_seq: seq,
+            last_seq: seq,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::level::Level;
+
+    fn event(level: Level, n: u64) -> RawEvent {
+        let mut e = RawEvent::new(level, "m");
+        e.push_field("n", n);
+        e
+    }
+
+    fn drain(q: &Queue) -> (Vec<(Level, u64)>, Take) {
+        let mut batch = VecDeque::new();
+        let take = q.take(&mut batch, Duration::ZERO);
+        let got = batch
+            .iter()
+            .map(|e| (e.level(), e.fields()[0].value().as_u64().unwrap()))
+            .collect();
+        (got, take)
+    }
+
+    #[test]
+    fn drop_oldest_evicts_the_front() {
+        let q = Queue::new(3, 3, OverflowPolicy::DropOldest);
+        for n in 0..5 {
+            q.push(event(Level::Info, n));
+        }
+        let (got, take) = drain(&q);
+        assert_eq!(got, [(Level::Info, 2), (Level::Info, 3), (Level::Info, 4)]);
+        assert_eq!(take.losses.len(), 1);
+        let loss = take.losses[0];
+        assert_eq!((loss.count, loss.first_seq, loss.last_seq), (2, 1, 2));
+        assert_eq!(q.counts().dropped_overflow, 2);
+    }
+
+    #[test]
+    fn drop_newest_refuses_the_incoming() {
+        let q = Queue::new(2, 2, OverflowPolicy::DropNewest);
+        for n in 0..4 {
+            q.push(event(Level::Info, n));
+        }
+        let (got, take) = drain(&q);
+        assert_eq!(got, [(Level::Info, 0), (Level::Info, 1)]);
+        assert_eq!((take.losses[0].first_seq, take.losses[0].last_seq), (3, 4));
+    }
+
+    #[test]
+    fn protected_events_evict_unprotected_ones() {
+        let q = Queue::new(3, 3, OverflowPolicy::DropNewest);
+        q.push(event(Level::Error, 0));
+        q.push(event(Level::Info, 1));
+        q.push(event(Level::Info, 2));
+        q.push(event(Level::Error, 3)); // evicts Info 1
+        q.push(event(Level::Error, 4)); // evicts Info 2
+        q.push(event(Level::Error, 5)); // only protected left: DropNewest refuses it
+        q.push(event(Level::Info, 6)); // refused
+        let (got, _) = drain(&q);
+        assert_eq!(
+            got,
+            [(Level::Error, 0), (Level::Error, 3), (Level::Error, 4)]
+        );
+        let c = q.counts();
+        assert_eq!((c.submitted, c.dropped_overflow), (7, 4));
+    }
+
+    #[test]
+    fn drop_oldest_never_evicts_errors_for_info() {
+        let q = Queue::new(2, 2, OverflowPolicy::DropOldest);
+        q.push(event(Level::Error, 0));
+        q.push(event(Level::Error, 1));
+        q.push(event(Level::Info, 2));
+        q.push(event(Level::Error, 3)); // all protected: oldest goes
+        let (got, _) = drain(&q);
+        assert_eq!(got, [(Level::Error, 1), (Level::Error, 3)]);
+    }
+
+    #[test]
+    fn block_times_out_and_counts() {
+        let q = Queue::new(
+            1,
+            1,
+            OverflowPolicy::Block {
+                timeout: Duration::from_millis(5),
+            },
+        );
+        q.push(event(Level::Info, 0));
+        q.push(event(Level::Info, 1));
+        let c = q.counts();
+        assert_eq!((c.submitted, c.dropped_block_timeout, c.depth), (2, 1, 1));
+    }
+
+    #[test]
+    fn closed_queue_counts_late_events_as_dropped() {
+        let q = Queue::new(4, 4, OverflowPolicy::DropOldest);
+        q.close();
+        q.push(event(Level::Error, 0));
+        let c = q.counts();
+        assert_eq!((c.submitted, c.dropped_shutdown, c.depth), (1, 1, 0));
+    }
+}

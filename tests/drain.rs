@@ -1,0 +1,119 @@
+//! Shutdown drains everything accepted, within a deadline, and counts the rest.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use fapilog::format::JsonFormat;
+use fapilog::pipeline::Pipeline;
+use fapilog::sink::FileSink;
+use fapilog::{info, Level};
+use support::CaptureSink;
+
+#[test]
+fn shutdown_writes_everything_accepted_to_a_real_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.log");
+    let (pipeline, guard) = Pipeline::builder()
+        .capacity(100_000)
+        .flush_interval(Duration::from_secs(60)) // nothing is written before the drain
+        .batch_size(1_000_000)
+        .sink(FileSink::builder(&path).build().unwrap(), JsonFormat::new())
+        .build()
+        .unwrap();
+    let log = pipeline.logger();
+    for n in 0..50_000u64 {
+        info!(log, "queued", n);
+    }
+    let report = guard.shutdown(Duration::from_secs(30));
+    assert!(!report.timed_out);
+    assert_eq!(
+        (
+            report.written,
+            report.dropped,
+            report.failed,
+            report.undelivered
+        ),
+        (50_000, 0, 0, 0)
+    );
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(text.lines().count(), 50_000);
+    assert!(text.lines().last().unwrap().contains(r#""n":49999"#));
+}
+
+#[test]
+fn dropping_the_guard_drains_too() {
+    let sink = CaptureSink::open();
+    let (pipeline, guard) = Pipeline::builder()
+        .sink(sink.clone(), JsonFormat::new())
+        .build()
+        .unwrap();
+    let log = pipeline.logger();
+    for _ in 0..1000 {
+        log.info("x");
+    }
+    drop(guard);
+    assert_eq!(sink.events().len(), 1000);
+}
+
+#[test]
+fn events_after_shutdown_are_counted_never_a_panic() {
+    let sink = CaptureSink::open();
+    let (pipeline, guard) = Pipeline::builder()
+        .sink(sink.clone(), JsonFormat::new())
+        .build()
+        .unwrap();
+    let log = pipeline.logger();
+    log.info("before");
+    guard.shutdown(Duration::from_secs(5));
+    log.info("after");
+    log.error("after, even errors");
+    assert!(!pipeline.flush_timeout(Duration::from_secs(1)) || pipeline.metrics().in_flight() == 0);
+    let m = pipeline.metrics();
+    assert_eq!((m.submitted, m.written, m.dropped.shutdown), (3, 1, 2));
+    assert!(m.is_balanced());
+    assert_eq!(sink.events().len(), 1);
+}
+
+#[test]
+fn a_stuck_sink_cannot_hold_shutdown_past_its_deadline() {
+    let sink = CaptureSink::gated(); // never opened
+    let (pipeline, guard) = Pipeline::builder()
+        .sink(sink.clone(), JsonFormat::new())
+        .build()
+        .unwrap();
+    let log = pipeline.logger();
+    log.error("taken by the writer");
+    sink.wait_until_write_entered();
+    for _ in 0..10 {
+        log.info("still queued");
+    }
+    let started = Instant::now();
+    let report = guard.shutdown(Duration::from_millis(200));
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert!(report.timed_out);
+    assert_eq!(report.metrics.dropped.deadline, 10);
+    assert_eq!(report.undelivered, 1);
+    assert_eq!(report.written, 0);
+    assert_eq!(pipeline.metrics().submitted, 11);
+}
+
+#[test]
+fn flush_returns_once_everything_before_it_is_written() {
+    let sink = CaptureSink::open();
+    let (pipeline, _guard) = Pipeline::builder()
+        .flush_interval(Duration::from_secs(60))
+        .level(Level::Debug)
+        .sink(sink.clone(), JsonFormat::new())
+        .build()
+        .unwrap();
+    let log = pipeline.logger();
+    for round in 1..=5u64 {
+        for _ in 0..100 {
+            log.debug("x");
+        }
+        assert!(pipeline.flush());
+        assert_eq!(sink.events().len() as u64, round * 100);
+        assert_eq!(pipeline.metrics().in_flight(), 0);
+    }
+}
