@@ -1,17 +1,6 @@
 //! JSON lines: one object per event, fixed keys first, valid JSON for any input.
 //!
-//! Keys are written in this order: `ts`, `level`, `msg`, `seq`, `target`,
-//! `correlation_id`, `sampled`, `sample_rate`, `promoted` (only when true),
-//! then the user fields, then `fields` (user fields whose key is reserved,
-//! see [`RESERVED_KEYS`](crate::RESERVED_KEYS)), then `error`. Optional keys
-//! are left out when absent. Strings (the message, string values and the
-//! error's parts, not keys) longer than the limit are cut at a character
-//! boundary and end in `…[truncated N bytes]`. NaN and infinities are written
-//! as the strings `"NaN"`, `"inf"` and `"-inf"`.
-//!
-//! ```text
-//! {"ts":"2026-11-22T13:05:00.123456Z","level":"INFO","msg":"paid","seq":7,"correlation_id":"c-1","sampled":true,"sample_rate":0.1,"amount":12.5,"fields":{"level":"x"}}
-//! ```
+//! The exact output is described on [`JsonFormat`].
 //!
 //! # Example
 //!
@@ -36,6 +25,19 @@ use crate::event::CapturedError;
 use crate::value::{Field, Value};
 
 /// Encodes each envelope as one line of JSON.
+///
+/// Keys are written in this order: `ts`, `level`, `msg`, `seq`, `target`,
+/// `correlation_id`, `sampled`, `sample_rate`, `promoted` (only when true),
+/// then the user fields, then `fields` (user fields whose key is reserved,
+/// see [`RESERVED_KEYS`](crate::RESERVED_KEYS)), then `error`. Optional keys
+/// are left out when absent. Strings (the message, string values and the
+/// error's parts, not keys) longer than the limit are cut at a character
+/// boundary and end in `…[truncated N bytes]`. NaN and infinities are written
+/// as the strings `"NaN"`, `"inf"` and `"-inf"`.
+///
+/// ```text
+/// {"ts":"2026-11-22T13:05:00.123456Z","level":"INFO","msg":"paid","seq":7,"correlation_id":"c-1","sampled":true,"sample_rate":0.1,"amount":12.5,"fields":{"level":"x"}}
+/// ```
 ///
 /// ```
 /// use fapilog_core::format::JsonFormat;
