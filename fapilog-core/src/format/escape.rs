@@ -123,29 +123,66 @@ fn write_byte_escape(out: &mut Vec<u8>, b: u8) {
     out.extend_from_slice(short);
 }
 
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// Whether any byte of `word` is zero (exact as an existence test).
+#[inline]
+const fn has_zero_byte(word: u64) -> bool {
+    word.wrapping_sub(ONES) & !word & HIGHS != 0
+}
+
+/// Whether all 8 bytes of `word` are printable ASCII other than `\` (and `"` when `QUOTED`).
+#[inline]
+const fn is_plain_word<const QUOTED: bool>(word: u64) -> bool {
+    // a byte >= 0x7F: DEL, or part of a multi-byte character
+    let high = ((word & !HIGHS).wrapping_add(ONES) | word) & HIGHS;
+    // a byte < 0x20
+    let control = word.wrapping_sub(ONES * 0x20) & !word & HIGHS;
+    high == 0
+        && control == 0
+        && !has_zero_byte(word ^ (ONES * b'\\' as u64))
+        && !(QUOTED && has_zero_byte(word ^ (ONES * b'"' as u64)))
+}
+
 /// Escapes UTF-8 `bytes` into `out`; `"` is escaped only when `QUOTED`.
+///
+/// Plain ASCII is skipped eight bytes at a time; clean runs are copied with
+/// one `extend_from_slice` each.
 #[inline]
 fn escape_bytes<const QUOTED: bool>(out: &mut Vec<u8>, bytes: &[u8]) {
     let mut start = 0;
     let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        match CLASS[b as usize] {
-            CLEAN => i += 1,
-            QUOTE if !QUOTED => i += 1,
-            LEAD => match dangerous_at(bytes, i) {
-                None => i += 1,
-                Some((cp, len)) => {
+    while i < bytes.len() {
+        while let Some(chunk) = bytes.get(i..i + 8) {
+            // `[0; 8]` is never plain, so the fallback cannot skip anything.
+            let word = u64::from_le_bytes(<[u8; 8]>::try_from(chunk).unwrap_or([0; 8]));
+            if !is_plain_word::<QUOTED>(word) {
+                break;
+            }
+            i += 8;
+        }
+        let stop = i + 8;
+        while i < stop {
+            let Some(&b) = bytes.get(i) else { break };
+            match CLASS[b as usize] {
+                CLEAN => i += 1,
+                QUOTE if !QUOTED => i += 1,
+                LEAD => match dangerous_at(bytes, i) {
+                    None => i += 1,
+                    Some((cp, len)) => {
+                        out.extend_from_slice(bytes.get(start..i).unwrap_or_default());
+                        write_unicode_escape(out, cp);
+                        i += len;
+                        start = i;
+                    }
+                },
+                _ => {
                     out.extend_from_slice(bytes.get(start..i).unwrap_or_default());
-                    write_unicode_escape(out, cp);
-                    i += len;
+                    write_byte_escape(out, b);
+                    i += 1;
                     start = i;
                 }
-            },
-            _ => {
-                out.extend_from_slice(bytes.get(start..i).unwrap_or_default());
-                write_byte_escape(out, b);
-                i += 1;
-                start = i;
             }
         }
     }
@@ -316,6 +353,38 @@ mod tests {
             String::from_utf8(out).unwrap(),
             "\"abcd…[truncated 2 bytes]\""
         );
+    }
+
+    #[test]
+    fn plain_word_check_is_exact() {
+        let word = |b: &[u8; 8]| u64::from_le_bytes(*b);
+        assert!(is_plain_word::<true>(word(b"abcdefgh")));
+        assert!(is_plain_word::<true>(word(b" ~!#$%&'")));
+        for bad in [0u8, 0x1F, 0x7F, 0x80, 0xC2, 0xE2, 0xFF, b'\\', b'"'] {
+            for pos in 0..8 {
+                let mut b = *b"abcdefgh";
+                b[pos] = bad;
+                assert!(!is_plain_word::<true>(word(&b)), "{bad:#x} at {pos}");
+                assert_eq!(is_plain_word::<false>(word(&b)), bad == b'"');
+            }
+        }
+        // every single byte value in every position agrees with the table
+        for v in 0..=255u8 {
+            let plain = CLASS[v as usize] == CLEAN && v < 0x80;
+            for pos in 0..8 {
+                let mut b = *b"        ";
+                b[pos] = v;
+                assert_eq!(is_plain_word::<true>(word(&b)), plain, "{v:#x} at {pos}");
+            }
+        }
+    }
+
+    #[test]
+    fn long_mixed_strings_round_trip() {
+        let s = "plain ascii run, then é and \u{2028}: \u{2028} and \"quotes\" \n and more plain ascii text 日本語 end";
+        let parsed: String = serde_json::from_str(&format!("\"{}\"", body(s))).unwrap();
+        assert_eq!(parsed, s);
+        assert!(!body(s).contains('\u{2028}'));
     }
 
     #[test]

@@ -1,17 +1,6 @@
 //! JSON lines: one object per event, fixed keys first, valid JSON for any input.
 //!
-//! Keys are written in this order: `ts`, `level`, `msg`, `seq`, `target`,
-//! `correlation_id`, `sampled`, `sample_rate`, `promoted` (only when true),
-//! then the user fields, then `fields` (user fields whose key is reserved,
-//! see [`RESERVED_KEYS`](crate::RESERVED_KEYS)), then `error`. Optional keys
-//! are left out when absent. Strings (the message, string values and the
-//! error's parts, not keys) longer than the limit are cut at a character
-//! boundary and end in `…[truncated N bytes]`. NaN and infinities are written
-//! as the strings `"NaN"`, `"inf"` and `"-inf"`.
-//!
-//! ```text
-//! {"ts":"2026-11-22T13:05:00.123456Z","level":"INFO","msg":"paid","seq":7,"correlation_id":"c-1","sampled":true,"sample_rate":0.1,"amount":12.5,"fields":{"level":"x"}}
-//! ```
+//! The exact output is described on [`JsonFormat`].
 //!
 //! # Example
 //!
@@ -36,6 +25,21 @@ use crate::event::CapturedError;
 use crate::value::{Field, Value};
 
 /// Encodes each envelope as one line of JSON.
+///
+/// Keys are written in this order: `ts`, `level`, `msg`, `seq`, `target`,
+/// `correlation_id`, `sampled`, `sample_rate`, `promoted` (only when true),
+/// then the user fields, then `fields` (user fields whose key is reserved,
+/// see [`RESERVED_KEYS`](crate::RESERVED_KEYS)), then `error`. Optional keys
+/// are left out when absent. Strings (the message, string values and the
+/// error's parts, not keys) longer than the limit are cut at a character
+/// boundary and end in `…[truncated N bytes]`. NaN and infinities are written
+/// as the strings `"NaN"`, `"inf"` and `"-inf"`. Lists and maps nested more
+/// than 64 deep are cut there, the rest written as the string `"…[too deep]"`
+/// (the logfmt and pretty formats share this rule for their nested values).
+///
+/// ```text
+/// {"ts":"2026-11-22T13:05:00.123456Z","level":"INFO","msg":"paid","seq":7,"correlation_id":"c-1","sampled":true,"sample_rate":0.1,"amount":12.5,"fields":{"level":"x"}}
+/// ```
 ///
 /// ```
 /// use fapilog_core::format::JsonFormat;
@@ -133,12 +137,22 @@ impl Format for JsonFormat {
     }
 }
 
+/// How deep lists and maps are followed; deeper values are written as the string `"…[too deep]"`.
+pub(crate) const MAX_NESTING: usize = 64;
+
 /// Writes `"key":value`.
 #[inline]
 fn write_member(out: &mut Vec<u8>, field: &Field, max: usize) {
     write_json_key(out, field.key());
     out.push(b':');
     write_value(out, field.value(), max);
+}
+
+/// Writes `"key":value` for a member of a map at `depth`.
+fn write_nested_member(out: &mut Vec<u8>, field: &Field, max: usize, depth: usize) {
+    write_json_key(out, field.key());
+    out.push(b':');
+    write_value_at(out, field.value(), max, depth);
 }
 
 /// Writes a float: shortest round-trip form, or `"NaN"`, `"inf"`, `"-inf"`.
@@ -166,7 +180,17 @@ pub(crate) fn non_finite(v: f64) -> &'static str {
 }
 
 /// Writes `value` as compact JSON; strings are escaped and cut to `max` bytes.
+#[inline]
 pub(crate) fn write_value(out: &mut Vec<u8>, value: &Value, max: usize) {
+    write_value_at(out, value, max, 0);
+}
+
+/// [`write_value`] for a value nested `depth` lists or maps deep.
+fn write_value_at(out: &mut Vec<u8>, value: &Value, max: usize, depth: usize) {
+    if depth >= MAX_NESTING && matches!(value, Value::Seq(_) | Value::Map(_)) {
+        out.extend_from_slice("\"…[too deep]\"".as_bytes());
+        return;
+    }
     match value {
         Value::Null => out.extend_from_slice(b"null"),
         Value::Bool(true) => out.extend_from_slice(b"true"),
@@ -180,7 +204,7 @@ pub(crate) fn write_value(out: &mut Vec<u8>, value: &Value, max: usize) {
                 if i > 0 {
                     out.push(b',');
                 }
-                write_value(out, item, max);
+                write_value_at(out, item, max, depth + 1);
             }
             out.push(b']');
         }
@@ -190,7 +214,7 @@ pub(crate) fn write_value(out: &mut Vec<u8>, value: &Value, max: usize) {
                 if i > 0 {
                     out.push(b',');
                 }
-                write_member(out, field, max);
+                write_nested_member(out, field, max, depth + 1);
             }
             out.push(b'}');
         }
@@ -345,6 +369,23 @@ mod tests {
             line.contains(r#""m":{"a":[1,2],"b\n":null,"c":[true,"x"]}"#),
             "{line}"
         );
+        parse(&line);
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        let mut v = Value::from(1u64);
+        for i in 0..MAX_NESTING + 5 {
+            v = if i % 2 == 0 {
+                Value::Seq(Box::new([v]))
+            } else {
+                Value::Map(Box::new([Field::new("k", v)]))
+            };
+        }
+        let mut event = RawEvent::new(Level::Info, "deep");
+        event.push_field("v", v);
+        let line = encode(&event);
+        assert!(line.contains("\"…[too deep]\""));
         parse(&line);
     }
 

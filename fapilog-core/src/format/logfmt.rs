@@ -1,33 +1,6 @@
 //! logfmt: one line of space-separated `key=value` pairs per event.
 //!
-//! The scheme, exactly:
-//!
-//! - Pairs are `key=value`, separated by one space; the line ends in `\n`.
-//! - A key or a string value is written **bare** when it is non-empty and
-//!   holds only `[A-Za-z0-9_.:/@+-]`; otherwise it is **quoted**: a JSON
-//!   string literal (`"` and `\` escaped, `\n \r \t \b \f`, every other
-//!   control, C1, U+2028/U+2029 and bidi character as `\uXXXX`, all else raw
-//!   UTF-8). So any key or value round-trips, and a quoted one can be read
-//!   back with any JSON parser.
-//! - A string longer than the limit is cut at a character boundary, ends in
-//!   `…[truncated N bytes]` and is therefore always quoted. Keys are never cut.
-//! - Null is `null`, booleans `true`/`false`, integers in decimal, floats in
-//!   shortest round-trip form (`NaN`, `inf`, `-inf` when not finite). Lists
-//!   and maps are compact JSON, written as one quoted string.
-//! - Fixed keys come first, in this order: `ts level msg seq target
-//!   correlation_id sampled sample_rate promoted` (optional ones only when
-//!   present, `promoted` only when true), then the user fields, then
-//!   `error.type`, `error.message`, `error.chain` (a quoted JSON array, only
-//!   when the error has sources) and `error.backtrace` (when captured).
-//! - A user field whose key is reserved (see
-//!   [`RESERVED_KEYS`](crate::RESERVED_KEYS)) or starts with `fields.` or
-//!   `error.` is written as `fields.<key>`, so no user field can pass for
-//!   one fapilog writes. Every key that starts with `fields.` is a user
-//!   field: strip the prefix to get its name back.
-//!
-//! ```text
-//! ts=2026-11-22T13:05:00.123456Z level=INFO msg="user logged in" seq=7 correlation_id=c-1 user=ada fields.level=x
-//! ```
+//! The exact output is described on [`LogfmtFormat`].
 //!
 //! # Example
 //!
@@ -61,7 +34,36 @@ use crate::value::Value;
 /// Prefix of user fields whose key is reserved.
 const FIELDS_PREFIX: &str = "fields.";
 
-/// Encodes each envelope as one logfmt line; see the [module docs](self) for the exact scheme.
+/// Encodes each envelope as one logfmt line.
+///
+/// The scheme, exactly:
+///
+/// - Pairs are `key=value`, separated by one space; the line ends in `\n`.
+/// - A key or a string value is written **bare** when it is non-empty and
+///   holds only `[A-Za-z0-9_.:/@+-]`; otherwise it is **quoted**: a JSON
+///   string literal (`"` and `\` escaped, `\n \r \t \b \f`, every other
+///   control, C1, U+2028/U+2029 and bidi character as `\uXXXX`, all else raw
+///   UTF-8). So any key or value round-trips, and a quoted one can be read
+///   back with any JSON parser.
+/// - A string longer than the limit is cut at a character boundary, ends in
+///   `…[truncated N bytes]` and is therefore always quoted. Keys are never cut.
+/// - Null is `null`, booleans `true`/`false`, integers in decimal, floats in
+///   shortest round-trip form (`NaN`, `inf`, `-inf` when not finite). Lists
+///   and maps are compact JSON, written as one quoted string.
+/// - Fixed keys come first, in this order: `ts level msg seq target
+///   correlation_id sampled sample_rate promoted` (optional ones only when
+///   present, `promoted` only when true), then the user fields, then
+///   `error.type`, `error.message`, `error.chain` (a quoted JSON array, only
+///   when the error has sources) and `error.backtrace` (when captured).
+/// - A user field whose key is reserved (see
+///   [`RESERVED_KEYS`](crate::RESERVED_KEYS)) or starts with `fields.` or
+///   `error.` is written as `fields.<key>`, so no user field can pass for
+///   one fapilog writes. Every key that starts with `fields.` is a user
+///   field: strip the prefix to get its name back.
+///
+/// ```text
+/// ts=2026-11-22T13:05:00.123456Z level=INFO msg="user logged in" seq=7 correlation_id=c-1 user=ada fields.level=x
+/// ```
 ///
 /// ```
 /// use fapilog_core::format::LogfmtFormat;

@@ -1,22 +1,6 @@
 //! A one-line, human-readable format for terminals, with optional colour for the level.
 //!
-//! Layout: timestamp, level (right-aligned to five columns, coloured when
-//! colour is on), `target:` when known, the message, the user fields as
-//! `key=value`, `correlation_id`, `promoted=true` when a failing request was
-//! kept, and the error inline as `error=… error.type=… error.chain=[…]`.
-//! A record is always exactly one line.
-//!
-//! ```text
-//! 2026-11-22T13:05:00.123456Z  INFO billing::pay: paid amount=12.5 note="two words" correlation_id=c-1
-//! ```
-//!
-//! Nothing from user data reaches the terminal raw: the message and target
-//! are written with control, C1, line-separator and bidi characters escaped
-//! (`\n`, `\u001b`, …); a key or string value that is empty or holds
-//! whitespace, `"`, `\`, `=` or such a character is quoted and escaped like a
-//! JSON string; lists and maps are compact JSON. Long strings are cut like
-//! in the other formats. `seq` and the sampling tags other than `promoted`
-//! are left out: they are for machines, and the JSON format has them.
+//! The exact output is described on [`PrettyFormat`].
 //!
 //! # Example
 //!
@@ -73,7 +57,25 @@ impl ColorChoice {
     }
 }
 
-/// Encodes each envelope as one line for humans; see the [module docs](self).
+/// Encodes each envelope as one line for humans.
+///
+/// Layout: timestamp, level (right-aligned to five columns, coloured when
+/// colour is on), `target:` when known, the message, the user fields as
+/// `key=value`, `correlation_id`, `promoted=true` when a failing request was
+/// kept, and the error inline as `error=… error.type=… error.chain=[…]`.
+/// A record is always exactly one line.
+///
+/// ```text
+/// 2026-11-22T13:05:00.123456Z  INFO billing::pay: paid amount=12.5 note="two words" correlation_id=c-1
+/// ```
+///
+/// Nothing from user data reaches the terminal raw: the message and target
+/// are written with control, C1, line-separator and bidi characters escaped
+/// (`\n`, `\u001b`, …); a key or string value that is empty or holds
+/// whitespace, `"`, `\`, `=` or such a character is quoted and escaped like a
+/// JSON string; lists and maps are compact JSON. Long strings are cut like
+/// in the other formats. `seq` and the sampling tags other than `promoted`
+/// are left out: they are for machines, and the JSON format has them.
 ///
 /// ```
 /// use fapilog_core::format::{ColorChoice, PrettyFormat};
