@@ -9,7 +9,7 @@
 //! ```
 //! use fapilog_core::{CapturedError, Level, RawEvent};
 //!
-//! let io = std::io::Error::new(std::io::ErrorKind::Other, "disk on fire");
+//! let io = std::io::Error::other("disk on fire");
 //! let mut event = RawEvent::new(Level::Error, "write failed");
 //! event.push_field("path", "/var/log/app.log");
 //! event.set_error(CapturedError::new(&io));
@@ -87,7 +87,7 @@ impl From<SystemTime> for Timestamp {
 ///     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> { Some(&self.0) }
 /// }
 ///
-/// let err = Outer(std::io::Error::new(std::io::ErrorKind::Other, "disk full"));
+/// let err = Outer(std::io::Error::other("disk full"));
 /// let captured = CapturedError::new(&err);
 /// assert_eq!(captured.message(), "save failed");
 /// assert_eq!(captured.chain(), ["disk full"]);

@@ -23,7 +23,7 @@
 //! let (pipeline, guard) = Pipeline::builder().build()?; // JSON lines on stdout
 //! let log = pipeline.logger().bind("service", "checkout");
 //! info!(log, "order created", order_id = 42u64, total = 19.99);
-//! let err = std::io::Error::new(std::io::ErrorKind::Other, "card declined");
+//! let err = std::io::Error::other("card declined");
 //! error!(log, "payment failed", error = &err, order_id = 42u64);
 //! let report = guard.shutdown(std::time::Duration::from_secs(5)); // drains, nothing lost
 //! assert_eq!(report.written, 2);

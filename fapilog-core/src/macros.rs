@@ -29,7 +29,7 @@
 //! let order_id = 42u64;
 //! info!(log, "order created", order_id, user = %name, amount = 9.5, "http.route" = "/orders");
 //! debug!(log, "not written at INFO", expensive = ?vec![1, 2, 3]);
-//! let io = std::io::Error::new(std::io::ErrorKind::Other, "disk full");
+//! let io = std::io::Error::other("disk full");
 //! error!(log, "save failed", error = &io, attempt = 3);
 //! error!(log, "save failed again", error = CapturedError::new(&io).with_backtrace());
 //! # Ok(()) }
@@ -127,10 +127,10 @@ macro_rules! level_macro {
         #[doc = $doc]
         #[macro_export]
         macro_rules! $name {
-                    ($d logger:expr, $d ($d rest:tt)+) => {
-                        $crate::event!($d logger, $crate::Level::$level, $d ($d rest)+)
-                    };
-                }
+                            ($d logger:expr, $d ($d rest:tt)+) => {
+                                $crate::event!($d logger, $crate::Level::$level, $d ($d rest)+)
+                            };
+                        }
     };
 }
 

@@ -106,7 +106,7 @@ pub enum BrokenSink {
 impl Sink for BrokenSink {
     fn write(&mut self, _batch: &[u8]) -> io::Result<()> {
         match self {
-            BrokenSink::Errors => Err(io::Error::new(io::ErrorKind::Other, "disk on fire")),
+            BrokenSink::Errors => Err(io::Error::other("disk on fire")),
             BrokenSink::Panics => panic!("sink exploded"),
         }
     }
