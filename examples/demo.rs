@@ -42,18 +42,31 @@ fn producers(dir: &Path) -> Result<(), Box<dyn Error>> {
         .retain(3)
         .build()?;
     let (pipeline, guard) = Pipeline::builder()
-        .sink(StdoutSink::new(), PrettyFormat::new().color(ColorChoice::Auto))
+        .sink(
+            StdoutSink::new(),
+            PrettyFormat::new().color(ColorChoice::Auto),
+        )
         .sink(file, JsonFormat::new())
         .build()?;
     let workers: Vec<_> = (0..PRODUCERS)
         .map(|worker| {
             let log = pipeline.logger().bind("worker", worker);
             thread::spawn(move || {
-                info!(log, "order created", order_id = 1000 + worker, amount = 19.99);
+                info!(
+                    log,
+                    "order created",
+                    order_id = 1000 + worker,
+                    amount = 19.99
+                );
                 warn!(log, "slow downstream", latency_ms = 250 + worker * 10);
                 if worker == 0 {
                     let cause = std::io::Error::other("connection reset by peer");
-                    error!(log, "payment failed", error = &GatewayError(cause), order_id = 1000u64);
+                    error!(
+                        log,
+                        "payment failed",
+                        error = &GatewayError(cause),
+                        order_id = 1000u64
+                    );
                 }
             })
         })

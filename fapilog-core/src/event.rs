@@ -40,34 +40,38 @@ pub type Fields = SmallVec<[Field; INLINE_FIELDS]>;
 /// An event's message: static when it is a literal, owned otherwise.
 pub type Message = Cow<'static, str>;
 
-/// A wall-clock instant, in nanoseconds since the Unix epoch (UTC).
+/// A wall-clock instant (UTC).
+///
+/// The call site stores the raw `SystemTime` reading; the conversion to
+/// nanoseconds since the epoch happens in the writer, when it is formatted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Timestamp(u64);
+pub struct Timestamp(SystemTime);
 
 impl Timestamp {
     /// The current time.
     #[inline]
     pub fn now() -> Self {
-        Timestamp::from(SystemTime::now())
+        Timestamp(SystemTime::now())
     }
 
     /// A timestamp from nanoseconds since the Unix epoch.
-    pub const fn from_unix_nanos(nanos: u64) -> Self {
-        Timestamp(nanos)
+    pub fn from_unix_nanos(nanos: u64) -> Self {
+        Timestamp(UNIX_EPOCH + std::time::Duration::from_nanos(nanos))
     }
 
-    /// Nanoseconds since the Unix epoch.
-    pub const fn unix_nanos(self) -> u64 {
-        self.0
+    /// Nanoseconds since the Unix epoch (0 for instants before it, saturating after 2554).
+    pub fn unix_nanos(self) -> u64 {
+        self.0.duration_since(UNIX_EPOCH).map_or(0, |d| {
+            d.as_secs()
+                .saturating_mul(1_000_000_000)
+                .saturating_add(u64::from(d.subsec_nanos()))
+        })
     }
 }
 
 impl From<SystemTime> for Timestamp {
     fn from(t: SystemTime) -> Self {
-        let nanos = t
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
-        Timestamp(nanos)
+        Timestamp(t)
     }
 }
 

@@ -1,16 +1,27 @@
 //! The bounded queue between callers and the writer.
 //!
-//! A mutex around a `VecDeque`, held only for a push or for swapping the
-//! whole deque with the writer's empty spare, so no caller ever waits behind
-//! I/O. The writer is woken only when the queue goes from empty to non-empty,
-//! when it reaches the batch threshold, on a protected (ERROR+) event, on flush
-//! and on close; otherwise it lingers, so a steady stream of events costs no
+//! Two locks with separate jobs. A spin lock guards the queue state and is
+//! held only for a push or for swapping the whole deque with the writer's
+//! empty spare; its unlock is a plain release store, so a caller never waits
+//! for the event it just wrote to reach memory (the fence in a futex mutex's
+//! unlock did exactly that, and cost more than the rest of the call). A std
+//! mutex with condvars is used only to sleep and to wake: the writer while it
+//! waits for work, `Block` callers while they wait for room, flushers while
+//! they wait for progress. Whoever waits holds the sleep mutex from checking
+//! the state to waiting; whoever wakes takes it to notify, so no wake-up is lost.
+//!
+//! The writer is woken only when the queue goes from empty to non-empty, when
+//! it reaches the batch threshold, on a protected (ERROR+) event, on flush and
+//! on close; otherwise it lingers, so a steady stream of events costs no
 //! wake-up per event.
 
 use std::collections::VecDeque;
 use std::num::NonZeroU64;
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
+
+use spin::mutex::{SpinMutex, SpinMutexGuard};
+use spin::relax::Yield;
 
 use crate::event::RawEvent;
 use crate::pipeline::overflow::OverflowPolicy;
@@ -91,10 +102,18 @@ pub(crate) struct Take {
     pub(crate) last: bool,
 }
 
+/// What a full queue does with an incoming event.
+enum Room {
+    Evict(usize),
+    Refuse,
+    Wait(Duration),
+}
+
 /// The queue shared by callers and the writer.
 #[derive(Debug)]
 pub(crate) struct Queue {
-    state: Mutex<State>,
+    state: SpinMutex<State, Yield>,
+    sleep: Mutex<()>,
     writer_wake: Condvar,
     space: Condvar,
     progress: Condvar,
@@ -106,7 +125,7 @@ pub(crate) struct Queue {
 impl Queue {
     pub(crate) fn new(capacity: usize, batch_size: usize, policy: OverflowPolicy) -> Self {
         Queue {
-            state: Mutex::new(State {
+            state: SpinMutex::new(State {
                 events: VecDeque::with_capacity(capacity),
                 next_seq: 1,
                 counts: QueueCounts::default(),
@@ -119,6 +138,7 @@ impl Queue {
                 closed: false,
                 writer_done: false,
             }),
+            sleep: Mutex::new(()),
             writer_wake: Condvar::new(),
             space: Condvar::new(),
             progress: Condvar::new(),
@@ -132,15 +152,20 @@ impl Queue {
         self.capacity
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
-        // A panic while holding this lock cannot leave the state half-updated
-        // in a way that matters more than losing logs, so poisoning is ignored.
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    #[inline]
+    fn state(&self) -> SpinMutexGuard<'_, State> {
+        self.state.lock()
+    }
+
+    fn sleep(&self) -> MutexGuard<'_, ()> {
+        // The sleep mutex guards no data, so a poisoned one is as good as new.
+        self.sleep.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Offers an event; never blocks unless the policy is `Block`, and then at most its timeout.
+    #[inline]
     pub(crate) fn push(&self, mut event: RawEvent) {
-        let mut st = self.lock();
+        let mut st = self.state();
         st.counts.submitted += 1;
         if st.closed {
             st.counts.dropped_shutdown += 1;
@@ -149,81 +174,25 @@ impl Queue {
         let seq = st.next_seq;
         st.next_seq += 1;
         event.seq = NonZeroU64::new(seq);
-        let protected = event.level.is_protected();
         if st.events.len() >= self.capacity {
-            let (guard, room) = self.make_room(st, protected);
-            st = guard;
-            if let Err(reason) = room {
-                record_loss(&mut st, reason, seq);
-                return;
-            }
-            if st.closed {
-                // A producer blocked for room was woken by shutdown.
-                st.counts.dropped_shutdown += 1;
-                return;
-            }
+            drop(st);
+            self.push_full(event, seq);
+            return;
         }
+        let wake = self.enqueue(&mut st, event);
+        drop(st);
+        if wake {
+            self.wake_writer();
+        }
+    }
+
+    /// Appends an event under the state lock; says whether the writer must be woken.
+    #[inline]
+    fn enqueue(&self, st: &mut State, event: RawEvent) -> bool {
+        let protected = event.level.is_protected();
         st.events.push_back(event);
         let depth = st.events.len();
         st.counts.high_water = st.counts.high_water.max(depth);
-        self.wake_writer_if_needed(&mut st, depth, protected);
-    }
-
-    /// Frees a slot for an incoming event, or says why the event is lost.
-    fn make_room<'a>(
-        &'a self,
-        mut st: MutexGuard<'a, State>,
-        protected: bool,
-    ) -> (MutexGuard<'a, State>, Result<(), LossReason>) {
-        let unprotected = st.events.iter().position(|e| !e.level.is_protected());
-        let evict = match (self.policy, protected, unprotected) {
-            (_, true, Some(i)) => Some(i),
-            (OverflowPolicy::DropOldest, false, Some(i)) => Some(i),
-            (OverflowPolicy::DropOldest, true, None) => Some(0),
-            (OverflowPolicy::Block { timeout }, _, _) => {
-                return self.wait_for_room(st, timeout);
-            }
-            _ => None,
-        };
-        let Some(index) = evict else {
-            return (st, Err(LossReason::Overflow));
-        };
-        if let Some(victim) = st.events.remove(index) {
-            let victim_seq = victim.seq();
-            record_loss(&mut st, LossReason::Overflow, victim_seq.unwrap_or(0));
-        }
-        (st, Ok(()))
-    }
-
-    fn wait_for_room<'a>(
-        &'a self,
-        mut st: MutexGuard<'a, State>,
-        timeout: Duration,
-    ) -> (MutexGuard<'a, State>, Result<(), LossReason>) {
-        let deadline = Instant::now() + timeout;
-        st.blocked_producers += 1;
-        while st.events.len() >= self.capacity && !st.closed {
-            self.notify_writer(&mut st);
-            let now = Instant::now();
-            if now >= deadline {
-                break;
-            }
-            st = self
-                .space
-                .wait_timeout(st, deadline - now)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
-        }
-        st.blocked_producers -= 1;
-        let room = if st.events.len() < self.capacity {
-            Ok(())
-        } else {
-            Err(LossReason::BlockTimeout)
-        };
-        (st, room)
-    }
-
-    fn wake_writer_if_needed(&self, st: &mut State, depth: usize, protected: bool) {
         if protected {
             st.urgent = true;
         }
@@ -233,70 +202,179 @@ impl Queue {
             WriterState::Busy => false,
         };
         if wake {
-            self.notify_writer(st);
+            st.writer = WriterState::Busy;
+        }
+        wake
+    }
+
+    /// The queue was full: evict, refuse, or wait for room, as the policy says.
+    #[cold]
+    #[inline(never)]
+    fn push_full(&self, event: RawEvent, seq: u64) {
+        let protected = event.level.is_protected();
+        let mut deadline = None;
+        let mut st = self.state();
+        loop {
+            if st.closed {
+                // A producer blocked for room was overtaken by shutdown.
+                st.counts.dropped_shutdown += 1;
+                return;
+            }
+            if st.events.len() < self.capacity {
+                break;
+            }
+            match self.room_for(&st, protected) {
+                Room::Evict(index) => {
+                    if let Some(victim) = st.events.remove(index) {
+                        let victim_seq = victim.seq().unwrap_or(0);
+                        record_loss(&mut st, LossReason::Overflow, victim_seq);
+                    }
+                    break;
+                }
+                Room::Refuse => {
+                    record_loss(&mut st, LossReason::Overflow, seq);
+                    return;
+                }
+                Room::Wait(timeout) => {
+                    drop(st);
+                    let until = *deadline.get_or_insert_with(|| Instant::now() + timeout);
+                    let room = self.wait_for_room(until);
+                    st = self.state();
+                    if !room && !st.closed {
+                        record_loss(&mut st, LossReason::BlockTimeout, seq);
+                        return;
+                    }
+                }
+            }
+        }
+        let wake = self.enqueue(&mut st, event);
+        drop(st);
+        if wake {
+            self.wake_writer();
         }
     }
 
-    fn notify_writer(&self, st: &mut State) {
-        if st.writer != WriterState::Busy {
-            st.writer = WriterState::Busy;
-            self.writer_wake.notify_one();
+    fn room_for(&self, st: &State, protected: bool) -> Room {
+        let unprotected = st.events.iter().position(|e| !e.level.is_protected());
+        match (self.policy, protected, unprotected) {
+            (_, true, Some(i)) => Room::Evict(i),
+            (OverflowPolicy::DropOldest, false, Some(i)) => Room::Evict(i),
+            (OverflowPolicy::DropOldest, true, None) => Room::Evict(0),
+            (OverflowPolicy::Block { timeout }, _, _) => Room::Wait(timeout),
+            _ => Room::Refuse,
         }
+    }
+
+    /// Sleeps until the queue has room, is closed, or `deadline` passes; says whether there is room.
+    fn wait_for_room(&self, deadline: Instant) -> bool {
+        let wake = {
+            let mut st = self.state();
+            st.blocked_producers += 1;
+            let wake = st.writer != WriterState::Busy;
+            st.writer = WriterState::Busy;
+            wake
+        };
+        if wake {
+            self.wake_writer();
+        }
+        let mut sleep = self.sleep();
+        let room = loop {
+            {
+                let st = self.state();
+                if st.events.len() < self.capacity || st.closed {
+                    break true;
+                }
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                break false;
+            }
+            sleep = self
+                .space
+                .wait_timeout(sleep, deadline - now)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        };
+        drop(sleep);
+        self.state().blocked_producers -= 1;
+        room
+    }
+
+    #[cold]
+    fn wake_writer(&self) {
+        let _sleep = self.sleep();
+        self.writer_wake.notify_one();
     }
 
     /// Writer side: waits for work, lingers up to `linger` for a fuller batch,
     /// then swaps the queued events into `batch` (which must be empty).
     pub(crate) fn take(&self, batch: &mut VecDeque<RawEvent>, linger: Duration) -> Take {
-        let mut st = self.lock();
-        while st.events.is_empty() && st.losses.is_empty() && !st.flush_requested && !st.closed {
+        let mut sleep = self.sleep();
+        loop {
+            let mut st = self.state();
+            if !st.events.is_empty() || !st.losses.is_empty() || st.flush_requested || st.closed {
+                break;
+            }
             st.writer = WriterState::Idle;
-            st = self
+            drop(st);
+            sleep = self
                 .writer_wake
-                .wait(st)
+                .wait(sleep)
                 .unwrap_or_else(PoisonError::into_inner);
         }
         let deadline = Instant::now() + linger;
-        while st.events.len() < self.batch_size
-            && !st.urgent
-            && !st.flush_requested
-            && !st.closed
-            && st.blocked_producers == 0
-        {
+        loop {
+            let mut st = self.state();
+            let ready = st.events.len() >= self.batch_size
+                || st.urgent
+                || st.flush_requested
+                || st.closed
+                || st.blocked_producers > 0;
             let now = Instant::now();
-            if now >= deadline {
+            if ready || now >= deadline {
                 break;
             }
             st.writer = WriterState::Lingering;
-            st = self
+            drop(st);
+            sleep = self
                 .writer_wake
-                .wait_timeout(st, deadline - now)
+                .wait_timeout(sleep, deadline - now)
                 .unwrap_or_else(PoisonError::into_inner)
                 .0;
         }
+        drop(sleep);
+        let mut st = self.state();
         st.writer = WriterState::Busy;
         st.urgent = false;
         std::mem::swap(&mut st.events, batch);
-        if st.blocked_producers > 0 {
-            self.space.notify_all();
-        }
+        let blocked = st.blocked_producers > 0;
         let flush = std::mem::take(&mut st.flush_requested) || st.closed;
-        Take {
+        let take = Take {
             losses: std::mem::take(&mut st.losses),
             resolved_before: st.next_seq,
             flush,
             last: st.closed,
+        };
+        drop(st);
+        if blocked {
+            let _sleep = self.sleep();
+            self.space.notify_all();
         }
+        take
     }
 
     /// Writer side: the batch taken with `take` is written (and flushed, if asked).
     pub(crate) fn complete(&self, take: &Take) {
-        let mut st = self.lock();
-        if take.flush {
-            st.flushed_before = st.flushed_before.max(take.resolved_before);
+        {
+            let mut st = self.state();
+            if take.flush {
+                st.flushed_before = st.flushed_before.max(take.resolved_before);
+            }
+            if take.last && st.events.is_empty() {
+                st.writer_done = true;
+            }
         }
-        if take.last && st.events.is_empty() {
-            st.writer_done = true;
-        }
+        let _sleep = self.sleep();
         self.progress.notify_all();
     }
 
@@ -304,63 +382,72 @@ impl Queue {
     /// flushed, or `timeout` passes. Returns whether it completed in time.
     pub(crate) fn flush(&self, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
-        let mut st = self.lock();
-        let target = st.next_seq;
-        st.flush_requested = true;
-        self.notify_writer(&mut st);
-        while st.flushed_before < target && !st.writer_done {
+        let (target, wake) = {
+            let mut st = self.state();
+            st.flush_requested = true;
+            let wake = st.writer != WriterState::Busy;
+            st.writer = WriterState::Busy;
+            (st.next_seq, wake)
+        };
+        if wake {
+            self.wake_writer();
+        }
+        self.wait_progress(deadline, |st| st.flushed_before >= target || st.writer_done)
+    }
+
+    fn wait_progress(&self, deadline: Instant, done: impl Fn(&State) -> bool) -> bool {
+        let mut sleep = self.sleep();
+        loop {
+            if done(&self.state()) {
+                return true;
+            }
             let now = Instant::now();
             if now >= deadline {
                 return false;
             }
-            st = self
+            sleep = self
                 .progress
-                .wait_timeout(st, deadline - now)
+                .wait_timeout(sleep, deadline - now)
                 .unwrap_or_else(PoisonError::into_inner)
                 .0;
         }
-        true
     }
 
     /// Refuses new events from now on; the writer drains what is queued and stops.
     pub(crate) fn close(&self) {
-        let mut st = self.lock();
-        st.closed = true;
-        self.notify_writer(&mut st);
+        {
+            let mut st = self.state();
+            st.closed = true;
+            st.writer = WriterState::Busy;
+        }
+        let _sleep = self.sleep();
+        self.writer_wake.notify_one();
         self.space.notify_all();
     }
 
     /// Waits until the writer has written its last batch, or `deadline` passes.
     pub(crate) fn wait_writer_done(&self, deadline: Instant) -> bool {
-        let mut st = self.lock();
-        while !st.writer_done {
-            let now = Instant::now();
-            if now >= deadline {
-                return false;
-            }
-            st = self
-                .progress
-                .wait_timeout(st, deadline - now)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
-        }
-        true
+        self.wait_progress(deadline, |st| st.writer_done)
     }
 
     /// After a missed drain deadline: drops what is still queued, counted, and
     /// returns how many.
     pub(crate) fn abandon(&self) -> u64 {
-        let mut st = self.lock();
-        let n = st.events.len() as u64;
-        st.events.clear();
-        st.counts.dropped_deadline += n;
-        st.writer_done = true;
+        let n = {
+            let mut st = self.state();
+            let n = st.events.len() as u64;
+            st.events.clear();
+            st.counts.dropped_deadline += n;
+            st.writer_done = true;
+            n
+        };
+        let _sleep = self.sleep();
         self.progress.notify_all();
         n
     }
 
     pub(crate) fn counts(&self) -> QueueCounts {
-        let st = self.lock();
+        let st = self.state();
         QueueCounts {
             depth: st.events.len(),
             ..st.counts
