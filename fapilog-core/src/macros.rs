@@ -1,41 +1,43 @@
 //! Logging macros: `info!(log, "message", key = value, ...)`.
 //!
-//! The first argument is a [`Logger`](crate::Logger) (or a reference to one),
-//! the second the message (a string literal is stored without copying), then
-//! fields:
-//!
-//! | syntax | captured as |
-//! |---|---|
-//! | `key = 42`, `key = "literal"` | the value itself; literals without copying |
-//! | `key = expr` | [`IntoValue`](crate::IntoValue): numbers and bools as they are, strings copied (inline when short) |
-//! | `key = %expr` | `Display`, rendered at the call |
-//! | `key = ?expr` | `Debug`, rendered at the call |
-//! | `key` | shorthand for `key = key` |
-//! | `"dotted.key" = expr` | a key that is not an identifier |
-//! | `error = expr` | an error (`&E` where `E: Error`, or a [`CapturedError`](crate::CapturedError)): type, message and `source()` chain, captured at the call |
-//!
-//! Nothing is evaluated when the level is disabled.
-//!
-//! # Example
-//!
-//! ```
-//! # fn main() -> Result<(), fapilog_core::ConfigError> {
-//! use fapilog_core::pipeline::Pipeline;
-//! use fapilog_core::{debug, error, info, CapturedError};
-//!
-//! let (pipeline, _guard) = Pipeline::builder().build()?;
-//! let log = pipeline.logger();
-//! let name = String::from("ada");
-//! let order_id = 42u64;
-//! info!(log, "order created", order_id, user = %name, amount = 9.5, "http.route" = "/orders");
-//! debug!(log, "not written at INFO", expensive = ?vec![1, 2, 3]);
-//! let io = std::io::Error::other("disk full");
-//! error!(log, "save failed", error = &io, attempt = 3);
-//! error!(log, "save failed again", error = CapturedError::new(&io).with_backtrace());
-//! # Ok(()) }
-//! ```
+//! See [`event!`](crate::event!) for the field syntax.
 
 /// Logs an event at a level given as an expression: `event!(log, Level::Warn, "msg", k = v)`.
+///
+/// The first argument is a [`Logger`](crate::Logger) (or a reference to one),
+/// the second the message (a string literal is stored without copying), then
+/// fields:
+///
+/// | syntax | captured as |
+/// |---|---|
+/// | `key = 42`, `key = "literal"` | the value itself; literals without copying |
+/// | `key = expr` | [`IntoValue`](crate::IntoValue): numbers and bools as they are, strings copied (inline when short) |
+/// | `key = %expr` | `Display`, rendered at the call |
+/// | `key = ?expr` | `Debug`, rendered at the call |
+/// | `key` | shorthand for `key = key` |
+/// | `"dotted.key" = expr` | a key that is not an identifier |
+/// | `error = expr` | an error (`&E` where `E: Error`, or a [`CapturedError`](crate::CapturedError)): type, message and `source()` chain, captured at the call |
+///
+/// Nothing is evaluated when the level is disabled.
+///
+/// # Example
+///
+/// ```
+/// # fn main() -> Result<(), fapilog_core::ConfigError> {
+/// use fapilog_core::pipeline::Pipeline;
+/// use fapilog_core::{debug, error, info, CapturedError};
+///
+/// let (pipeline, _guard) = Pipeline::builder().build()?;
+/// let log = pipeline.logger();
+/// let name = String::from("ada");
+/// let order_id = 42u64;
+/// info!(log, "order created", order_id, user = %name, amount = 9.5, "http.route" = "/orders");
+/// debug!(log, "not written at INFO", expensive = ?vec![1, 2, 3]);
+/// let io = std::io::Error::other("disk full");
+/// error!(log, "save failed", error = &io, attempt = 3);
+/// error!(log, "save failed again", error = CapturedError::new(&io).with_backtrace());
+/// # Ok(()) }
+/// ```
 #[macro_export]
 macro_rules! event {
     ($logger:expr, $level:expr, $message:expr $(,)?) => {{
