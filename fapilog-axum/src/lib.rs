@@ -1,0 +1,3 @@
+//! fapilog-axum: the tower layer that gives every request a correlation ID,
+//! a request-scoped logger and one deterministic sampling decision.
+#![forbid(unsafe_code)]
