@@ -39,6 +39,7 @@ mod envelope;
 mod error;
 mod event;
 pub mod format;
+mod gate;
 mod level;
 mod logger;
 mod macros;
@@ -53,6 +54,7 @@ pub use event::{
     CapturedError, Fields, IntoCapturedError, Message, RawEvent, SamplingTag, Timestamp,
     INLINE_FIELDS,
 };
+pub use gate::EventGate;
 pub use level::{Level, LevelFilter, ParseLevelError};
 pub use logger::{EventBuilder, Logger};
 pub use pipeline::Pipeline;

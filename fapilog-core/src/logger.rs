@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::context::Context;
 use crate::event::{CapturedError, Fields, Message, RawEvent};
+use crate::gate::EventGate;
 use crate::level::Level;
 use crate::pipeline::Pipeline;
 use crate::value::{Field, IntoValue, Key};
@@ -37,6 +38,7 @@ pub struct Logger {
 struct LoggerInner {
     pipeline: Pipeline,
     context: Option<Arc<Context>>,
+    gate: Option<Arc<dyn EventGate>>,
 }
 
 impl Logger {
@@ -45,6 +47,7 @@ impl Logger {
             inner: Arc::new(LoggerInner {
                 pipeline,
                 context: None,
+                gate: None,
             }),
         }
     }
@@ -54,6 +57,7 @@ impl Logger {
             inner: Arc::new(LoggerInner {
                 pipeline: self.inner.pipeline.clone(),
                 context: Some(Arc::new(context)),
+                gate: self.inner.gate.clone(),
             }),
         }
     }
@@ -93,6 +97,18 @@ impl Logger {
     #[must_use]
     pub fn with_context(&self, context: Context) -> Logger {
         self.with_new_context(context)
+    }
+
+    /// A new logger whose events go through `gate` instead of straight to the pipeline.
+    #[must_use]
+    pub fn with_gate(&self, gate: Arc<dyn EventGate>) -> Logger {
+        Logger {
+            inner: Arc::new(LoggerInner {
+                pipeline: self.inner.pipeline.clone(),
+                context: self.inner.context.clone(),
+                gate: Some(gate),
+            }),
+        }
     }
 
     /// The bound context, if any was bound.
@@ -192,7 +208,10 @@ impl Logger {
 
     #[inline]
     fn dispatch(&self, event: RawEvent) {
-        self.inner.pipeline.submit(event);
+        match &self.inner.gate {
+            None => self.inner.pipeline.submit(event),
+            Some(gate) => gate.route(event, &self.inner.pipeline),
+        }
     }
 }
 
@@ -200,6 +219,7 @@ impl fmt::Debug for Logger {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Logger")
             .field("context", &self.inner.context)
+            .field("gate", &self.inner.gate)
             .field("pipeline", &self.inner.pipeline)
             .finish()
     }

@@ -195,6 +195,7 @@ impl PipelineBuilder {
             level: LevelLine(AtomicLevelFilter::new(self.level)),
             queue: Queue::new(self.capacity, self.batch_size, self.overflow),
             counters,
+            sources: Default::default(),
         });
         let outputs = outputs
             .into_iter()

@@ -1,14 +1,14 @@
 //! `Pipeline`: the cheap, cloneable handle that loggers and bridges submit to.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use crate::event::RawEvent;
 use crate::level::{AtomicLevelFilter, Level, LevelFilter};
 use crate::logger::Logger;
 use crate::pipeline::builder::PipelineBuilder;
-use crate::pipeline::metrics::{add, Counters, MetricsSnapshot};
+use crate::pipeline::metrics::{add, Counters, MetricsSnapshot, MetricsSource};
 use crate::pipeline::queue::Queue;
 
 /// How long [`Pipeline::flush`] waits at most.
@@ -26,6 +26,7 @@ pub(crate) struct Shared {
     pub(crate) level: LevelLine,
     pub(crate) queue: Queue,
     pub(crate) counters: Counters,
+    pub(crate) sources: Mutex<Vec<Arc<dyn MetricsSource>>>,
 }
 
 /// A running pipeline: a bounded queue and the writer thread behind it.
@@ -107,11 +108,27 @@ impl Pipeline {
     /// A snapshot of the pipeline's counters.
     pub fn metrics(&self) -> MetricsSnapshot {
         let shared = &self.shared;
+        let sources = shared
+            .sources
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
         MetricsSnapshot::read(
             &shared.counters,
             || shared.queue.counts(),
             shared.queue.capacity(),
+            &sources,
         )
+    }
+
+    /// Adds counters kept elsewhere (for example by the Axum layer) to this
+    /// pipeline's snapshot and Prometheus text.
+    pub fn register_metrics(&self, source: Arc<dyn MetricsSource>) {
+        self.shared
+            .sources
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(source);
     }
 
     /// Whether `other` is a handle to the same pipeline.

@@ -1,7 +1,9 @@
 //! Exact accounting of every event, as a snapshot and as Prometheus text.
 
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
 use std::sync::atomic::{AtomicU64, Ordering};
+
+use std::sync::Arc;
 
 use crate::pipeline::queue::QueueCounts;
 
@@ -42,6 +44,33 @@ pub(crate) fn add(counter: &AtomicU64, n: u64) {
 
 fn get(counter: &AtomicU64) -> u64 {
     counter.load(Ordering::Relaxed)
+}
+
+/// A counter kept by a component outside the core (such as the Axum layer's
+/// request counters), reported in the same snapshot and Prometheus text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ExtraCounter {
+    /// Prometheus metric name, e.g. `fapilog_requests_kept_total`.
+    pub name: &'static str,
+    /// One-line description.
+    pub help: &'static str,
+    /// The value.
+    pub value: u64,
+}
+
+impl ExtraCounter {
+    /// A counter reading.
+    pub fn new(name: &'static str, help: &'static str, value: u64) -> Self {
+        ExtraCounter { name, help, value }
+    }
+}
+
+/// A source of [`ExtraCounter`]s, registered with
+/// [`Pipeline::register_metrics`](crate::Pipeline::register_metrics).
+pub trait MetricsSource: Send + Sync + fmt::Debug + 'static {
+    /// Appends the current value of each counter to `out`.
+    fn collect(&self, out: &mut Vec<ExtraCounter>);
 }
 
 /// Events that were offered but not written, by reason.
@@ -136,6 +165,8 @@ pub struct MetricsSnapshot {
     pub loss_records: u64,
     /// Per-sink fault counts.
     pub sinks: Vec<SinkMetrics>,
+    /// Counters from registered [`MetricsSource`]s; same-named counters are summed.
+    pub extra: Vec<ExtraCounter>,
 }
 
 impl MetricsSnapshot {
@@ -143,6 +174,7 @@ impl MetricsSnapshot {
         counters: &Counters,
         queue: impl FnOnce() -> QueueCounts,
         capacity: usize,
+        sources: &[Arc<dyn MetricsSource>],
     ) -> Self {
         // Writer-side counters first: whatever they count was submitted before,
         // so `in_flight` never goes negative.
@@ -162,6 +194,18 @@ impl MetricsSnapshot {
             })
             .collect();
         let q = queue();
+        let mut extra: Vec<ExtraCounter> = Vec::new();
+        let mut reading = Vec::new();
+        for source in sources {
+            reading.clear();
+            source.collect(&mut reading);
+            for c in reading.drain(..) {
+                match extra.iter_mut().find(|e| e.name == c.name) {
+                    Some(e) => e.value += c.value,
+                    None => extra.push(c),
+                }
+            }
+        }
         MetricsSnapshot {
             submitted: q.submitted + sampling,
             written,
@@ -179,6 +223,7 @@ impl MetricsSnapshot {
             batches,
             loss_records,
             sinks,
+            extra,
         }
     }
 
@@ -322,7 +367,7 @@ mod tests {
             dropped_overflow: 1,
             ..QueueCounts::default()
         };
-        let m = MetricsSnapshot::read(&counters, || q, 64);
+        let m = MetricsSnapshot::read(&counters, || q, 64, &[]);
         assert_eq!(m.submitted, 12);
         assert_eq!(m.in_flight(), 2);
         assert!(!m.is_balanced());

@@ -42,6 +42,6 @@ pub use builder::{
     DEFAULT_FLUSH_INTERVAL, DEFAULT_LEVEL, MAX_CAPACITY, MAX_WAIT,
 };
 pub use handle::{Pipeline, DEFAULT_FLUSH_TIMEOUT};
-pub use metrics::{DroppedCounts, MetricsSnapshot, SinkMetrics};
+pub use metrics::{DroppedCounts, ExtraCounter, MetricsSnapshot, MetricsSource, SinkMetrics};
 pub use overflow::OverflowPolicy;
 pub use shutdown::{DrainReport, WriterGuard};
