@@ -434,6 +434,24 @@ mod tests {
     }
 
     #[test]
+    fn docs_table_matches_pinned_vectors() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/sampling.md");
+        // Absent only when the crate is built outside the repository.
+        let Ok(doc) = std::fs::read_to_string(path) else {
+            return;
+        };
+        for (id, hash, b, k001, k01, k05) in VECTORS {
+            let start = format!("| `{id}`");
+            let end = format!("| {hash} | 0x{hash:016x} | {b} | {k001} | {k01} | {k05} |");
+            assert!(
+                doc.lines()
+                    .any(|l| l.starts_with(&start) && l.ends_with(&end)),
+                "docs/sampling.md has no row {start} … {end}"
+            );
+        }
+    }
+
+    #[test]
     fn thresholds_round_half_away_from_zero() {
         assert_eq!(threshold(0.0), 0);
         assert_eq!(threshold(1.0), 10_000);
