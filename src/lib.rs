@@ -22,4 +22,6 @@
 //! # Ok(()) }
 //! ```
 
+pub use fapilog_axum;
+pub use fapilog_axum::FapilogLayer;
 pub use fapilog_core::*;

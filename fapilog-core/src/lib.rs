@@ -38,6 +38,8 @@ mod context;
 mod envelope;
 mod error;
 mod event;
+#[cfg(feature = "axum")]
+mod extract;
 pub mod format;
 mod gate;
 mod level;
@@ -54,6 +56,8 @@ pub use event::{
     CapturedError, Fields, IntoCapturedError, Message, RawEvent, SamplingTag, Timestamp,
     INLINE_FIELDS,
 };
+#[cfg(feature = "axum")]
+pub use extract::MissingLogger;
 pub use gate::EventGate;
 pub use level::{Level, LevelFilter, ParseLevelError};
 pub use logger::{EventBuilder, Logger};

@@ -7,6 +7,8 @@ use std::sync::{Arc, Condvar, Mutex};
 use fapilog::sink::Sink;
 use serde_json::Value as Json;
 
+pub mod server;
+
 #[derive(Debug, Default)]
 struct GateState {
     open: bool,

@@ -177,6 +177,20 @@ impl PipelineBuilder {
         Ok(())
     }
 
+    /// A pipeline that accepts nothing: its queue is closed from the start and
+    /// every event is counted as dropped (`shutdown`). Used where a pipeline is
+    /// required but the writer could not be started.
+    pub(crate) fn closed() -> Pipeline {
+        let shared = Arc::new(Shared {
+            level: LevelLine(AtomicLevelFilter::new(LevelFilter::OFF)),
+            queue: Queue::new(1, 1, OverflowPolicy::DropNewest),
+            counters: Counters::default(),
+            sources: Default::default(),
+        });
+        shared.queue.close();
+        Pipeline { shared }
+    }
+
     /// Checks every setting, starts the writer thread, and returns the pipeline and its guard.
     pub fn build(self) -> Result<(Pipeline, WriterGuard), ConfigError> {
         self.validate()?;

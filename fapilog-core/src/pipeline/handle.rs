@@ -60,6 +60,12 @@ impl Pipeline {
         PipelineBuilder::default()
     }
 
+    /// A pipeline that accepts nothing: its level is OFF and its queue closed.
+    /// A stand-in where a pipeline is needed but none could be started.
+    pub fn closed() -> Pipeline {
+        PipelineBuilder::closed()
+    }
+
     /// A logger with no bound context that submits to this pipeline.
     pub fn logger(&self) -> Logger {
         Logger::new(self.clone())

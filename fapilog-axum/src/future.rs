@@ -1,0 +1,153 @@
+//! The response future: after the handler, the final sampling decision, the
+//! access log, the response headers; a handler panic becomes a logged 500.
+
+use std::any::Any;
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use fapilog_core::{error, Logger};
+use http::header::{HeaderName, HeaderValue};
+use http::{Response, StatusCode};
+use http_body::Body;
+use pin_project_lite::pin_project;
+use tokio::task::futures::TaskLocalFuture;
+
+use crate::access_log::{self, RequestInfo};
+use crate::correlation::CorrelationId;
+use crate::layer::{Shared, SAMPLED_HEADER};
+use crate::panic;
+use crate::request::{Mode, RequestScope};
+
+/// What is left to do once the handler has answered.
+#[derive(Debug)]
+pub(crate) struct Finish {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) scope: Arc<RequestScope>,
+    pub(crate) logger: Logger,
+    pub(crate) id: CorrelationId,
+    pub(crate) info: Option<RequestInfo>,
+    pub(crate) started: Instant,
+    pub(crate) mode: Mode,
+}
+
+pin_project! {
+    /// The future returned by [`FapilogService`](crate::FapilogService).
+    pub struct ResponseFuture<F> {
+        #[pin]
+        inner: TaskLocalFuture<Logger, F>,
+        finish: Option<Finish>,
+    }
+}
+
+impl<F> ResponseFuture<F> {
+    pub(crate) fn new(inner: TaskLocalFuture<Logger, F>, finish: Finish) -> Self {
+        ResponseFuture {
+            inner,
+            finish: Some(finish),
+        }
+    }
+}
+
+impl<F> std::fmt::Debug for ResponseFuture<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponseFuture")
+            .field("finish", &self.finish)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<F, B, E> Future for ResponseFuture<F>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+    B: Body + Default,
+{
+    type Output = Result<Response<B>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let catch = this.finish.as_ref().is_some_and(|f| f.shared.catch_panics);
+        let inner = this.inner;
+        let polled = if catch {
+            catch_unwind(AssertUnwindSafe(move || inner.poll(cx)))
+        } else {
+            Ok(inner.poll(cx))
+        };
+        let outcome = match polled {
+            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Ready(result)) => Ok(result),
+            Err(payload) => Err(payload),
+        };
+        let Some(finish) = this.finish.take() else {
+            // Polled again after it completed: there is nothing left to record.
+            return Poll::Ready(match outcome {
+                Ok(result) => result,
+                Err(payload) => std::panic::resume_unwind(payload),
+            });
+        };
+        Poll::Ready(match outcome {
+            Ok(result) => finish.complete(result),
+            Err(payload) => Ok(finish.panicked(payload)),
+        })
+    }
+}
+
+impl Finish {
+    fn complete<B: Body, E>(self, result: Result<Response<B>, E>) -> Result<Response<B>, E> {
+        match result {
+            Ok(mut res) => {
+                let kept = self.end(res.status().is_server_error());
+                self.decorate(&mut res, kept);
+                if let Some(info) = self.info {
+                    access_log::log_response(&self.logger, info, &res, self.started.elapsed());
+                }
+                Ok(res)
+            }
+            Err(e) => {
+                self.end(true);
+                if let Some(info) = self.info {
+                    access_log::log_failure(&self.logger, info, self.started.elapsed());
+                }
+                Err(e)
+            }
+        }
+    }
+
+    fn panicked<B: Body + Default>(self, payload: Box<dyn Any + Send>) -> Response<B> {
+        self.shared.counters.add_panic();
+        let message = panic::message(&*payload);
+        let location = panic::take_location();
+        error!(
+            self.logger,
+            "handler panicked",
+            "panic.message" = message,
+            "panic.location" = location
+        );
+        let mut res = Response::new(B::default());
+        *res.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+        self.complete::<B, std::convert::Infallible>(Ok(res))
+            .unwrap_or_else(|never| match never {})
+    }
+
+    /// Makes the final decision; returns whether the request's logs are kept.
+    fn end(&self, failed: bool) -> bool {
+        let kept = self.scope.finish(failed, &self.shared.pipeline);
+        let promoted = kept && self.mode == Mode::Held;
+        self.shared
+            .counters
+            .record_request(kept, promoted, self.mode == Mode::Excluded);
+        kept
+    }
+
+    fn decorate<B>(&self, res: &mut Response<B>, kept: bool) {
+        let headers = res.headers_mut();
+        if let Ok(value) = HeaderValue::from_str(self.id.as_str()) {
+            headers.insert(self.shared.correlation.header_name().clone(), value);
+        }
+        let sampled = HeaderValue::from_static(if kept { "true" } else { "false" });
+        headers.insert(HeaderName::from_static(SAMPLED_HEADER), sampled);
+    }
+}

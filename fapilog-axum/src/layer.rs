@@ -1,0 +1,223 @@
+//! `FapilogLayer`: configuration only; `layer` wraps a service in a [`FapilogService`].
+
+use std::sync::Arc;
+
+use fapilog_core::{ConfigError, Pipeline};
+use tower_layer::Layer;
+
+use crate::access_log::AccessLogConfig;
+use crate::correlation::CorrelationConfig;
+use crate::lifecycle::default_pipeline;
+use crate::metrics::LayerCounters;
+use crate::request::HoldBudget;
+use crate::sampling::SamplingConfig;
+use crate::service::FapilogService;
+
+/// Default number of events an unsampled request may hold for error promotion.
+pub const DEFAULT_REQUEST_BUFFER: usize = 256;
+/// Largest per-request buffer accepted.
+pub const MAX_REQUEST_BUFFER: usize = 65_536;
+/// Default number of events all unsampled requests together may hold.
+pub const DEFAULT_GLOBAL_BUFFER: usize = 65_536;
+/// Largest global buffer accepted.
+pub const MAX_GLOBAL_BUFFER: usize = 1 << 24;
+/// The response header that says whether the request's logs were kept.
+pub const SAMPLED_HEADER: &str = "x-log-sampled";
+
+/// The layer's settings, shared by every service it makes.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) pipeline: Pipeline,
+    pub(crate) correlation: CorrelationConfig,
+    pub(crate) sampling: SamplingConfig,
+    pub(crate) access_log: AccessLogConfig,
+    pub(crate) budget: Arc<HoldBudget>,
+    pub(crate) counters: Arc<LayerCounters>,
+    pub(crate) catch_panics: bool,
+}
+
+/// Gives every request a correlation ID, a request-scoped `Logger`, one
+/// sampling decision with error promotion, an access-log event and the
+/// `x-request-id` / `X-Log-Sampled` response headers.
+///
+/// ```
+/// use axum::{routing::get, Router};
+/// use fapilog_axum::FapilogLayer;
+/// use fapilog_core::{info, Logger};
+///
+/// async fn hello(log: Logger) -> &'static str {
+///     info!(log, "saying hello");
+///     "hello"
+/// }
+///
+/// let app: Router = Router::new().route("/", get(hello)).layer(FapilogLayer::new());
+/// ```
+///
+/// With an explicit pipeline and sampling:
+///
+/// ```
+/// # fn main() -> Result<(), fapilog_core::ConfigError> {
+/// use fapilog_axum::{FapilogLayer, SamplingConfig};
+/// use fapilog_core::Pipeline;
+///
+/// let (pipeline, _guard) = Pipeline::builder().build()?;
+/// let layer = FapilogLayer::builder()
+///     .pipeline(pipeline)
+///     .sampling(
+///         SamplingConfig::new()
+///             .rate(0.1)?
+///             .always_path("/api/v1/payments*")?
+///             .never_path("/health")?,
+///     )
+///     .build()?;
+/// # let _ = layer; Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct FapilogLayer {
+    shared: Arc<Shared>,
+}
+
+impl FapilogLayer {
+    /// The zero-config layer: JSON to stdout at INFO on the shared default
+    /// pipeline, sample rate 1.0, access log on.
+    pub fn new() -> Self {
+        FapilogLayerBuilder::default().finish(default_pipeline())
+    }
+
+    /// A builder with every setting at its default.
+    pub fn builder() -> FapilogLayerBuilder {
+        FapilogLayerBuilder::default()
+    }
+
+    /// The pipeline this layer logs into.
+    pub fn pipeline(&self) -> &Pipeline {
+        &self.shared.pipeline
+    }
+}
+
+impl Default for FapilogLayer {
+    fn default() -> Self {
+        FapilogLayer::new()
+    }
+}
+
+impl<S> Layer<S> for FapilogLayer {
+    type Service = FapilogService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        FapilogService::new(inner, Arc::clone(&self.shared))
+    }
+}
+
+/// Builds a [`FapilogLayer`].
+#[derive(Debug)]
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct FapilogLayerBuilder {
+    pipeline: Option<Pipeline>,
+    correlation: CorrelationConfig,
+    sampling: SamplingConfig,
+    access_log: AccessLogConfig,
+    request_buffer: usize,
+    global_buffer: usize,
+    catch_panics: bool,
+}
+
+impl Default for FapilogLayerBuilder {
+    fn default() -> Self {
+        FapilogLayerBuilder {
+            pipeline: None,
+            correlation: CorrelationConfig::new(),
+            sampling: SamplingConfig::new(),
+            access_log: AccessLogConfig::new(),
+            request_buffer: DEFAULT_REQUEST_BUFFER,
+            global_buffer: DEFAULT_GLOBAL_BUFFER,
+            catch_panics: true,
+        }
+    }
+}
+
+impl FapilogLayerBuilder {
+    /// The pipeline to log into. Default: the shared default pipeline.
+    pub fn pipeline(mut self, pipeline: Pipeline) -> Self {
+        self.pipeline = Some(pipeline);
+        self
+    }
+
+    /// How correlation IDs are read and generated. Default: `x-request-id`, UUID v7.
+    pub fn correlation(mut self, config: CorrelationConfig) -> Self {
+        self.correlation = config;
+        self
+    }
+
+    /// The sampling rate and path rules. Default: rate 1.0, no rules.
+    pub fn sampling(mut self, config: SamplingConfig) -> Self {
+        self.sampling = config;
+        self
+    }
+
+    /// What the access log records. Default: on, no client IP, user agent or headers.
+    pub fn access_log(mut self, config: AccessLogConfig) -> Self {
+        self.access_log = config;
+        self
+    }
+
+    /// Events an unsampled request holds for promotion; the oldest is
+    /// overwritten (and counted) beyond it. Default: [`DEFAULT_REQUEST_BUFFER`].
+    pub fn request_buffer(mut self, events: usize) -> Self {
+        self.request_buffer = events;
+        self
+    }
+
+    /// Events all unsampled requests may hold together. Default: [`DEFAULT_GLOBAL_BUFFER`].
+    pub fn global_buffer(mut self, events: usize) -> Self {
+        self.global_buffer = events;
+        self
+    }
+
+    /// Catch handler panics: log them at ERROR, promote the request, answer 500. Default: true.
+    pub fn catch_panics(mut self, on: bool) -> Self {
+        self.catch_panics = on;
+        self
+    }
+
+    /// Checks the settings and returns the layer.
+    pub fn build(mut self) -> Result<FapilogLayer, ConfigError> {
+        if !(1..=MAX_REQUEST_BUFFER).contains(&self.request_buffer) {
+            let reason = format!("must be between 1 and {MAX_REQUEST_BUFFER}");
+            return Err(ConfigError::invalid(
+                "sampling.request_buffer",
+                self.request_buffer,
+                reason,
+            ));
+        }
+        if !(self.request_buffer..=MAX_GLOBAL_BUFFER).contains(&self.global_buffer) {
+            let reason = format!("must be between sampling.request_buffer and {MAX_GLOBAL_BUFFER}");
+            return Err(ConfigError::invalid(
+                "sampling.global_buffer",
+                self.global_buffer,
+                reason,
+            ));
+        }
+        let pipeline = self.pipeline.take().unwrap_or_else(default_pipeline);
+        Ok(self.finish(pipeline))
+    }
+
+    fn finish(self, pipeline: Pipeline) -> FapilogLayer {
+        if self.catch_panics {
+            crate::panic::install_hook();
+        }
+        let counters = Arc::new(LayerCounters::default());
+        pipeline.register_metrics(counters.clone());
+        FapilogLayer {
+            shared: Arc::new(Shared {
+                pipeline,
+                correlation: self.correlation,
+                sampling: self.sampling,
+                access_log: self.access_log,
+                budget: Arc::new(HoldBudget::new(self.request_buffer, self.global_buffer)),
+                counters,
+                catch_panics: self.catch_panics,
+            }),
+        }
+    }
+}

@@ -1,0 +1,198 @@
+//! The per-request gate: keeps, holds or discards each event of one request.
+//!
+//! A kept request's events go straight to the pipeline. An unkept request's
+//! events wait in a bounded buffer (oldest overwritten and counted; a global
+//! budget caps what all requests hold together); an ERROR event, a 5xx or a
+//! panic promotes the request: the buffer is written in order and every later
+//! event is kept. At the end an unpromoted buffer is discarded and counted.
+//! Requests on an excluded path are never promoted: their ERROR events are
+//! written (priority), everything else is discarded.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use fapilog_core::{EventGate, Pipeline, RawEvent, SamplingTag};
+
+use crate::metrics::LayerCounters;
+
+/// How a request's events are treated, from its sampling decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    Kept,
+    Held,
+    Excluded,
+}
+
+/// Limits on held events, shared by every request of one layer.
+#[derive(Debug)]
+pub(crate) struct HoldBudget {
+    per_request: usize,
+    global: usize,
+    held: AtomicUsize,
+}
+
+impl HoldBudget {
+    pub(crate) fn new(per_request: usize, global: usize) -> Self {
+        HoldBudget {
+            per_request,
+            global,
+            held: AtomicUsize::new(0),
+        }
+    }
+
+    fn try_take(&self) -> bool {
+        self.held
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < self.global).then_some(n + 1)
+            })
+            .is_ok()
+    }
+
+    fn give_back(&self, n: usize) {
+        self.held.fetch_sub(n, Ordering::AcqRel);
+    }
+}
+
+#[derive(Debug, Default)]
+struct Held {
+    events: VecDeque<RawEvent>,
+    promoted: bool,
+    finished: bool,
+}
+
+/// The gate of one request.
+#[derive(Debug)]
+pub(crate) struct RequestScope {
+    pipeline: Pipeline,
+    mode: Mode,
+    rate: f64,
+    held: Mutex<Held>,
+    budget: Arc<HoldBudget>,
+    counters: Arc<LayerCounters>,
+}
+
+impl RequestScope {
+    pub(crate) fn new(
+        pipeline: Pipeline,
+        mode: Mode,
+        rate: f64,
+        budget: Arc<HoldBudget>,
+        counters: Arc<LayerCounters>,
+    ) -> Self {
+        RequestScope {
+            pipeline,
+            mode,
+            rate,
+            held: Mutex::new(Held::default()),
+            budget,
+            counters,
+        }
+    }
+
+    fn held(&self) -> std::sync::MutexGuard<'_, Held> {
+        self.held.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn tag(&self, event: &mut RawEvent, sampled: bool, promoted: bool) {
+        event.set_sampling(SamplingTag {
+            sampled,
+            sample_rate: self.rate,
+            promoted,
+        });
+    }
+
+    /// Writes the held events in order and keeps every later one.
+    fn promote(&self, held: &mut Held, pipeline: &Pipeline) {
+        if held.promoted {
+            return;
+        }
+        held.promoted = true;
+        let n = held.events.len();
+        for mut event in held.events.drain(..) {
+            self.tag(&mut event, true, true);
+            pipeline.submit(event);
+        }
+        self.budget.give_back(n);
+    }
+
+    fn hold(&self, held: &mut Held, event: RawEvent, pipeline: &Pipeline) {
+        if held.events.len() >= self.budget.per_request {
+            held.events.pop_front();
+            self.budget.give_back(1);
+            self.counters.add_buffer_overwritten(1);
+            pipeline.count_sampled_out(1);
+        }
+        if self.budget.try_take() {
+            held.events.push_back(event);
+        } else {
+            self.counters.add_budget_exhausted(1);
+            pipeline.count_sampled_out(1);
+        }
+    }
+
+    /// The request ended with `failed` (5xx or panic); returns whether its logs are kept.
+    pub(crate) fn finish(&self, failed: bool, pipeline: &Pipeline) -> bool {
+        let mut held = self.held();
+        held.finished = true;
+        match self.mode {
+            Mode::Kept => true,
+            Mode::Excluded => false,
+            Mode::Held if failed || held.promoted => {
+                self.promote(&mut held, pipeline);
+                true
+            }
+            Mode::Held => {
+                let n = held.events.len();
+                held.events.clear();
+                self.budget.give_back(n);
+                pipeline.count_sampled_out(n as u64);
+                false
+            }
+        }
+    }
+}
+
+impl EventGate for RequestScope {
+    fn route(&self, mut event: RawEvent, pipeline: &Pipeline) {
+        let protected = event.level().is_protected();
+        match self.mode {
+            Mode::Kept => {
+                self.tag(&mut event, true, false);
+                pipeline.submit(event);
+            }
+            Mode::Excluded if protected => {
+                self.tag(&mut event, false, false);
+                pipeline.submit(event);
+            }
+            Mode::Excluded => pipeline.count_sampled_out(1),
+            Mode::Held => {
+                let mut held = self.held();
+                if protected && !held.finished {
+                    self.promote(&mut held, pipeline);
+                }
+                if held.promoted {
+                    self.tag(&mut event, true, true);
+                    pipeline.submit(event);
+                } else if held.finished {
+                    pipeline.count_sampled_out(1);
+                } else {
+                    self.hold(&mut held, event, pipeline);
+                }
+            }
+        }
+    }
+}
+
+impl Drop for RequestScope {
+    fn drop(&mut self) {
+        // A request whose future was dropped (client went away) never finished:
+        // what it still holds is discarded, and counted.
+        let held = self.held.get_mut().unwrap_or_else(PoisonError::into_inner);
+        let n = held.events.len();
+        if n > 0 && !held.promoted {
+            self.budget.give_back(n);
+            self.pipeline.count_sampled_out(n as u64);
+        }
+    }
+}

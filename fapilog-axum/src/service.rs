@@ -1,0 +1,93 @@
+//! `FapilogService`: resolves the correlation ID, decides sampling, and hands
+//! the handler a request-scoped logger.
+
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use axum::extract::MatchedPath;
+use http::{Request, Response};
+use http_body::Body;
+use tower_service::Service;
+
+use crate::extract::CURRENT;
+use crate::future::{Finish, ResponseFuture};
+use crate::layer::Shared;
+use crate::request::{Mode, RequestScope};
+
+/// The service made by [`FapilogLayer`](crate::FapilogLayer).
+#[derive(Debug, Clone)]
+pub struct FapilogService<S> {
+    inner: S,
+    shared: Arc<Shared>,
+}
+
+impl<S> FapilogService<S> {
+    pub(crate) fn new(inner: S, shared: Arc<Shared>) -> Self {
+        FapilogService { inner, shared }
+    }
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for FapilogService<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    ResBody: Body + Default,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
+        let started = Instant::now();
+        let shared = &self.shared;
+        let resolved = shared.correlation.resolve(req.headers());
+        if resolved.replaced_invalid {
+            shared.counters.add_id_replaced();
+        }
+        let route = req
+            .extensions()
+            .get::<MatchedPath>()
+            .map(|m| m.as_str().to_owned());
+        let path = route.as_deref().unwrap_or(req.uri().path());
+        let decision = shared
+            .sampling
+            .decide(path, resolved.id.as_str(), req.headers());
+        let mode = match (decision.is_excluded(), decision.keep) {
+            (true, _) => Mode::Excluded,
+            (false, true) => Mode::Kept,
+            (false, false) => Mode::Held,
+        };
+        let scope = Arc::new(RequestScope::new(
+            shared.pipeline.clone(),
+            mode,
+            shared.sampling.get_rate().get(),
+            Arc::clone(&shared.budget),
+            Arc::clone(&shared.counters),
+        ));
+        let logger = shared
+            .pipeline
+            .logger()
+            .with_correlation_id(resolved.id.clone().into_arc())
+            .with_gate(scope.clone());
+        let info = shared
+            .access_log
+            .is_enabled()
+            .then(|| shared.access_log.capture(&req, route.as_deref()));
+        req.extensions_mut().insert(logger.clone());
+        let finish = Finish {
+            shared: Arc::clone(shared),
+            scope,
+            logger: logger.clone(),
+            id: resolved.id,
+            info,
+            started,
+            mode,
+        };
+        let inner = CURRENT.scope(logger, self.inner.call(req));
+        ResponseFuture::new(inner, finish)
+    }
+}

@@ -1,0 +1,428 @@
+//! The Axum layer end to end, against a real server on 127.0.0.1.
+
+mod support;
+
+use std::time::Duration;
+
+use axum::routing::get;
+use axum::{Extension, Router};
+use fapilog::format::JsonFormat;
+use fapilog::pipeline::{Pipeline, WriterGuard};
+use fapilog::{error, info, Logger};
+use fapilog_axum::{current_logger, AccessLogConfig, FapilogLayer, SamplingConfig};
+use http::StatusCode;
+use serde_json::Value as Json;
+use support::server::{get as http_get, serve};
+use support::CaptureSink;
+
+fn helper_deep_in_the_stack() {
+    if let Some(log) = current_logger() {
+        info!(log, "from the helper");
+    }
+}
+
+async fn ok(log: Logger) -> &'static str {
+    info!(log, "handling");
+    helper_deep_in_the_stack();
+    "ok"
+}
+
+async fn fail(Extension(log): Extension<Logger>) -> (StatusCode, &'static str) {
+    info!(log, "step one");
+    info!(log, "step two");
+    (StatusCode::SERVICE_UNAVAILABLE, "down")
+}
+
+async fn error_event(log: Logger) -> &'static str {
+    info!(log, "before");
+    let err = std::io::Error::other("db timeout");
+    error!(log, "query failed", error = &err);
+    info!(log, "after");
+    "handled"
+}
+
+async fn boom(log: Logger) -> &'static str {
+    info!(log, "about to panic");
+    panic!("kaboom");
+}
+
+async fn chatty(log: Logger) -> StatusCode {
+    for n in 0..10u64 {
+        info!(log, "chatter", n);
+    }
+    StatusCode::INTERNAL_SERVER_ERROR
+}
+
+fn app(layer: FapilogLayer) -> Router {
+    Router::new()
+        .route("/ok", get(ok))
+        .route("/orders/{id}", get(ok))
+        .route("/fail", get(fail))
+        .route("/error-event", get(error_event))
+        .route("/panic", get(boom))
+        .route("/chatty", get(chatty))
+        .route("/health", get(ok))
+        .route("/api/v1/payments", get(ok))
+        .layer(layer)
+}
+
+struct Harness {
+    pipeline: Pipeline,
+    _guard: WriterGuard,
+    sink: CaptureSink,
+}
+
+impl Harness {
+    fn new() -> Self {
+        let sink = CaptureSink::open();
+        let (pipeline, guard) = Pipeline::builder()
+            .sink(sink.clone(), JsonFormat::new())
+            .build()
+            .unwrap();
+        Harness {
+            pipeline,
+            _guard: guard,
+            sink,
+        }
+    }
+
+    fn layer(&self, sampling: SamplingConfig) -> FapilogLayer {
+        FapilogLayer::builder()
+            .pipeline(self.pipeline.clone())
+            .sampling(sampling)
+            .access_log(
+                AccessLogConfig::new()
+                    .header("authorization")
+                    .unwrap()
+                    .header("x-tenant")
+                    .unwrap(),
+            )
+            .request_buffer(4)
+            .build()
+            .unwrap()
+    }
+
+    fn events(&self) -> Vec<Json> {
+        assert!(self.pipeline.flush());
+        self.sink.events()
+    }
+
+    fn for_id(&self, id: &str) -> Vec<Json> {
+        self.events()
+            .into_iter()
+            .filter(|e| e["correlation_id"] == id)
+            .collect()
+    }
+}
+
+fn messages(events: &[Json]) -> Vec<&str> {
+    events.iter().map(|e| e["msg"].as_str().unwrap()).collect()
+}
+
+fn never_sampled() -> SamplingConfig {
+    SamplingConfig::new().rate(0.0).unwrap()
+}
+
+#[tokio::test]
+async fn valid_ids_are_used_and_echoed_and_missing_ones_generated() {
+    let h = Harness::new();
+    let (addr, stop, _) = serve(app(h.layer(SamplingConfig::new()))).await;
+
+    let res = http_get(addr, "/ok", &[("x-request-id", b"req-123.abc:XYZ")]).await;
+    assert_eq!(res.status, 200);
+    assert_eq!(res.header("x-request-id"), Some("req-123.abc:XYZ"));
+    assert_eq!(res.header("x-log-sampled"), Some("true"));
+    let events = h.for_id("req-123.abc:XYZ");
+    assert_eq!(
+        messages(&events),
+        ["handling", "from the helper", "request completed"]
+    );
+    for e in &events {
+        assert_eq!(
+            (e["sampled"].as_bool(), e["sample_rate"].as_f64()),
+            (Some(true), Some(1.0))
+        );
+    }
+
+    let res = http_get(addr, "/ok", &[]).await;
+    let id = res.header("x-request-id").unwrap().to_owned();
+    let uuid = uuid::Uuid::parse_str(&id).unwrap();
+    assert_eq!(uuid.get_version_num(), 7);
+    assert_eq!(h.for_id(&id).len(), 3);
+    let _ = stop.send(());
+}
+
+#[tokio::test]
+async fn hostile_ids_are_replaced_never_echoed_and_counted() {
+    let h = Harness::new();
+    let (addr, stop, _) = serve(app(h.layer(SamplingConfig::new()))).await;
+    let long = vec![b'a'; 129];
+    let hostile: Vec<&[u8]> = vec![
+        b"\x1b[2J",
+        b"\x07bell",
+        b"\xc2\x9b",
+        b"\x7f",
+        b"\xe2\x80\xa8",
+        b"\x80\x81\xfe\xff",
+        b"has space",
+        &long,
+        b"",
+    ];
+    let mut answered = 0;
+    for value in &hostile {
+        let res = http_get(addr, "/ok", &[("x-request-id", value)]).await;
+        if res.status == 200 {
+            answered += 1;
+            let echoed = res.headers["x-request-id"].clone();
+            assert_ne!(&echoed[..], *value);
+            assert!(uuid::Uuid::parse_str(std::str::from_utf8(&echoed).unwrap()).is_ok());
+        } else {
+            // hyper itself refuses some raw control bytes before the layer runs.
+            assert_eq!(res.status, 400, "{value:?}");
+            assert!(!res.headers.contains_key("x-request-id"));
+        }
+    }
+    assert!(
+        answered >= 5,
+        "only {answered} hostile requests reached the layer"
+    );
+    let text = {
+        assert!(h.pipeline.flush());
+        h.sink.text()
+    };
+    for line in text.lines() {
+        serde_json::from_str::<Json>(line).expect("every line is one JSON object");
+    }
+    for value in &hostile[..6] {
+        let raw = String::from_utf8_lossy(value);
+        assert!(
+            !text.contains(raw.as_ref()),
+            "raw value {raw:?} reached the log"
+        );
+    }
+    let replaced = h
+        .pipeline
+        .metrics()
+        .extra
+        .iter()
+        .find(|c| c.name == "fapilog_correlation_ids_replaced_total")
+        .unwrap()
+        .value;
+    assert_eq!(replaced, answered);
+    let _ = stop.send(());
+}
+
+#[tokio::test]
+async fn unsampled_requests_are_discarded_and_counted() {
+    let h = Harness::new();
+    let (addr, stop, _) = serve(app(h.layer(never_sampled()))).await;
+    let res = http_get(addr, "/ok", &[("x-request-id", b"quiet-1")]).await;
+    assert_eq!(res.header("x-log-sampled"), Some("false"));
+    assert!(h.for_id("quiet-1").is_empty());
+    let m = h.pipeline.metrics();
+    assert_eq!(m.dropped.sampling, 3);
+    assert!(m.is_balanced());
+    let _ = stop.send(());
+}
+
+#[tokio::test]
+async fn a_5xx_promotes_the_request_and_writes_its_buffer_in_order() {
+    let h = Harness::new();
+    let (addr, stop, _) = serve(app(h.layer(never_sampled()))).await;
+    let res = http_get(addr, "/fail", &[("x-request-id", b"fail-1")]).await;
+    assert_eq!(res.status, 503);
+    assert_eq!(res.header("x-log-sampled"), Some("true"));
+    let events = h.for_id("fail-1");
+    assert_eq!(
+        messages(&events),
+        ["step one", "step two", "request completed"]
+    );
+    for e in &events {
+        assert_eq!(
+            (e["sampled"].as_bool(), e["promoted"].as_bool()),
+            (Some(true), Some(true))
+        );
+    }
+    assert_eq!(events[2]["level"], "ERROR");
+    assert_eq!(events[2]["status"], 503);
+    let _ = stop.send(());
+}
+
+#[tokio::test]
+async fn an_error_event_promotes_the_request() {
+    let h = Harness::new();
+    let (addr, stop, _) = serve(app(h.layer(never_sampled()))).await;
+    let res = http_get(addr, "/error-event", &[("x-request-id", b"err-1")]).await;
+    assert_eq!(res.status, 200);
+    assert_eq!(res.header("x-log-sampled"), Some("true"));
+    let events = h.for_id("err-1");
+    assert_eq!(
+        messages(&events),
+        ["before", "query failed", "after", "request completed"]
+    );
+    assert_eq!(events[1]["error"]["message"], "db timeout");
+    let _ = stop.send(());
+}
+
+#[tokio::test]
+async fn a_panic_is_logged_with_its_location_promoted_and_answered_500() {
+    let h = Harness::new();
+    let (addr, stop, _) = serve(app(h.layer(never_sampled()))).await;
+    let res = http_get(addr, "/panic", &[("x-request-id", b"panic-1")]).await;
+    assert_eq!(res.status, 500);
+    assert_eq!(res.header("x-log-sampled"), Some("true"));
+    let events = h.for_id("panic-1");
+    assert_eq!(
+        messages(&events),
+        ["about to panic", "handler panicked", "request completed"]
+    );
+    assert_eq!(events[1]["panic.message"], "kaboom");
+    assert!(events[1]["panic.location"]
+        .as_str()
+        .unwrap()
+        .contains("request_layer.rs"));
+    let _ = stop.send(());
+}
+
+#[tokio::test]
+async fn the_request_buffer_is_bounded_oldest_overwritten() {
+    let h = Harness::new();
+    let (addr, stop, _) = serve(app(h.layer(never_sampled()))).await;
+    http_get(addr, "/chatty", &[("x-request-id", b"chatty-1")]).await;
+    let events = h.for_id("chatty-1");
+    let ns: Vec<u64> = events.iter().filter_map(|e| e["n"].as_u64()).collect();
+    assert_eq!(ns, [6, 7, 8, 9]);
+    let m = h.pipeline.metrics();
+    assert_eq!(m.dropped.sampling, 6);
+    assert!(m.is_balanced());
+    let _ = stop.send(());
+}
+
+#[tokio::test]
+async fn path_rules_override_the_rate() {
+    let h = Harness::new();
+    let sampling = SamplingConfig::new()
+        .rate(0.0)
+        .unwrap()
+        .always_path("/api/v1/payments")
+        .unwrap()
+        .never_path("/health")
+        .unwrap();
+    let (addr, stop, _) = serve(app(h.layer(sampling))).await;
+    let res = http_get(addr, "/api/v1/payments", &[("x-request-id", b"pay-1")]).await;
+    assert_eq!(res.header("x-log-sampled"), Some("true"));
+    assert_eq!(h.for_id("pay-1").len(), 3);
+    let res = http_get(addr, "/health", &[("x-request-id", b"health-1")]).await;
+    assert_eq!(res.header("x-log-sampled"), Some("false"));
+    assert!(h.for_id("health-1").is_empty());
+    let _ = stop.send(());
+}
+
+#[tokio::test]
+async fn access_log_has_route_status_level_and_redacted_headers() {
+    let h = Harness::new();
+    let (addr, stop, _) = serve(app(h.layer(SamplingConfig::new()))).await;
+    http_get(
+        addr,
+        "/orders/42?token=secret-canary",
+        &[
+            ("x-request-id", b"acc-1"),
+            ("authorization", b"Bearer canary-token"),
+            ("x-tenant", b"acme"),
+        ],
+    )
+    .await;
+    http_get(addr, "/missing", &[("x-request-id", b"acc-2")]).await;
+    let access = h.for_id("acc-1").pop().unwrap();
+    assert_eq!(access["msg"], "request completed");
+    assert_eq!(access["target"], "fapilog_axum::access");
+    assert_eq!(
+        (access["method"].as_str(), access["route"].as_str()),
+        (Some("GET"), Some("/orders/{id}"))
+    );
+    assert_eq!(
+        (access["path"].as_str(), access["status"].as_u64()),
+        (Some("/orders/42"), Some(200))
+    );
+    assert_eq!(access["level"], "INFO");
+    assert!(access["latency_ms"].as_f64().unwrap() >= 0.0);
+    assert_eq!(access["header.authorization"], "[REDACTED]");
+    assert_eq!(access["header.x-tenant"], "acme");
+    let text = h.sink.text();
+    assert!(!text.contains("canary"), "a secret reached the log");
+    let not_found = h.for_id("acc-2").pop().unwrap();
+    assert_eq!(
+        (not_found["status"].as_u64(), not_found["level"].as_str()),
+        (Some(404), Some("WARN"))
+    );
+    let _ = stop.send(());
+}
+
+#[tokio::test]
+async fn two_apps_with_two_pipelines_never_see_each_other() {
+    let (a, b) = (Harness::new(), Harness::new());
+    let (addr_a, stop_a, _) = serve(app(a.layer(SamplingConfig::new()))).await;
+    let (addr_b, stop_b, _) = serve(app(b.layer(never_sampled()))).await;
+    http_get(addr_a, "/ok", &[("x-request-id", b"in-a")]).await;
+    http_get(addr_b, "/fail", &[("x-request-id", b"in-b")]).await;
+    assert!(a.for_id("in-b").is_empty() && b.for_id("in-a").is_empty());
+    assert_eq!(a.for_id("in-a").len(), 3);
+    assert_eq!(b.for_id("in-b").len(), 3);
+    let count = |h: &Harness| {
+        h.pipeline
+            .metrics()
+            .extra
+            .iter()
+            .find(|c| c.name == "fapilog_requests_total")
+            .unwrap()
+            .value
+    };
+    assert_eq!((count(&a), count(&b)), (1, 1));
+    let _ = (stop_a.send(()), stop_b.send(()));
+}
+
+#[tokio::test]
+async fn graceful_shutdown_under_load_loses_no_access_log() {
+    let h = Harness::new();
+    let (addr, stop, server) = serve(app(h.layer(SamplingConfig::new()))).await;
+    let clients: Vec<_> = (0..8)
+        .map(|c| {
+            tokio::spawn(async move {
+                let mut ok = 0;
+                for n in 0..25 {
+                    let id = format!("load-{c}-{n}");
+                    if http_get(addr, "/ok", &[("x-request-id", id.as_bytes())])
+                        .await
+                        .status
+                        == 200
+                    {
+                        ok += 1;
+                    }
+                }
+                ok
+            })
+        })
+        .collect();
+    let mut answered = 0;
+    for c in clients {
+        answered += c.await.unwrap();
+    }
+    let _ = stop.send(());
+    server.await.unwrap();
+    let Harness {
+        pipeline,
+        _guard: guard,
+        sink,
+    } = h;
+    let report = fapilog_axum::drain(guard, Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert!(!report.timed_out);
+    let access = sink
+        .events()
+        .into_iter()
+        .filter(|e| e["msg"] == "request completed")
+        .count();
+    assert_eq!(access, answered);
+    assert_eq!(report.written, pipeline.metrics().submitted);
+}
