@@ -96,10 +96,23 @@ impl CorrelationId {
     /// let id = CorrelationId::generate(IdFormat::default());
     /// assert_eq!(id.as_str().len(), 36);
     /// ```
+    ///
+    /// The random bits come from a fast thread-local generator (`fastrand`),
+    /// not the OS: a correlation ID must be unique, not secret, and asking the
+    /// kernel for randomness on every request cost a system call each.
     pub fn generate(format: IdFormat) -> CorrelationId {
+        let mut random = [0u8; 16];
+        fastrand::fill(&mut random);
         let uuid = match format {
-            IdFormat::UuidV7 => Uuid::now_v7(),
-            IdFormat::UuidV4 => Uuid::new_v4(),
+            IdFormat::UuidV7 => {
+                let millis = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_millis() as u64);
+                let mut tail = [0u8; 10];
+                tail.copy_from_slice(&random[..10]);
+                uuid::Builder::from_unix_timestamp_millis(millis, &tail).into_uuid()
+            }
+            IdFormat::UuidV4 => uuid::Builder::from_random_bytes(random).into_uuid(),
         };
         let mut buf = Uuid::encode_buffer();
         CorrelationId(Arc::from(&*uuid.hyphenated().encode_lower(&mut buf)))

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use fapilog_core::{ConfigError, Pipeline};
+use fapilog_core::{ConfigError, Logger, Pipeline};
 use tower_layer::Layer;
 
 use crate::access_log::AccessLogConfig;
@@ -28,6 +28,7 @@ pub const SAMPLED_HEADER: &str = "x-log-sampled";
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub(crate) pipeline: Pipeline,
+    pub(crate) root_logger: Logger,
     pub(crate) correlation: CorrelationConfig,
     pub(crate) sampling: SamplingConfig,
     pub(crate) access_log: AccessLogConfig,
@@ -210,6 +211,7 @@ impl FapilogLayerBuilder {
         pipeline.register_metrics(counters.clone());
         FapilogLayer {
             shared: Arc::new(Shared {
+                root_logger: pipeline.logger(),
                 pipeline,
                 correlation: self.correlation,
                 sampling: self.sampling,

@@ -6,6 +6,7 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use axum::extract::MatchedPath;
+use fapilog_core::Context as LogContext;
 use http::{Request, Response};
 use http_body::Body;
 use tower_service::Service;
@@ -68,11 +69,8 @@ where
             Arc::clone(&shared.budget),
             Arc::clone(&shared.counters),
         ));
-        let logger = shared
-            .pipeline
-            .logger()
-            .with_correlation_id(resolved.id.clone().into_arc())
-            .with_gate(scope.clone());
+        let context = LogContext::new().with_correlation_id(resolved.id.clone().into_arc());
+        let logger = shared.root_logger.scoped(context, scope.clone());
         let info = shared
             .access_log
             .is_enabled()

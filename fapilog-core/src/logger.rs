@@ -111,6 +111,19 @@ impl Logger {
         }
     }
 
+    /// A new logger on the same pipeline with `context` as its whole context
+    /// and `gate` deciding each event: one allocation, for per-request loggers.
+    #[must_use]
+    pub fn scoped(&self, context: Context, gate: Arc<dyn EventGate>) -> Logger {
+        Logger {
+            inner: Arc::new(LoggerInner {
+                pipeline: self.inner.pipeline.clone(),
+                context: Some(Arc::new(context)),
+                gate: Some(gate),
+            }),
+        }
+    }
+
     /// The bound context, if any was bound.
     pub fn context(&self) -> Option<&Context> {
         self.inner.context.as_deref()
