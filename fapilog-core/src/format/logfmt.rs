@@ -22,9 +22,7 @@
 
 use std::fmt;
 
-use super::escape::{
-    is_logfmt_bare, truncate, write_json_body, write_json_body_bytes, write_truncation_marker,
-};
+use super::escape::{is_logfmt_bare, write_json_body, write_json_body_bytes, write_json_string};
 use super::json::{non_finite, write_string_array, write_value};
 use super::time::write_rfc3339_micros;
 use super::{Format, DEFAULT_MAX_STRING_BYTES};
@@ -129,17 +127,11 @@ impl LogfmtFormat {
 /// Writes a string value: bare when safe and not cut, quoted otherwise.
 #[inline]
 fn write_str_value(out: &mut Vec<u8>, s: &str, max: usize) {
-    let (kept, cut) = truncate(s, max);
-    if cut == 0 && is_logfmt_bare(kept) {
-        out.extend_from_slice(kept.as_bytes());
-        return;
+    if s.len() <= max && is_logfmt_bare(s) {
+        out.extend_from_slice(s.as_bytes());
+    } else {
+        write_json_string(out, s, max);
     }
-    out.push(b'"');
-    write_json_body(out, kept);
-    if cut > 0 {
-        write_truncation_marker(out, cut);
-    }
-    out.push(b'"');
 }
 
 /// Writes ` prefix+key=` with the key bare when safe, quoted otherwise.
