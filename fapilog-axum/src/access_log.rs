@@ -3,8 +3,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use axum::extract::ConnectInfo;
-use fapilog_core::{ConfigError, Level, Logger};
+use axum::extract::{ConnectInfo, MatchedPath};
+use fapilog_core::{ConfigError, Field, Level, Logger, RawEvent, Value};
 use http::header::{HeaderName, CONTENT_LENGTH, USER_AGENT};
 use http::{HeaderMap, Method, Request, Response, StatusCode};
 use http_body::Body;
@@ -100,19 +100,19 @@ impl AccessLogConfig {
     }
 
     /// Captures what the access log needs from the request, before the handler takes it.
-    pub(crate) fn capture<B>(&self, req: &Request<B>, route: Option<&str>) -> RequestInfo {
+    pub(crate) fn capture<B>(&self, req: &Request<B>, route: Option<&MatchedPath>) -> RequestInfo {
         let headers = req.headers();
         RequestInfo {
-            method: req.method().clone(),
-            path: req.uri().path().to_owned(),
-            route: route.map(str::to_owned),
+            method: method_value(req.method()),
+            path: Value::from_str_copied(req.uri().path()),
+            route: route.map(|r| Value::from_str_copied(r.as_str())),
             request_bytes: content_length(headers),
             client_ip: self
                 .client_ip
                 .then(|| {
                     req.extensions()
                         .get::<ConnectInfo<SocketAddr>>()
-                        .map(|c| c.0.ip().to_string())
+                        .map(|c| Value::display(&c.0.ip()))
                 })
                 .flatten(),
             user_agent: self
@@ -121,15 +121,38 @@ impl AccessLogConfig {
                     headers
                         .get(USER_AGENT)
                         .and_then(|v| v.to_str().ok())
-                        .map(str::to_owned)
+                        .map(Value::from_str_copied)
                 })
                 .flatten(),
             headers: self
                 .headers
                 .iter()
-                .filter_map(|name| Some((format!("header.{name}"), header_value(name, headers)?)))
+                .filter_map(|name| {
+                    Some(Field::new(
+                        format!("header.{name}"),
+                        header_value(name, headers)?,
+                    ))
+                })
                 .collect(),
         }
+    }
+}
+
+/// Standard methods as static strings, so the common case copies nothing.
+fn method_value(method: &Method) -> Value {
+    let known = [
+        Method::GET,
+        Method::POST,
+        Method::PUT,
+        Method::DELETE,
+        Method::PATCH,
+        Method::HEAD,
+        Method::OPTIONS,
+    ];
+    const NAMES: [&str; 7] = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"];
+    match known.iter().position(|m| m == method) {
+        Some(i) => Value::from_static(NAMES[i]),
+        None => Value::from_str_copied(method.as_str()),
     }
 }
 
@@ -137,24 +160,38 @@ fn content_length(headers: &HeaderMap) -> Option<u64> {
     headers.get(CONTENT_LENGTH)?.to_str().ok()?.parse().ok()
 }
 
-fn header_value(name: &HeaderName, headers: &HeaderMap) -> Option<String> {
+fn header_value(name: &HeaderName, headers: &HeaderMap) -> Option<Value> {
     let value = headers.get(name)?;
     if ALWAYS_REDACTED.contains(&name.as_str()) {
-        return Some(REDACTED.to_owned());
+        return Some(Value::from_static(REDACTED));
     }
-    Some(String::from_utf8_lossy(value.as_bytes()).into_owned())
+    Some(Value::from_str_copied(&String::from_utf8_lossy(
+        value.as_bytes(),
+    )))
 }
 
 /// What the access log records about the request.
 #[derive(Debug)]
 pub(crate) struct RequestInfo {
-    method: Method,
-    path: String,
-    route: Option<String>,
+    method: Value,
+    path: Value,
+    route: Option<Value>,
     request_bytes: Option<u64>,
-    client_ip: Option<String>,
-    user_agent: Option<String>,
-    headers: Vec<(String, String)>,
+    client_ip: Option<Value>,
+    user_agent: Option<Value>,
+    headers: Vec<Field>,
+}
+
+impl RequestInfo {
+    /// How many fields the request part of the access event has.
+    fn field_count(&self) -> usize {
+        let optional = [
+            self.request_bytes.is_some(),
+            self.client_ip.is_some(),
+            self.user_agent.is_some(),
+        ];
+        5 + optional.iter().filter(|&&on| on).count() + self.headers.len()
+    }
 }
 
 /// The level of an access event: 5xx ERROR, 4xx WARN, else INFO.
@@ -176,47 +213,60 @@ pub(crate) fn log_response<B: Body>(
     latency: Duration,
 ) {
     let status = res.status();
+    let level = level_for(status);
+    if !log.enabled(level) {
+        return;
+    }
     let response_bytes = res
         .body()
         .size_hint()
         .exact()
         .or_else(|| content_length(res.headers()));
-    let event = log
-        .event(level_for(status), "request completed")
-        .field("status", status.as_u16());
-    emit(event, info, Some(response_bytes), latency);
+    let mut event = RawEvent::new(level, "request completed");
+    event.reserve_fields(1 + info.field_count() + usize::from(response_bytes.is_some()));
+    event.push_field("status", status.as_u16());
+    push_request_fields(&mut event, info, latency, response_bytes);
+    log.submit(event);
 }
 
 /// Logs the access event for a request whose service returned an error.
 pub(crate) fn log_failure(log: &Logger, info: RequestInfo, latency: Duration) {
-    let event = log.event(Level::Error, "request failed");
-    emit(event, info, None, latency);
+    if !log.enabled(Level::Error) {
+        return;
+    }
+    let mut event = RawEvent::new(Level::Error, "request failed");
+    event.reserve_fields(info.field_count());
+    push_request_fields(&mut event, info, latency, None);
+    log.submit(event);
 }
 
-fn emit(
-    event: fapilog_core::EventBuilder<'_>,
+// Fields are pushed into the event in place: the access event has more
+// fields than fit inline, and moving a builder per field costs more than the
+// logging itself.
+fn push_request_fields(
+    event: &mut RawEvent,
     info: RequestInfo,
-    response_bytes: Option<Option<u64>>,
     latency: Duration,
+    response_bytes: Option<u64>,
 ) {
-    let mut event = event
-        .target(ACCESS_TARGET)
-        .field("method", info.method.as_str())
-        .field("route", info.route)
-        .field("path", info.path)
-        .field("latency_ms", latency.as_secs_f64() * 1000.0)
-        .field("request_bytes", info.request_bytes);
+    event.set_target(ACCESS_TARGET);
+    event.push_field("method", info.method);
+    event.push_field("route", info.route);
+    event.push_field("path", info.path);
+    event.push_field("latency_ms", latency.as_secs_f64() * 1000.0);
+    if let Some(bytes) = info.request_bytes {
+        event.push_field("request_bytes", bytes);
+    }
     if let Some(bytes) = response_bytes {
-        event = event.field("response_bytes", bytes);
+        event.push_field("response_bytes", bytes);
     }
     if let Some(ip) = info.client_ip {
-        event = event.field("client_ip", ip);
+        event.push_field("client_ip", ip);
     }
     if let Some(ua) = info.user_agent {
-        event = event.field("user_agent", ua);
+        event.push_field("user_agent", ua);
     }
-    for (key, value) in info.headers {
-        event = event.field(key, value);
+    for field in info.headers {
+        event.push_field(field.key, field.value);
     }
-    event.emit();
 }

@@ -18,20 +18,18 @@ use tokio::task::futures::TaskLocalFuture;
 
 use crate::access_log::{self, RequestInfo};
 use crate::correlation::CorrelationId;
-use crate::layer::{Shared, SAMPLED_HEADER};
+use crate::layer::SAMPLED_HEADER;
 use crate::panic;
 use crate::request::{Mode, RequestScope};
 
 /// What is left to do once the handler has answered.
 #[derive(Debug)]
 pub(crate) struct Finish {
-    pub(crate) shared: Arc<Shared>,
     pub(crate) scope: Arc<RequestScope>,
     pub(crate) logger: Logger,
     pub(crate) id: CorrelationId,
     pub(crate) info: Option<RequestInfo>,
     pub(crate) started: Instant,
-    pub(crate) mode: Mode,
 }
 
 pin_project! {
@@ -69,7 +67,10 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let catch = this.finish.as_ref().is_some_and(|f| f.shared.catch_panics);
+        let catch = this
+            .finish
+            .as_ref()
+            .is_some_and(|f| f.scope.shared().catch_panics);
         let inner = this.inner;
         let polled = if catch {
             catch_unwind(AssertUnwindSafe(move || inner.poll(cx)))
@@ -95,6 +96,12 @@ where
     }
 }
 
+fn promoted_by(mode: Mode, kept: bool) -> bool {
+    kept && mode == Mode::Held
+}
+
+const SAMPLED_HEADER_NAME: HeaderName = HeaderName::from_static(SAMPLED_HEADER);
+
 impl Finish {
     fn complete<B: Body, E>(self, result: Result<Response<B>, E>) -> Result<Response<B>, E> {
         match result {
@@ -117,7 +124,7 @@ impl Finish {
     }
 
     fn panicked<B: Body + Default>(self, payload: Box<dyn Any + Send>) -> Response<B> {
-        self.shared.counters.add_panic();
+        self.scope.shared().counters.add_panic();
         let message = panic::message(&*payload);
         let location = panic::take_location();
         error!(
@@ -134,20 +141,23 @@ impl Finish {
 
     /// Makes the final decision; returns whether the request's logs are kept.
     fn end(&self, failed: bool) -> bool {
-        let kept = self.scope.finish(failed, &self.shared.pipeline);
-        let promoted = kept && self.mode == Mode::Held;
-        self.shared
-            .counters
-            .record_request(kept, promoted, self.mode == Mode::Excluded);
+        let kept = self.scope.finish(failed);
+        let mode = self.scope.mode();
+        self.scope.shared().counters.record_request(
+            kept,
+            promoted_by(mode, kept),
+            mode == Mode::Excluded,
+        );
         kept
     }
 
     fn decorate<B>(&self, res: &mut Response<B>, kept: bool) {
         let headers = res.headers_mut();
         if let Ok(value) = HeaderValue::from_str(self.id.as_str()) {
-            headers.insert(self.shared.correlation.header_name().clone(), value);
+            let name = self.scope.shared().correlation.header_name().clone();
+            headers.insert(name, value);
         }
         let sampled = HeaderValue::from_static(if kept { "true" } else { "false" });
-        headers.insert(HeaderName::from_static(SAMPLED_HEADER), sampled);
+        headers.insert(SAMPLED_HEADER_NAME, sampled);
     }
 }

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use fapilog_core::{EventGate, Pipeline, RawEvent, SamplingTag};
 
-use crate::metrics::LayerCounters;
+use crate::layer::Shared;
 
 /// How a request's events are treated, from its sampling decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,30 +64,30 @@ struct Held {
 /// The gate of one request.
 #[derive(Debug)]
 pub(crate) struct RequestScope {
-    pipeline: Pipeline,
+    shared: Arc<Shared>,
     mode: Mode,
-    rate: f64,
     held: Mutex<Held>,
-    budget: Arc<HoldBudget>,
-    counters: Arc<LayerCounters>,
 }
 
 impl RequestScope {
-    pub(crate) fn new(
-        pipeline: Pipeline,
-        mode: Mode,
-        rate: f64,
-        budget: Arc<HoldBudget>,
-        counters: Arc<LayerCounters>,
-    ) -> Self {
+    pub(crate) fn new(shared: Arc<Shared>, mode: Mode) -> Self {
         RequestScope {
-            pipeline,
+            shared,
             mode,
-            rate,
             held: Mutex::new(Held::default()),
-            budget,
-            counters,
         }
+    }
+
+    pub(crate) fn shared(&self) -> &Shared {
+        &self.shared
+    }
+
+    pub(crate) fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    fn budget(&self) -> &HoldBudget {
+        &self.shared.budget
     }
 
     fn held(&self) -> std::sync::MutexGuard<'_, Held> {
@@ -97,7 +97,7 @@ impl RequestScope {
     fn tag(&self, event: &mut RawEvent, sampled: bool, promoted: bool) {
         event.set_sampling(SamplingTag {
             sampled,
-            sample_rate: self.rate,
+            sample_rate: self.shared.sampling.get_rate().get(),
             promoted,
         });
     }
@@ -113,26 +113,30 @@ impl RequestScope {
             self.tag(&mut event, true, true);
             pipeline.submit(event);
         }
-        self.budget.give_back(n);
+        self.budget().give_back(n);
     }
 
     fn hold(&self, held: &mut Held, event: RawEvent, pipeline: &Pipeline) {
-        if held.events.len() >= self.budget.per_request {
+        if held.events.len() >= self.budget().per_request {
             held.events.pop_front();
-            self.budget.give_back(1);
-            self.counters.add_buffer_overwritten(1);
+            self.budget().give_back(1);
+            self.shared.counters.add_buffer_overwritten(1);
             pipeline.count_sampled_out(1);
         }
-        if self.budget.try_take() {
+        if self.budget().try_take() {
             held.events.push_back(event);
         } else {
-            self.counters.add_budget_exhausted(1);
+            self.shared.counters.add_budget_exhausted(1);
             pipeline.count_sampled_out(1);
         }
     }
 
     /// The request ended with `failed` (5xx or panic); returns whether its logs are kept.
-    pub(crate) fn finish(&self, failed: bool, pipeline: &Pipeline) -> bool {
+    pub(crate) fn finish(&self, failed: bool) -> bool {
+        let pipeline = &self.shared.pipeline;
+        if self.mode == Mode::Kept {
+            return true;
+        }
         let mut held = self.held();
         held.finished = true;
         match self.mode {
@@ -145,7 +149,7 @@ impl RequestScope {
             Mode::Held => {
                 let n = held.events.len();
                 held.events.clear();
-                self.budget.give_back(n);
+                self.budget().give_back(n);
                 pipeline.count_sampled_out(n as u64);
                 false
             }
@@ -191,8 +195,8 @@ impl Drop for RequestScope {
         let held = self.held.get_mut().unwrap_or_else(PoisonError::into_inner);
         let n = held.events.len();
         if n > 0 && !held.promoted {
-            self.budget.give_back(n);
-            self.pipeline.count_sampled_out(n as u64);
+            self.budget().give_back(n);
+            self.shared.pipeline.count_sampled_out(n as u64);
         }
     }
 }

@@ -49,11 +49,8 @@ where
         if resolved.replaced_invalid {
             shared.counters.add_id_replaced();
         }
-        let route = req
-            .extensions()
-            .get::<MatchedPath>()
-            .map(|m| m.as_str().to_owned());
-        let path = route.as_deref().unwrap_or(req.uri().path());
+        let route = req.extensions().get::<MatchedPath>().cloned();
+        let path = route.as_ref().map_or(req.uri().path(), MatchedPath::as_str);
         let decision = shared
             .sampling
             .decide(path, resolved.id.as_str(), req.headers());
@@ -62,28 +59,20 @@ where
             (false, true) => Mode::Kept,
             (false, false) => Mode::Held,
         };
-        let scope = Arc::new(RequestScope::new(
-            shared.pipeline.clone(),
-            mode,
-            shared.sampling.get_rate().get(),
-            Arc::clone(&shared.budget),
-            Arc::clone(&shared.counters),
-        ));
+        let scope = Arc::new(RequestScope::new(Arc::clone(shared), mode));
         let context = LogContext::new().with_correlation_id(resolved.id.clone().into_arc());
         let logger = shared.root_logger.scoped(context, scope.clone());
         let info = shared
             .access_log
             .is_enabled()
-            .then(|| shared.access_log.capture(&req, route.as_deref()));
+            .then(|| shared.access_log.capture(&req, route.as_ref()));
         req.extensions_mut().insert(logger.clone());
         let finish = Finish {
-            shared: Arc::clone(shared),
             scope,
             logger: logger.clone(),
             id: resolved.id,
             info,
             started,
-            mode,
         };
         let inner = CURRENT.scope(logger, self.inner.call(req));
         ResponseFuture::new(inner, finish)

@@ -269,6 +269,12 @@ impl RawEvent {
         self.fields.push(Field::new(key, value));
     }
 
+    /// Makes room for `additional` more fields, so an event with more fields
+    /// than fit inline allocates once.
+    pub fn reserve_fields(&mut self, additional: usize) {
+        self.fields.reserve_exact(additional);
+    }
+
     /// Attaches a captured error.
     pub fn set_error(&mut self, error: CapturedError) {
         self.error = Some(Box::new(error));

@@ -18,7 +18,7 @@
 //! ```
 
 use super::escape::{write_json_key, write_json_string};
-use super::time::write_rfc3339_micros;
+use super::time::TimestampCache;
 use super::{Format, DEFAULT_MAX_STRING_BYTES};
 use crate::envelope::Envelope;
 use crate::event::CapturedError;
@@ -49,6 +49,8 @@ use crate::value::{Field, Value};
 #[derive(Debug, Clone)]
 pub struct JsonFormat {
     max_string_bytes: usize,
+    timestamps: TimestampCache,
+    sample_rate: F64Cache,
 }
 
 impl Default for JsonFormat {
@@ -62,6 +64,8 @@ impl JsonFormat {
     pub const fn new() -> Self {
         JsonFormat {
             max_string_bytes: DEFAULT_MAX_STRING_BYTES,
+            timestamps: TimestampCache::new(),
+            sample_rate: F64Cache::new(),
         }
     }
 
@@ -78,7 +82,7 @@ impl Format for JsonFormat {
     fn encode(&mut self, envelope: &Envelope<'_>, out: &mut Vec<u8>) {
         let max = self.max_string_bytes;
         out.extend_from_slice(b"{\"ts\":\"");
-        write_rfc3339_micros(out, envelope.timestamp());
+        self.timestamps.write(out, envelope.timestamp());
         out.extend_from_slice(b"\",\"level\":\"");
         out.extend_from_slice(envelope.level().as_str().as_bytes());
         out.extend_from_slice(b"\",\"msg\":");
@@ -101,7 +105,7 @@ impl Format for JsonFormat {
             } else {
                 b",\"sampled\":false,\"sample_rate\":"
             });
-            write_f64(out, tag.sample_rate);
+            self.sample_rate.write(out, tag.sample_rate);
             if tag.promoted {
                 out.extend_from_slice(b",\"promoted\":true");
             }
@@ -153,6 +157,41 @@ fn write_nested_member(out: &mut Vec<u8>, field: &Field, max: usize, depth: usiz
     write_json_key(out, field.key());
     out.push(b':');
     write_value_at(out, field.value(), max, depth);
+}
+
+/// Remembers how the last float was written: a layer's sample rate is the
+/// same on every event, and rendering a float costs more than the lookup.
+/// `len == 0` means nothing is remembered yet.
+#[derive(Debug, Clone)]
+struct F64Cache {
+    bits: u64,
+    len: usize,
+    buf: [u8; 24],
+}
+
+impl F64Cache {
+    const fn new() -> Self {
+        F64Cache {
+            bits: 0,
+            len: 0,
+            buf: [0; 24],
+        }
+    }
+
+    fn write(&mut self, out: &mut Vec<u8>, v: f64) {
+        if v.to_bits() != self.bits || self.len == 0 {
+            let start = out.len();
+            write_f64(out, v);
+            let written = out.get(start..).unwrap_or_default();
+            if let Some(slot) = self.buf.get_mut(..written.len()) {
+                slot.copy_from_slice(written);
+                self.bits = v.to_bits();
+                self.len = written.len();
+            }
+            return;
+        }
+        out.extend_from_slice(self.buf.get(..self.len).unwrap_or_default());
+    }
 }
 
 /// Writes a float: shortest round-trip form, or `"NaN"`, `"inf"`, `"-inf"`.
@@ -402,6 +441,26 @@ mod tests {
         assert_eq!(v["msg"], "éé…[truncated 16 bytes]");
         assert_eq!(v["v"], "abcde…[truncated 3 bytes]");
         assert_eq!(v["short"], "ab");
+    }
+
+    #[test]
+    fn one_format_writes_each_events_own_sample_rate() {
+        let mut format = JsonFormat::new();
+        let mut lines = Vec::new();
+        for rate in [0.1, 0.1, 1.0, 0.25, 0.1] {
+            let mut event = RawEvent::new(Level::Info, "x");
+            event.set_sampling(SamplingTag {
+                sampled: true,
+                sample_rate: rate,
+                promoted: false,
+            });
+            let mut out = Vec::new();
+            format.encode(&Envelope::new(&event), &mut out);
+            let line = String::from_utf8(out).unwrap();
+            let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+            lines.push(v["sample_rate"].as_f64().unwrap());
+        }
+        assert_eq!(lines, [0.1, 0.1, 1.0, 0.25, 0.1]);
     }
 
     #[test]

@@ -24,7 +24,7 @@ use std::fmt;
 
 use super::escape::{is_logfmt_bare, write_json_body, write_json_body_bytes, write_json_string};
 use super::json::{non_finite, write_string_array, write_value};
-use super::time::write_rfc3339_micros;
+use super::time::TimestampCache;
 use super::{Format, DEFAULT_MAX_STRING_BYTES};
 use crate::envelope::Envelope;
 use crate::value::Value;
@@ -73,6 +73,7 @@ pub struct LogfmtFormat {
     max_string_bytes: usize,
     /// Reused for nested values (rendered as JSON, then quoted); grows once, never per event.
     scratch: Vec<u8>,
+    timestamps: TimestampCache,
 }
 
 impl fmt::Debug for LogfmtFormat {
@@ -95,6 +96,7 @@ impl LogfmtFormat {
         LogfmtFormat {
             max_string_bytes: DEFAULT_MAX_STRING_BYTES,
             scratch: Vec::new(),
+            timestamps: TimestampCache::new(),
         }
     }
 
@@ -170,7 +172,7 @@ impl Format for LogfmtFormat {
     fn encode(&mut self, envelope: &Envelope<'_>, out: &mut Vec<u8>) {
         let max = self.max_string_bytes;
         out.extend_from_slice(b"ts=");
-        write_rfc3339_micros(out, envelope.timestamp());
+        self.timestamps.write(out, envelope.timestamp());
         out.extend_from_slice(b" level=");
         out.extend_from_slice(envelope.level().as_str().as_bytes());
         out.extend_from_slice(b" msg=");

@@ -25,7 +25,7 @@ use super::escape::{
     is_pretty_bare, truncate, write_json_body, write_text, write_truncation_marker,
 };
 use super::json::{non_finite, write_string_array, write_value};
-use super::time::write_rfc3339_micros;
+use super::time::TimestampCache;
 use super::{Format, DEFAULT_MAX_STRING_BYTES};
 use crate::envelope::Envelope;
 use crate::level::Level;
@@ -86,6 +86,7 @@ impl ColorChoice {
 pub struct PrettyFormat {
     color: bool,
     max_string_bytes: usize,
+    timestamps: TimestampCache,
 }
 
 impl Default for PrettyFormat {
@@ -101,6 +102,7 @@ impl PrettyFormat {
         PrettyFormat {
             color: ColorChoice::Auto.resolve(),
             max_string_bytes: DEFAULT_MAX_STRING_BYTES,
+            timestamps: TimestampCache::new(),
         }
     }
 
@@ -180,7 +182,7 @@ fn write_key(out: &mut Vec<u8>, prefix: &str, key: &str) {
 impl Format for PrettyFormat {
     fn encode(&mut self, envelope: &Envelope<'_>, out: &mut Vec<u8>) {
         let max = self.max_string_bytes;
-        write_rfc3339_micros(out, envelope.timestamp());
+        self.timestamps.write(out, envelope.timestamp());
         out.push(b' ');
         let (name, colour) = level_style(envelope.level());
         if self.color {
