@@ -14,7 +14,10 @@
 //!   [`requests_only`](TracingBridgeBuilder::requests_only).
 //!
 //! This covers every library that logs through `tracing` (`sqlx`, `reqwest`,
-//! `hyper`, …) while it runs in the request's task. The caller's thread only
+//! `hyper`, …) while it runs in the request's task. A task the handler
+//! spawns (`tokio::spawn`) is not the request's task: like any Tokio
+//! task-local, the request's logger does not follow it there, and its events
+//! go to the root logger. The caller's thread only
 //! captures owned values (`Debug` values and the message are rendered there,
 //! because they borrow from the caller); the line is built by the writer.
 //! The pipeline's level is checked per event, so

@@ -355,3 +355,49 @@ impl TestResponse {
         Ok(String::from_utf8_lossy(&bytes).into_owned())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::routing::get;
+    use fapilog_axum::CorrelationConfig;
+    use fapilog_core::format::JsonFormat;
+    use fapilog_core::pipeline::Pipeline;
+    use fapilog_core::sink::NullSink;
+
+    fn router() -> Router {
+        Router::new().route("/", get(|| async { "ok" }))
+    }
+
+    #[tokio::test]
+    async fn the_private_pipeline_wins_over_a_layer_closure() {
+        let (elsewhere, _guard) = Pipeline::builder()
+            .sink(NullSink::new(), JsonFormat::new())
+            .build()
+            .unwrap();
+        let given = elsewhere.clone();
+        let app = TestApp::builder(router())
+            .layer(move |b| b.pipeline(given))
+            .build()
+            .unwrap();
+        assert!(app.layer().pipeline().same_as(app.capture().pipeline()));
+        app.get("/").await.unwrap();
+        assert_eq!(app.flush().unwrap().count(), 1);
+        assert_eq!(elsewhere.metrics().submitted, 0);
+    }
+
+    #[tokio::test]
+    async fn a_custom_correlation_header_is_sent_and_read_back() {
+        let app = TestApp::builder(router())
+            .layer(|b| b.correlation(CorrelationConfig::new().header("x-trace-id").unwrap()))
+            .build()
+            .unwrap();
+        let res = app.get_with_id("/", "trace-1").await.unwrap();
+        assert_eq!(res.correlation_id(), Some("trace-1"));
+        assert_eq!(res.header("x-trace-id"), Some("trace-1"));
+        assert!(res.header("x-request-id").is_none());
+        let access = app.flush().unwrap().by_correlation_id("trace-1");
+        assert_eq!(access[0].message, "request completed");
+        assert!(app.get("not a uri").await.is_err());
+    }
+}
