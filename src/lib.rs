@@ -4,6 +4,15 @@
 //! captures, a background writer formats and writes, the queue is bounded
 //! and every event is accounted for.
 //!
+//! | feature | adds |
+//! |---|---|
+//! | `tracing` | `TracingBridge`: `tracing` events into fapilog, in the current request's scope |
+//! | `log` | `LogBridge`: `log` records into fapilog, in the current request's scope |
+//! | `full` | all of the above |
+//!
+//! For tests, the `fapilog-testing` crate has `MemorySink`, fault injection
+//! and an Axum fixture.
+//!
 //! # Example
 //!
 //! ```
@@ -24,4 +33,8 @@
 
 pub use fapilog_axum;
 pub use fapilog_axum::FapilogLayer;
+#[cfg(feature = "log")]
+pub use fapilog_axum::LogBridge;
+#[cfg(feature = "tracing")]
+pub use fapilog_axum::{SpanFields, TracingBridge};
 pub use fapilog_core::*;

@@ -94,6 +94,16 @@ impl FapilogLayer {
     pub fn pipeline(&self) -> &Pipeline {
         &self.shared.pipeline
     }
+
+    /// How this layer reads and generates correlation IDs (its header name, for one).
+    pub fn correlation(&self) -> &CorrelationConfig {
+        &self.shared.correlation
+    }
+
+    /// This layer's sampling rate and path rules.
+    pub fn sampling(&self) -> &SamplingConfig {
+        &self.shared.sampling
+    }
 }
 
 impl Default for FapilogLayer {

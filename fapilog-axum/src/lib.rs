@@ -10,6 +10,8 @@
 //! | [`FapilogLayer`] / [`FapilogService`] | the tower layer and service |
 //! | [`current_logger`] | the request's logger from anywhere in its task |
 //! | [`shutdown`] / [`drain`] | draining pipelines after `with_graceful_shutdown` |
+//! | `tracing_bridge` (feature `tracing`) | `TracingBridge`: `tracing` events in the request's scope |
+//! | `log_bridge` (feature `log`) | `LogBridge`: `log` records in the request's scope |
 //!
 //! # Example
 //!
@@ -41,11 +43,15 @@ mod extract;
 mod future;
 mod layer;
 mod lifecycle;
+#[cfg(feature = "log")]
+pub mod log_bridge;
 mod metrics;
 mod panic;
 mod request;
 pub mod sampling;
 mod service;
+#[cfg(feature = "tracing")]
+pub mod tracing_bridge;
 
 pub use access_log::{AccessLogConfig, ACCESS_TARGET, ALWAYS_REDACTED, REDACTED};
 pub use correlation::{CorrelationConfig, CorrelationId, IdFormat};
@@ -56,5 +62,9 @@ pub use layer::{
     MAX_GLOBAL_BUFFER, MAX_REQUEST_BUFFER, SAMPLED_HEADER,
 };
 pub use lifecycle::{default_pipeline, drain, shutdown};
+#[cfg(feature = "log")]
+pub use log_bridge::LogBridge;
 pub use sampling::{SampleRate, SamplingConfig, SamplingDecision};
 pub use service::FapilogService;
+#[cfg(feature = "tracing")]
+pub use tracing_bridge::{SpanFields, TracingBridge};

@@ -1,0 +1,201 @@
+//! The `log` bridge: `log` records inside a request carry its correlation ID and
+//! follow its sampling and error promotion, like `Logger` events.
+
+mod support;
+
+use std::sync::Once;
+
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::Router;
+use fapilog::{info, Level, Logger};
+use fapilog_axum::LogBridge;
+use fapilog_axum::SamplingConfig;
+use fapilog_testing::{CapturedEvent, TestApp};
+use serde_json::json;
+use support::server::{get as http_get, serve};
+
+/// `log` has one logger per process. `requests_only`: records outside requests
+/// reach no capture, so parallel tests stay apart.
+fn install_bridge() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        LogBridge::builder()
+            .requests_only()
+            .build()
+            .install()
+            .unwrap()
+    });
+}
+
+/// Stands in for a library that logs through `log`.
+mod legacy_client {
+    pub(crate) fn call(endpoint: &str) {
+        log::info!(target: "legacy::http", endpoint, status = 200u16; "called {endpoint}");
+    }
+}
+
+async fn with_log() -> &'static str {
+    log::info!(user = "ada"; "handler started");
+    legacy_client::call("/inventory");
+    log::debug!("detail");
+    "ok"
+}
+
+async fn mixed(log: Logger) -> &'static str {
+    info!(log, "logger 1");
+    log::info!("log 1");
+    info!(log, "logger 2");
+    log::warn!("log 2");
+    "ok"
+}
+
+async fn mixed_then_500(log: Logger) -> StatusCode {
+    info!(log, "logger 1");
+    log::info!("log 1");
+    info!(log, "logger 2");
+    log::warn!("log 2");
+    StatusCode::INTERNAL_SERVER_ERROR
+}
+
+async fn log_error() -> &'static str {
+    log::info!("before");
+    log::error!(code = 42; "upstream failed");
+    log::info!("after");
+    "handled"
+}
+
+fn router() -> Router {
+    Router::new()
+        .route("/log", get(with_log))
+        .route("/mixed", get(mixed))
+        .route("/mixed-500", get(mixed_then_500))
+        .route("/log-error", get(log_error))
+}
+
+fn messages(events: &[CapturedEvent]) -> Vec<&str> {
+    events.iter().map(|e| e.message.as_str()).collect()
+}
+
+fn unsampled_app() -> TestApp {
+    TestApp::builder(router())
+        .sampling(SamplingConfig::new().rate(0.0).unwrap())
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn log_records_in_a_request_over_tcp_carry_its_correlation_id() {
+    install_bridge();
+    let app = TestApp::new(router()).unwrap();
+    let (addr, stop, _) = serve(app.router()).await;
+    let res = http_get(addr, "/log", &[("x-request-id", b"tcp-log-1")]).await;
+    assert_eq!(res.status, 200);
+    let events = app.flush().unwrap().by_correlation_id("tcp-log-1");
+    assert_eq!(
+        messages(&events),
+        [
+            "handler started",
+            "called /inventory",
+            "detail",
+            "request completed"
+        ]
+    );
+    let started = &events[0];
+    assert_eq!(started.level, Level::Info);
+    assert_eq!(started.target.as_deref(), Some("log_bridge"));
+    assert_eq!(started.field("user"), Some(&json!("ada")));
+    assert_eq!(started.sampled, Some(true));
+    let call = &events[1];
+    assert_eq!(call.target.as_deref(), Some("legacy::http"));
+    assert_eq!(call.field("endpoint"), Some(&json!("/inventory")));
+    assert_eq!(call.field("status"), Some(&json!(200)));
+    assert_eq!(events[2].level, Level::Debug);
+    let _ = stop.send(());
+}
+
+#[tokio::test]
+async fn an_unsampled_requests_log_records_are_discarded_and_counted() {
+    install_bridge();
+    let app = unsampled_app();
+    let res = app.get_with_id("/mixed", "quiet-log-1").await.unwrap();
+    assert_eq!(res.sampled(), Some(false));
+    assert!(app
+        .flush()
+        .unwrap()
+        .by_correlation_id("quiet-log-1")
+        .is_empty());
+    let m = app.metrics();
+    assert_eq!(m.dropped.sampling, 5); // 2 Logger + 2 log + the access log
+    assert!(m.is_balanced());
+}
+
+#[tokio::test]
+async fn a_failing_unsampled_request_writes_all_its_records_in_order() {
+    install_bridge();
+    let app = unsampled_app();
+    let res = app.get_with_id("/mixed-500", "loud-log-1").await.unwrap();
+    assert_eq!(
+        (res.status(), res.sampled()),
+        (StatusCode::INTERNAL_SERVER_ERROR, Some(true))
+    );
+    let events = app.flush().unwrap().by_correlation_id("loud-log-1");
+    assert_eq!(
+        messages(&events),
+        [
+            "logger 1",
+            "log 1",
+            "logger 2",
+            "log 2",
+            "request completed"
+        ]
+    );
+    assert!(events.iter().all(|e| e.promoted));
+}
+
+#[tokio::test]
+async fn a_log_error_promotes_the_request() {
+    install_bridge();
+    let app = unsampled_app();
+    let res = app.get_with_id("/log-error", "log-err-1").await.unwrap();
+    assert_eq!((res.status(), res.sampled()), (StatusCode::OK, Some(true)));
+    let events = app.flush().unwrap().by_correlation_id("log-err-1");
+    assert_eq!(
+        messages(&events),
+        ["before", "upstream failed", "after", "request completed"]
+    );
+    assert_eq!(events[1].level, Level::Error);
+    assert_eq!(events[1].field("code"), Some(&json!(42)));
+}
+
+#[test]
+fn outside_requests_records_go_to_the_root_logger_with_its_context() {
+    use log::Log;
+    let capture = fapilog_testing::LogCapture::builder()
+        .level(Level::Info)
+        .build()
+        .unwrap();
+    let bridge = LogBridge::builder()
+        .logger(capture.logger().bind("component", "cron"))
+        .build();
+    let debug = log::Metadata::builder().level(log::Level::Debug).build();
+    assert!(!bridge.enabled(&debug));
+    for (level, message) in [
+        (log::Level::Info, "nightly run"),
+        (log::Level::Debug, "hidden"),
+    ] {
+        bridge.log(
+            &log::Record::builder()
+                .level(level)
+                .target("cron")
+                .args(format_args!("{message}"))
+                .build(),
+        );
+    }
+    let logs = capture.flush().unwrap();
+    assert_eq!(logs.messages(), ["nightly run"]);
+    let run = &logs.events()[0];
+    assert_eq!(run.target.as_deref(), Some("cron"));
+    assert_eq!(run.field("component"), Some(&json!("cron")));
+    assert_eq!(run.correlation_id, None);
+}
