@@ -426,3 +426,28 @@ async fn graceful_shutdown_under_load_loses_no_access_log() {
     assert_eq!(access, answered);
     assert_eq!(report.written, pipeline.metrics().submitted);
 }
+
+#[tokio::test]
+async fn an_inner_service_that_logs_in_call_reaches_the_request_logger() {
+    use tower::{Layer, ServiceExt};
+
+    let h = Harness::new();
+    // A service whose `call` logs before it returns its future, as some
+    // tower middleware does; axum's router defers `call` to the first poll,
+    // so this needs the layer over a plain service.
+    let inner = tower::service_fn(|_req: http::Request<axum::body::Body>| {
+        if let Some(log) = current_logger() {
+            info!(log, "logged in call");
+        }
+        async { Ok::<_, std::convert::Infallible>(http::Response::new(axum::body::Body::empty())) }
+    });
+    let service = h.layer(SamplingConfig::new()).layer(inner);
+    let req = http::Request::get("/sync")
+        .header("x-request-id", "sync-1")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let res = service.oneshot(req).await.unwrap();
+    assert_eq!(res.headers()["x-request-id"], "sync-1");
+    let events = h.for_id("sync-1");
+    assert_eq!(messages(&events), ["logged in call", "request completed"]);
+}

@@ -74,7 +74,10 @@ where
             info,
             started,
         };
-        let inner = CURRENT.scope(logger, self.inner.call(req));
+        // The inner service's `call` runs in the scope too: a service that
+        // logs before returning its future still reaches the request's logger.
+        let future = CURRENT.sync_scope(logger.clone(), || self.inner.call(req));
+        let inner = CURRENT.scope(logger, future);
         ResponseFuture::new(inner, finish)
     }
 }
