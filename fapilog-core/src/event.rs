@@ -99,8 +99,8 @@ impl From<SystemTime> for Timestamp {
 /// ```
 pub struct CapturedError {
     type_name: Cow<'static, str>,
-    message: String,
-    chain: Vec<String>,
+    pub(crate) message: String,
+    pub(crate) chain: Vec<String>,
     backtrace: Option<Backtrace>,
     rendered_backtrace: OnceLock<String>,
 }
@@ -220,6 +220,8 @@ pub struct RawEvent {
     pub(crate) error: Option<Box<CapturedError>>,
     pub(crate) sampling: Option<SamplingTag>,
     pub(crate) seq: Option<NonZeroU64>,
+    /// The calling thread's interned name (see `enrich::thread`).
+    pub(crate) thread: u32,
 }
 
 impl RawEvent {
@@ -235,6 +237,7 @@ impl RawEvent {
             error: None,
             sampling: None,
             seq: None,
+            thread: crate::enrich::thread::current(),
         }
     }
 
@@ -256,6 +259,7 @@ impl RawEvent {
             error: None,
             sampling: None,
             seq: None,
+            thread: crate::enrich::thread::current(),
         }
     }
 
