@@ -15,6 +15,7 @@
 //! | [`process`] | writer-side stages: redaction (on by default), aggregation, throttling, custom processors |
 //! | [`enrich`] | service, host, process, thread and Kubernetes fields; custom enrichers |
 //! | [`clock`] | the writer's clock, injectable for deterministic tests |
+//! | [`config`] | `Config` from code, TOML and `FAPILOG_*` variables; the sink registry |
 //! | [`LevelDirectives`] | per-target levels: `info,sqlx=warn,my_app::db=debug` |
 //!
 //! # Example
@@ -39,6 +40,7 @@
 #![forbid(unsafe_code)]
 
 pub mod clock;
+pub mod config;
 mod context;
 pub mod enrich;
 mod envelope;
