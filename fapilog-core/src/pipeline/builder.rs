@@ -249,10 +249,10 @@ impl PipelineBuilder {
                 "must be at least 1",
             ));
         }
-        check_wait("writer.flush_interval", self.flush_interval, false)?;
-        check_wait("shutdown.drain_deadline", self.drain_deadline, true)?;
+        check_wait("writer.flush_interval_ms", self.flush_interval, false)?;
+        check_wait("writer.drain_deadline_ms", self.drain_deadline, true)?;
         if let OverflowPolicy::Block { timeout } = self.overflow {
-            check_wait("queue.overflow.timeout", timeout, false)?;
+            check_wait("queue.block_timeout_ms", timeout, false)?;
         }
         if let Some(aggregator) = &self.aggregator {
             aggregator.validate()?;
