@@ -99,6 +99,11 @@ impl InlineStr {
         })
     }
 
+    /// The stored bytes, without the UTF-8 check `as_str` makes.
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len as usize]
+    }
+
     /// The stored text.
     pub fn as_str(&self) -> &str {
         // Only whole `&str`s are ever copied in, so this cannot fail; the

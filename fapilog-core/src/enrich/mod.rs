@@ -190,9 +190,11 @@ impl Enrichment {
     ) -> Vec<Field> {
         let env = |name: &str| env(name).and_then(non_empty);
         let mut fields = Vec::new();
+        // Owned, not inline: the writer reads these for every record, and an
+        // owned string needs no UTF-8 check when read.
         let mut text = |key: &'static str, value: &Option<String>| {
             if let Some(v) = value {
-                fields.push(Field::new(Key::from_static(key), Value::from(v.as_str())));
+                fields.push(Field::new(Key::from_static(key), Value::Owned(v.as_str().into())));
             }
         };
         text("service.name", &self.service_name);
@@ -213,7 +215,7 @@ impl Enrichment {
             let pod = env("POD_NAME").or_else(|| in_cluster.then(|| env("HOSTNAME")).flatten());
             let mut text = |key: &'static str, value: Option<String>| {
                 if let Some(v) = value {
-                    fields.push(Field::new(Key::from_static(key), Value::from(v.as_str())));
+                    fields.push(Field::new(Key::from_static(key), Value::Owned(v.into())));
                 }
             };
             text("k8s.pod.name", pod);

@@ -190,6 +190,9 @@ impl Pipeline {
 
     /// Blocks until every event submitted before the call is written and the
     /// sinks are flushed, for at most [`DEFAULT_FLUSH_TIMEOUT`]. Returns whether it finished.
+    ///
+    /// Events held by a processor (an aggregation group whose window is still
+    /// open) are written out too, so a flush ends their window early.
     pub fn flush(&self) -> bool {
         self.flush_timeout(DEFAULT_FLUSH_TIMEOUT)
     }

@@ -1,7 +1,7 @@
 //! Aggregation of repetitive logs from targets configured as system noise.
 //!
-//! Events are grouped by target, level and message template (the message as
-//! written at the call, fields aside), within one correlation ID. The first
+//! Events are grouped by target, level, message template (the message as
+//! written at the call, fields aside) and correlation ID. The first
 //! event of a group opens a window (default [`DEFAULT_AGGREGATION_WINDOW`], at
 //! most [`MAX_AGGREGATION_WINDOW`]) and the group's events are held. When the
 //! window ends:
@@ -14,13 +14,14 @@
 //!   `window_s` (seconds between them). The other events count as
 //!   `dropped.aggregated`; the record itself counts as written.
 //!
-//! A group is also written out early when it reaches `max_count` (at most
-//! [`MAX_AGGREGATION_COUNT`]), when an event of the same target, level and
-//! message arrives with another correlation ID (groups never span
-//! correlation IDs), when it is the least recently used of `max_keys` groups
-//! (default [`DEFAULT_AGGREGATION_KEYS`]) and room is needed, and when the
-//! pipeline is flushed or shut down. ERROR and above are never aggregated,
-//! and events from other targets pass straight through.
+//! Groups never span correlation IDs: an event with another correlation ID
+//! (or none) never joins a group, it opens its own, so requests served
+//! concurrently are aggregated each on its own and never merged. A group is
+//! also written out early when it reaches `max_count` (at most
+//! [`MAX_AGGREGATION_COUNT`]), when it is the least recently used of
+//! `max_keys` groups (default [`DEFAULT_AGGREGATION_KEYS`]) and room is
+//! needed, and when the pipeline is flushed or shut down. ERROR and above are
+//! never aggregated, and events from other targets pass straight through.
 //!
 //! A user field of the first occurrence named like one of the aggregate's
 //! keys is replaced by it in the aggregated record.
@@ -86,11 +87,11 @@ struct GroupKey {
     target: &'static str,
     level: Level,
     message: Message,
+    correlation: Option<Arc<str>>,
 }
 
 #[derive(Debug)]
 struct Group {
-    correlation: Option<Arc<str>>,
     opened: Instant,
     created: u64,
     last_used: u64,
@@ -284,13 +285,11 @@ impl Aggregator {
                 self.write_out(&oldest, out);
             }
         }
-        let correlation = event.context.as_deref().and_then(|c| c.correlation_arc().cloned());
         let deadline = now + self.window;
         self.earliest = Some(self.earliest.map_or(deadline, |e| e.min(deadline)));
         self.groups.insert(
             key,
             Group {
-                correlation,
                 opened: now,
                 created: self.uses,
                 last_used: self.uses,
@@ -359,12 +358,16 @@ impl Processor for Aggregator {
             target,
             level: event.level,
             message: event.message.clone(),
+            correlation: event
+                .context
+                .as_deref()
+                .and_then(|c| c.correlation_arc().cloned()),
         };
-        let correlation = event.context.as_deref().and_then(|c| c.correlation_id());
         let window = self.window;
-        let stale = self.groups.get(&key).is_some_and(|g| {
-            g.correlation.as_deref() != correlation || now >= g.opened + window
-        });
+        let stale = self
+            .groups
+            .get(&key)
+            .is_some_and(|g| now >= g.opened + window);
         if stale {
             self.write_out(&key, out);
         }
@@ -549,26 +552,27 @@ mod tests {
     #[test]
     fn groups_never_span_correlation_ids() {
         let mut h = Harness::new(Aggregator::new([POOL]));
+        // Two requests served at once, interleaved, plus events outside any request.
         for i in 0..6 {
             h.log(i, POOL, Level::Info, "m", Some("a"));
+            h.log(i, POOL, Level::Info, "m", Some("b"));
         }
-        // Another correlation ID: request a's group is written out at once.
-        h.log(10, POOL, Level::Info, "m", Some("b"));
-        assert_eq!(h.counts(), [Some(6)]);
-        for i in 0..4 {
-            h.log(20 + i, POOL, Level::Info, "m", Some("b"));
+        for i in 0..3 {
+            h.log(i, POOL, Level::Info, "m", Some("c"));
+            h.log(i, POOL, Level::Info, "m", None);
         }
-        h.log(30, POOL, Level::Info, "m", None);
-        assert_eq!(h.counts(), [Some(6), None, None, None, None, None]);
+        assert!(h.out.is_empty());
         h.flush();
-        h.assert_balanced(12);
+        assert_eq!(h.counts(), [Some(6), Some(6), None, None, None, None, None, None]);
+        h.assert_balanced(18);
         let ids: Vec<_> = h
             .out
             .iter()
             .map(|i| i.event.context().and_then(Context::correlation_id))
             .collect();
-        assert_eq!(ids[1..6], [Some("b"); 5][..]);
-        assert_eq!(ids[6], None);
+        assert_eq!(ids[..2], [Some("a"), Some("b")]);
+        assert_eq!(ids[2..].iter().filter(|id| **id == Some("c")).count(), 3);
+        assert_eq!(ids[2..].iter().filter(|id| id.is_none()).count(), 3);
     }
 
     #[test]

@@ -65,6 +65,7 @@ use crate::enrich::Enricher;
 use crate::event::RawEvent;
 
 mod aggregate;
+mod harness;
 mod redact;
 mod throttle;
 
@@ -72,6 +73,7 @@ pub use aggregate::{
     Aggregator, DEFAULT_AGGREGATION_KEYS, DEFAULT_AGGREGATION_THRESHOLD,
     DEFAULT_AGGREGATION_WINDOW, MAX_AGGREGATION_COUNT, MAX_AGGREGATION_WINDOW,
 };
+pub use harness::ProcessorHarness;
 pub use redact::{Redactor, DEFAULT_REDACTED_FIELDS, REDACTED};
 pub use throttle::{
     Throttle, ThrottleKey, DEFAULT_THROTTLE_BURST, DEFAULT_THROTTLE_KEYS, DEFAULT_THROTTLE_REFILL,

@@ -45,6 +45,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
@@ -93,7 +94,7 @@ pub struct Redactor {
     bearer_tokens: bool,
     patterns: Vec<Regex>,
     /// Verdicts for `&'static str` keys, by address and length.
-    key_cache: HashMap<(usize, usize), bool>,
+    key_cache: HashMap<(usize, usize), bool, BuildHasherDefault<AddressHasher>>,
     /// The last context redacted, and its redacted copy (`None`: unchanged).
     last_context: Option<(Arc<Context>, Option<Arc<Context>>, u64)>,
 }
@@ -118,7 +119,7 @@ impl Redactor {
             url_credentials: true,
             bearer_tokens: true,
             patterns: Vec::new(),
-            key_cache: HashMap::new(),
+            key_cache: HashMap::default(),
             last_context: None,
         }
     }
@@ -213,8 +214,7 @@ impl Redactor {
             return 0;
         }
         let mut failures = 0;
-        let mut fields = std::mem::take(&mut event.fields);
-        fields.retain(|field| match self.redact_field(field) {
+        event.fields.retain(|field| match self.redact_field(field) {
             Ok(Some(value)) => {
                 field.value = value;
                 true
@@ -225,7 +225,6 @@ impl Redactor {
                 false
             }
         });
-        event.fields = fields;
         if let Some(context) = event.context.take() {
             let (context, dropped) = self.redact_context(context);
             event.context = Some(context);
@@ -328,10 +327,13 @@ impl Redactor {
     /// The redacted copy of `value`, `None` when it needs no change.
     fn redact_value(&mut self, value: &Value, depth: usize) -> Result<Option<Value>, Unredactable> {
         match value {
-            Value::Inline(_) | Value::Owned(_) => {
-                let text = value.as_str().unwrap_or_default();
-                Ok(self.scan(text)?.map(|s| Value::Owned(s.into_boxed_str())))
+            Value::Inline(inline) => {
+                if !self.may_match(inline.as_bytes()) {
+                    return Ok(None);
+                }
+                Ok(self.scan(inline.as_str())?.map(|s| Value::Owned(s.into_boxed_str())))
             }
+            Value::Owned(text) => Ok(self.scan(text)?.map(|s| Value::Owned(s.into_boxed_str()))),
             Value::Seq(items) => {
                 if depth >= MAX_DEPTH {
                     return Err(Unredactable);
@@ -365,20 +367,31 @@ impl Redactor {
         }
     }
 
+    /// Whether any pattern could match `bytes` (user regexes always could).
+    fn may_match(&self, bytes: &[u8]) -> bool {
+        let hints = Hints::of(bytes);
+        !self.patterns.is_empty()
+            || (self.card_numbers && hints.digits >= 13)
+            || (self.url_credentials && hints.colon)
+            || (self.bearer_tokens && hints.b)
+    }
+
     /// Applies the value patterns to `text`; `None` when nothing matched.
     fn scan(&self, text: &str) -> Result<Option<String>, Unredactable> {
         let mut current: Cow<'_, str> = Cow::Borrowed(text);
-        if self.card_numbers {
+        // One pass decides which built-in patterns can match at all.
+        let Hints { digits, colon, b } = Hints::of(text.as_bytes());
+        if self.card_numbers && digits >= 13 {
             if let Some(s) = redact_cards(&current) {
                 current = Cow::Owned(s);
             }
         }
-        if self.url_credentials {
+        if self.url_credentials && colon {
             if let Some(s) = redact_url_passwords(&current) {
                 current = Cow::Owned(s);
             }
         }
-        if self.bearer_tokens {
+        if self.bearer_tokens && b {
             if let Some(s) = redact_bearer(&current) {
                 current = Cow::Owned(s);
             }
@@ -408,6 +421,54 @@ impl fmt::Debug for Redactor {
                 &self.patterns.iter().map(Regex::as_str).collect::<Vec<_>>(),
             )
             .finish()
+    }
+}
+
+/// What one pass over a value says about which built-in patterns can match.
+struct Hints {
+    digits: usize,
+    colon: bool,
+    b: bool,
+}
+
+impl Hints {
+    fn of(bytes: &[u8]) -> Hints {
+        let mut hints = Hints {
+            digits: 0,
+            colon: false,
+            b: false,
+        };
+        for &byte in bytes {
+            hints.digits += usize::from(byte.is_ascii_digit());
+            hints.colon |= byte == b':';
+            hints.b |= byte | 0x20 == b'b';
+        }
+        hints
+    }
+}
+
+/// Hashes the (address, length) of static keys: a multiply-rotate, far
+/// cheaper than SipHash and enough for addresses, which no one chooses.
+#[derive(Default)]
+struct AddressHasher(u64);
+
+impl Hasher for AddressHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
     }
 }
 
@@ -567,6 +628,10 @@ fn redact_bearer(text: &str) -> Option<String> {
     let mut copied = 0;
     let mut i = 0;
     while i + WORD.len() < bytes.len() {
+        if bytes[i] | 0x20 != b'b' {
+            i += 1;
+            continue;
+        }
         let at_word = bytes[i..i + WORD.len()].eq_ignore_ascii_case(WORD)
             && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric());
         if !at_word {
