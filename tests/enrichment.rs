@@ -14,7 +14,7 @@ fn records_carry_service_process_and_the_callers_thread() {
     let sink = MemorySink::new();
     let (pipeline, guard) = Pipeline::builder()
         .sink(sink.clone(), JsonFormat::new())
-        .enrichment(Enrichment::new().service_name("checkout").environment("test"))
+        .enrichment(Enrichment::new().service_name("checkout").environment("test").thread_name(true))
         .enricher(|e: &mut RawEvent| e.push_field("region", "eu"))
         .build()
         .unwrap();

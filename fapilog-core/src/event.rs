@@ -237,10 +237,11 @@ impl RawEvent {
             error: None,
             sampling: None,
             seq: None,
-            thread: crate::enrich::thread::current(),
+            thread: 0,
         }
     }
 
+    /// `thread` is the caller's interned thread name (0: not captured).
     #[inline]
     pub(crate) fn capture(
         level: Level,
@@ -248,6 +249,7 @@ impl RawEvent {
         message: Message,
         fields: Fields,
         context: Option<Arc<Context>>,
+        thread: u32,
     ) -> Self {
         RawEvent {
             timestamp: Timestamp::now(),
@@ -259,7 +261,7 @@ impl RawEvent {
             error: None,
             sampling: None,
             seq: None,
-            thread: crate::enrich::thread::current(),
+            thread,
         }
     }
 

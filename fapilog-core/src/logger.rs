@@ -148,13 +148,15 @@ impl Logger {
     /// no directive lets `level` through. The event's target (set with
     /// [`EventBuilder::target`]) is checked against the directives at `emit`.
     pub fn event(&self, level: Level, message: impl Into<Message>) -> EventBuilder<'_> {
-        let event = self.inner.pipeline.gate_allows(level).then(|| {
+        let pipeline = &self.inner.pipeline;
+        let event = pipeline.gate_allows(level).then(|| {
             RawEvent::capture(
                 level,
                 None,
                 message.into(),
                 Fields::new(),
                 self.inner.context.clone(),
+                pipeline.thread_tag(),
             )
         });
         EventBuilder {
@@ -211,6 +213,9 @@ impl Logger {
         if event.context.is_none() {
             event.context = self.inner.context.clone();
         }
+        if event.thread == 0 {
+            event.thread = self.inner.pipeline.thread_tag();
+        }
         self.dispatch(event);
     }
 
@@ -225,8 +230,15 @@ impl Logger {
         fields: Fields,
         error: Option<CapturedError>,
     ) {
-        let mut event =
-            RawEvent::capture(level, target, message, fields, self.inner.context.clone());
+        let thread = self.inner.pipeline.thread_tag();
+        let mut event = RawEvent::capture(
+            level,
+            target,
+            message,
+            fields,
+            self.inner.context.clone(),
+            thread,
+        );
         event.error = error.map(Box::new);
         self.dispatch(event);
     }

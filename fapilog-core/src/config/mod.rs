@@ -369,7 +369,7 @@ pub struct EnricherSettings {
     pub hostname: bool,
     /// `process.pid`.
     pub pid: bool,
-    /// `thread.name`.
+    /// `thread.name` (costs every enabled call a thread-local read).
     pub thread_name: bool,
     /// `k8s.pod.name`, `k8s.namespace.name`, `k8s.node.name` when present.
     pub kubernetes: bool,
@@ -383,7 +383,7 @@ impl Default for EnricherSettings {
             environment: String::new(),
             hostname: true,
             pid: true,
-            thread_name: true,
+            thread_name: false,
             kubernetes: true,
         }
     }

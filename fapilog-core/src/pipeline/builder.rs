@@ -142,7 +142,8 @@ impl PipelineBuilder {
     }
 
     /// The built-in enrichers. Default: [`Enrichment::new`] (host name,
-    /// process ID, thread name, Kubernetes fields when present).
+    /// process ID, Kubernetes fields when present; the thread name is off
+    /// because capturing it costs every enabled call a thread-local read).
     pub fn enrichment(mut self, enrichment: Enrichment) -> Self {
         self.enrichment = enrichment;
         self
@@ -277,7 +278,7 @@ impl PipelineBuilder {
     pub(crate) fn closed() -> Pipeline {
         let directives = LevelDirectives::new(LevelFilter::OFF);
         let shared = Arc::new(Shared {
-            level: LevelLine::new(&directives),
+            level: LevelLine::new(&directives, false),
             directives: RwLock::new(directives),
             queue: Queue::new(1, 1, OverflowPolicy::DropNewest),
             counters: Counters::default(),
@@ -302,7 +303,7 @@ impl PipelineBuilder {
             ..Counters::default()
         };
         let shared = Arc::new(Shared {
-            level: LevelLine::new(&self.directives),
+            level: LevelLine::new(&self.directives, self.enrichment.writes_thread_name()),
             directives: RwLock::new(self.directives),
             queue: Queue::new(self.capacity, self.batch_size, self.overflow),
             counters,
