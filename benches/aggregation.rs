@@ -65,22 +65,54 @@ fn second(t: u64, interleaved: bool) -> Vec<RawEvent> {
         .iter()
         .map(|c| {
             let mut v: Vec<RawEvent> = (0..8)
-                .map(|_| event(Level::Debug, "sqlx::pool", "connection acquired", Some(c.clone())))
+                .map(|_| {
+                    event(
+                        Level::Debug,
+                        "sqlx::pool",
+                        "connection acquired",
+                        Some(c.clone()),
+                    )
+                })
                 .collect();
-            v.push(event(Level::Info, "my_app::orders", "order created", Some(c.clone())));
-            v.push(event(Level::Info, "my_app::orders", "payment captured", Some(c.clone())));
+            v.push(event(
+                Level::Info,
+                "my_app::orders",
+                "order created",
+                Some(c.clone()),
+            ));
+            v.push(event(
+                Level::Info,
+                "my_app::orders",
+                "payment captured",
+                Some(c.clone()),
+            ));
             v
         })
         .collect();
     for step in 0..100 {
         // Background pool maintenance and metrics, outside any request.
         for _ in 0..10 {
-            out.push(event(Level::Debug, "sqlx::pool", "connection returned to idle", None));
+            out.push(event(
+                Level::Debug,
+                "sqlx::pool",
+                "connection returned to idle",
+                None,
+            ));
         }
-        out.push(event(Level::Debug, "my_app::metrics", "metric recorded", None));
+        out.push(event(
+            Level::Debug,
+            "my_app::metrics",
+            "metric recorded",
+            None,
+        ));
         if step % 10 == 0 {
             // A health check is a request of its own: one event per correlation ID.
-            out.push(event(Level::Info, "my_app::health", "health check completed", Some(ctx(format!("hc-{t}-{step}")))));
+            out.push(event(
+                Level::Info,
+                "my_app::health",
+                "health check completed",
+                Some(ctx(format!("hc-{t}-{step}"))),
+            ));
         }
         // Request events: one request after another, or all 50 interleaved.
         if interleaved {
@@ -134,7 +166,8 @@ fn run_mix(interleaved: bool) -> Volume {
             } else {
                 v.other_in += 1;
             }
-            let now = t0 + Duration::from_secs(t) + Duration::from_nanos(1_000_000_000 * i as u64 / n);
+            let now =
+                t0 + Duration::from_secs(t) + Duration::from_nanos(1_000_000_000 * i as u64 / n);
             harness.tick(now);
             harness.process(e, now);
         }
@@ -152,10 +185,13 @@ fn reduction(input: u64, output: u64) -> f64 {
 /// Heap in use while the cache holds `max_keys` groups of `threshold` events each.
 fn cache_memory(max_keys: usize) -> (i64, usize) {
     let t0 = Instant::now();
-    let messages: Vec<String> = (0..max_keys).map(|i| format!("pool connection {i} acquired after retry")).collect();
+    let messages: Vec<String> = (0..max_keys)
+        .map(|i| format!("pool connection {i} acquired after retry"))
+        .collect();
     let before = IN_USE.load(Ordering::Relaxed);
     let mut harness = ProcessorHarness::new(Aggregator::new(["sqlx::pool"]).max_keys(max_keys));
-    let ctx = Arc::new(Context::new().with_correlation_id("req-7f3a9c1e-5b2d-4e8f-9a6b-1c2d3e4f5a6b"));
+    let ctx =
+        Arc::new(Context::new().with_correlation_id("req-7f3a9c1e-5b2d-4e8f-9a6b-1c2d3e4f5a6b"));
     for round in 0..5 {
         for m in &messages {
             let mut e = RawEvent::new(Level::Debug, m.clone());
@@ -197,7 +233,9 @@ fn main() {
     println!("Per second: 1,000 background pool events and 100 metrics (no correlation ID),");
     println!("10 health checks (one event each, own correlation ID), 50 requests with 8 pool");
     println!("events and 2 business events each. Targets aggregated: {SYSTEM_TARGETS:?}.\n");
-    println!("| requests | system in | system out | system reduction | business in | business out |");
+    println!(
+        "| requests | system in | system out | system reduction | business in | business out |"
+    );
     println!("|---|---:|---:|---:|---:|---:|");
     for (name, interleaved) in [("one after another", false), ("all 50 interleaved", true)] {
         let v = run_mix(interleaved);

@@ -19,8 +19,8 @@ use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use criterion::Criterion;
-use fapilog::format::JsonFormat;
 use fapilog::enrich::Enrichment;
+use fapilog::format::JsonFormat;
 use fapilog::pipeline::{OverflowPolicy, Pipeline, WriterGuard};
 use fapilog::process::Redactor;
 use fapilog::sink::{FileSink, NullSink};

@@ -45,8 +45,9 @@ fn file_then_environment_then_build() {
     assert_eq!(config.queue.capacity, 2048);
     let memory = MemorySink::new();
     let shared = memory.clone();
-    let registry =
-        SinkRegistry::new().register("memory", move |_| Ok(Box::new(shared.clone()) as Box<dyn Sink>));
+    let registry = SinkRegistry::new().register("memory", move |_| {
+        Ok(Box::new(shared.clone()) as Box<dyn Sink>)
+    });
     let (pipeline, guard) = config.build_with(&registry).unwrap();
     assert_eq!(pipeline.metrics().queue_capacity, 2048);
     assert!(!pipeline.enabled_for(Level::Warn, Some("noisy::module")));
@@ -62,7 +63,11 @@ fn file_then_environment_then_build() {
         .unwrap();
     drop(layer);
     let report = guard.shutdown(Duration::from_secs(5));
-    let out: Vec<Json> = memory.lines().iter().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let out: Vec<Json> = memory
+        .lines()
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     let logins: Vec<_> = out.iter().filter(|e| e["msg"] == "login").collect();
     assert_eq!(logins.len(), 2, "burst 2 from the environment");
     assert!(logins.iter().all(|e| e["session_id"] == "[REDACTED]"));
@@ -71,11 +76,24 @@ fn file_then_environment_then_build() {
 
 #[test]
 fn mistakes_are_reported_before_anything_starts() {
-    let err = Config::from_toml_str("[queue]\ncapacity = 0").unwrap().build().unwrap_err();
-    assert_eq!((err.kind(), err.setting()), (ConfigErrorKind::InvalidValue, "queue.capacity"));
+    let err = Config::from_toml_str("[queue]\ncapacity = 0")
+        .unwrap()
+        .build()
+        .unwrap_err();
+    assert_eq!(
+        (err.kind(), err.setting()),
+        (ConfigErrorKind::InvalidValue, "queue.capacity")
+    );
     let err = Config::from_toml_str("[aggregation]\nwindow = 5").unwrap_err();
-    assert_eq!((err.kind(), err.setting()), (ConfigErrorKind::UnknownSetting, "aggregation.window"));
-    let err = Config::default().with_env([("FAPILOG_SINKS__0__TYPE", "memory")]).unwrap().build().unwrap_err();
+    assert_eq!(
+        (err.kind(), err.setting()),
+        (ConfigErrorKind::UnknownSetting, "aggregation.window")
+    );
+    let err = Config::default()
+        .with_env([("FAPILOG_SINKS__0__TYPE", "memory")])
+        .unwrap()
+        .build()
+        .unwrap_err();
     assert_eq!(err.setting(), "sinks[0].type");
     assert!(err.to_string().contains("\"memory\""), "{err}");
 }

@@ -14,7 +14,12 @@ fn records_carry_service_process_and_the_callers_thread() {
     let sink = MemorySink::new();
     let (pipeline, guard) = Pipeline::builder()
         .sink(sink.clone(), JsonFormat::new())
-        .enrichment(Enrichment::new().service_name("checkout").environment("test").thread_name(true))
+        .enrichment(
+            Enrichment::new()
+                .service_name("checkout")
+                .environment("test")
+                .thread_name(true),
+        )
         .enricher(|e: &mut RawEvent| e.push_field("region", "eu"))
         .build()
         .unwrap();
@@ -30,7 +35,10 @@ fn records_carry_service_process_and_the_callers_thread() {
     assert_eq!(e["thread.name"], "order-worker");
     assert_eq!(e["process.pid"], std::process::id());
     assert_eq!(e["deployment.environment"], "test");
-    assert_eq!(e["service.name"], "overridden", "an event field wins over enrichment");
+    assert_eq!(
+        e["service.name"], "overridden",
+        "an event field wins over enrichment"
+    );
     assert_eq!(e["region"], "eu");
     assert_eq!(sink.text().matches("service.name").count(), 1);
 }

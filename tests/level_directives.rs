@@ -18,7 +18,12 @@ mod db {
 fn messages(sink: &MemorySink) -> Vec<String> {
     sink.lines()
         .iter()
-        .map(|l| serde_json::from_str::<Json>(l).unwrap()["msg"].as_str().unwrap().to_owned())
+        .map(|l| {
+            serde_json::from_str::<Json>(l).unwrap()["msg"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
         .collect()
 }
 
@@ -34,8 +39,12 @@ fn directives_apply_per_module_and_change_at_run_time() {
     let log = pipeline.logger();
     info!(log, "info from root"); // root is at WARN
     db::query(&log); // db is at DEBUG
-    log.event(Level::Debug, "builder event").target("elsewhere").emit(); // WARN for "elsewhere"
-    log.event(Level::Info, "access").target("my_app::access").emit();
+    log.event(Level::Debug, "builder event")
+        .target("elsewhere")
+        .emit(); // WARN for "elsewhere"
+    log.event(Level::Info, "access")
+        .target("my_app::access")
+        .emit();
     assert!(pipeline.flush());
     assert_eq!(messages(&sink), ["query from db", "info from db"]);
 
@@ -43,7 +52,9 @@ fn directives_apply_per_module_and_change_at_run_time() {
     info!(log, "info from root again");
     debug!(log, "still off");
     db::query(&log);
-    log.event(Level::Info, "access").target("my_app::access").emit();
+    log.event(Level::Info, "access")
+        .target("my_app::access")
+        .emit();
     pipeline.set_level(Level::Debug.into()); // the default only; targets stay
     assert!(log.enabled(Level::Debug));
     assert!(!pipeline.enabled_for(Level::Error, Some("my_app::access::x")));

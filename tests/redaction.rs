@@ -37,7 +37,15 @@ fn secrets_are_redacted_at_any_depth_before_the_sink() {
     let dsn = String::from("postgres://app:hunter2@db:5432/shop");
     let card = String::from("paid with 4242 4242 4242 4242");
     let not_a_card = String::from("order 4242424242424241");
-    info!(log, "signup", user = user, dsn = dsn.as_str(), note = card.as_str(), other = not_a_card.as_str(), password = "pw");
+    info!(
+        log,
+        "signup",
+        user = user,
+        dsn = dsn.as_str(),
+        note = card.as_str(),
+        other = not_a_card.as_str(),
+        password = "pw"
+    );
     let report = guard.shutdown(Duration::from_secs(5));
     assert_eq!(report.written, 1);
     let e = &lines(&sink)[0];
@@ -47,7 +55,10 @@ fn secrets_are_redacted_at_any_depth_before_the_sink() {
     assert_eq!(e["user"]["credentials"]["kind"], "svc");
     assert_eq!(e["dsn"], "postgres://app:[REDACTED]@db:5432/shop");
     assert_eq!(e["note"], "paid with [REDACTED]");
-    assert_eq!(e["other"], "order 4242424242424241", "fails Luhn: left alone");
+    assert_eq!(
+        e["other"], "order 4242424242424241",
+        "fails Luhn: left alone"
+    );
     assert_eq!(e["password"], "[REDACTED]");
     assert!(!sink.text().contains("hunter2") && !sink.text().contains("k-1"));
 }
@@ -66,7 +77,10 @@ fn a_field_that_cannot_be_redacted_is_dropped_and_counted() {
     info!(pipeline.logger(), "deep", blob = deep, kept = 1u64);
     let report = guard.shutdown(Duration::from_secs(5));
     let e = &lines(&sink)[0];
-    assert!(e.get("blob").is_none(), "fail closed: the field is not written");
+    assert!(
+        e.get("blob").is_none(),
+        "fail closed: the field is not written"
+    );
     assert_eq!(e["kept"], 1);
     assert!(!sink.text().contains("4242"));
     assert_eq!(report.metrics.redaction_failures, 1);
@@ -87,7 +101,10 @@ fn redaction_can_be_extended_or_turned_off() {
     info!(pipeline.logger(), "a", session_id = "s-1", token = "t");
     guard.shutdown(Duration::from_secs(5));
     let e = &lines(&sink)[0];
-    assert_eq!((e["session_id"].as_str(), e["token"].as_str()), (Some("[REDACTED]"), Some("[REDACTED]")));
+    assert_eq!(
+        (e["session_id"].as_str(), e["token"].as_str()),
+        (Some("[REDACTED]"), Some("[REDACTED]"))
+    );
 
     let sink = MemorySink::new();
     let (pipeline, guard) = Pipeline::builder()

@@ -29,7 +29,11 @@ fn one_warning_then_one_recovery_record_with_the_count() {
     clock.advance(Duration::from_secs(1)); // one token back
     warn!(log, "retrying", attempt = 10u64);
     let report = guard.shutdown(Duration::from_secs(5));
-    let out: Vec<Json> = sink.lines().iter().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let out: Vec<Json> = sink
+        .lines()
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     let summary: Vec<_> = out
         .iter()
         .map(|e| (e["msg"].as_str().unwrap(), e["level"].as_str().unwrap()))
@@ -52,7 +56,17 @@ fn one_warning_then_one_recovery_record_with_the_count() {
     assert_eq!(out[4]["suppressed"], 8);
     assert_eq!(out[4]["reason"], "recovered");
     let m = report.metrics;
-    assert_eq!((m.submitted, m.written, m.dropped.throttled, m.throttle_records), (12, 4, 8, 2));
+    assert_eq!(
+        (
+            m.submitted,
+            m.written,
+            m.dropped.throttled,
+            m.throttle_records
+        ),
+        (12, 4, 8, 2)
+    );
     assert!(m.is_balanced());
-    assert!(m.to_prometheus().contains("fapilog_events_dropped_total{reason=\"throttled\"} 8\n"));
+    assert!(m
+        .to_prometheus()
+        .contains("fapilog_events_dropped_total{reason=\"throttled\"} 8\n"));
 }

@@ -259,7 +259,9 @@ impl FapilogLayerBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use fapilog_core::config::{Config, DEFAULT_GLOBAL_BUFFER as CORE_GLOBAL, DEFAULT_REQUEST_BUFFER as CORE_REQUEST};
+    use fapilog_core::config::{
+        Config, DEFAULT_GLOBAL_BUFFER as CORE_GLOBAL, DEFAULT_REQUEST_BUFFER as CORE_REQUEST,
+    };
 
     #[test]
     fn core_sampling_defaults_match_the_layer_defaults() {
@@ -280,8 +282,17 @@ mod tests {
                 .to_owned()
         };
         assert_eq!(bad("[sampling]\nrate = 2.0"), "sampling.rate");
-        assert_eq!(bad("[sampling]\nalways_paths = [\"pay\"]"), "sampling.always_paths");
-        assert_eq!(bad("[sampling]\ntrust_upstream = \"bad header\""), "sampling.trust_upstream");
-        assert_eq!(bad("[sampling]\nrequest_buffer = 0"), "sampling.request_buffer");
+        assert_eq!(
+            bad("[sampling]\nalways_paths = [\"pay\"]"),
+            "sampling.always_paths"
+        );
+        assert_eq!(
+            bad("[sampling]\ntrust_upstream = \"bad header\""),
+            "sampling.trust_upstream"
+        );
+        assert_eq!(
+            bad("[sampling]\nrequest_buffer = 0"),
+            "sampling.request_buffer"
+        );
     }
 }

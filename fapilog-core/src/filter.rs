@@ -170,7 +170,10 @@ impl LevelDirectives {
         self.targets
             .iter()
             .map(|(_, l)| *l)
-            .fold(self.default, |a, b| if b.allows_more_than(a) { b } else { a })
+            .fold(
+                self.default,
+                |a, b| if b.allows_more_than(a) { b } else { a },
+            )
     }
 }
 
@@ -226,7 +229,10 @@ mod tests {
 
     #[test]
     fn default_only_and_empty_specs() {
-        assert_eq!(LevelDirectives::parse("").unwrap(), LevelDirectives::default());
+        assert_eq!(
+            LevelDirectives::parse("").unwrap(),
+            LevelDirectives::default()
+        );
         let d = LevelDirectives::parse("DEBUG").unwrap();
         assert!(!d.has_targets());
         assert_eq!(d.most_verbose(), Level::Debug.into());

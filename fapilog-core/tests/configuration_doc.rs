@@ -40,8 +40,15 @@ fn every_setting_has_a_row_with_type_default_and_variable() {
 fn the_doc_lists_no_setting_that_does_not_exist() {
     let known: Vec<String> = Config::settings().into_iter().map(|s| s.path).collect();
     for row in doc().lines().filter(|l| l.starts_with("| `")) {
-        let path = row.trim_start_matches("| `").split('`').next().unwrap_or_default();
-        assert!(known.iter().any(|k| k == path), "documented but unknown: {path}");
+        let path = row
+            .trim_start_matches("| `")
+            .split('`')
+            .next()
+            .unwrap_or_default();
+        assert!(
+            known.iter().any(|k| k == path),
+            "documented but unknown: {path}"
+        );
     }
 }
 

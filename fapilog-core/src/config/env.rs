@@ -90,7 +90,10 @@ fn unknown(var: &str, schema: &Table) -> ConfigError {
     let known: Vec<String> = schema.keys().map(|k| k.to_ascii_uppercase()).collect();
     ConfigError::unknown(
         var.to_owned(),
-        format!("no such setting; expected one of {} at this level", known.join(", ")),
+        format!(
+            "no such setting; expected one of {} at this level",
+            known.join(", ")
+        ),
     )
 }
 
@@ -139,20 +142,31 @@ fn set(
                 return Err(unknown(var, schema));
             };
             let index: usize = index.parse().map_err(|_| {
-                ConfigError::unknown(var.to_owned(), format!("expected {}__<N>__<FIELD> with N a number", key.to_ascii_uppercase()))
+                ConfigError::unknown(
+                    var.to_owned(),
+                    format!(
+                        "expected {}__<N>__<FIELD> with N a number",
+                        key.to_ascii_uppercase()
+                    ),
+                )
             })?;
             if index > list.len() {
                 return Err(ConfigError::invalid(
                     var.to_owned(),
                     index,
-                    format!("{key} are numbered from 0 without gaps; the next is {}", list.len()),
+                    format!(
+                        "{key} are numbered from 0 without gaps; the next is {}",
+                        list.len()
+                    ),
                 ));
             }
             if index == list.len() {
                 list.push(Value::Table(element.clone()));
             }
             match &mut list[index] {
-                Value::Table(item) => set(item, element, tail, &format!("{here}[{index}]"), raw, var),
+                Value::Table(item) => {
+                    set(item, element, tail, &format!("{here}[{index}]"), raw, var)
+                }
                 _ => Err(unknown(var, schema)),
             }
         }
@@ -194,7 +208,12 @@ fn expected_text(expected: &Value) -> &'static str {
 fn parse_as(expected: &Value, raw: &str) -> Option<Value> {
     let raw_trimmed = raw.trim();
     Some(match expected {
-        Value::Integer(_) => Value::Integer(raw_trimmed.parse::<u64>().ok().and_then(|v| i64::try_from(v).ok())?),
+        Value::Integer(_) => Value::Integer(
+            raw_trimmed
+                .parse::<u64>()
+                .ok()
+                .and_then(|v| i64::try_from(v).ok())?,
+        ),
         Value::Float(_) => Value::Float(raw_trimmed.parse().ok().filter(|f: &f64| f.is_finite())?),
         Value::Boolean(_) => Value::Boolean(match raw_trimmed.to_ascii_lowercase().as_str() {
             "true" | "1" | "yes" | "on" => true,
@@ -243,9 +262,15 @@ mod tests {
         assert!(!config.redaction.enabled);
         assert_eq!(config.throttling.refill_per_s, 5.0);
         assert_eq!(config.sinks.len(), 2);
-        assert_eq!((config.sinks[0].kind.as_str(), config.sinks[0].path.as_str()), ("file", "/tmp/x.log"));
+        assert_eq!(
+            (config.sinks[0].kind.as_str(), config.sinks[0].path.as_str()),
+            ("file", "/tmp/x.log")
+        );
         assert_eq!(config.sinks[1].options["brokers"], "k1:9092");
-        assert_eq!(config.sinks[1].format, "json", "a new sink starts from the defaults");
+        assert_eq!(
+            config.sinks[1].format, "json",
+            "a new sink starts from the defaults"
+        );
     }
 
     #[test]
@@ -259,28 +284,59 @@ mod tests {
 
     #[test]
     fn bad_variables_are_errors() {
-        let err = Config::default().with_env([("FAPILOG_QUEUE__CAPACTY", "1")]).unwrap_err();
-        assert_eq!((err.kind(), err.setting()), (ConfigErrorKind::UnknownSetting, "FAPILOG_QUEUE__CAPACTY"));
+        let err = Config::default()
+            .with_env([("FAPILOG_QUEUE__CAPACTY", "1")])
+            .unwrap_err();
+        assert_eq!(
+            (err.kind(), err.setting()),
+            (ConfigErrorKind::UnknownSetting, "FAPILOG_QUEUE__CAPACTY")
+        );
         assert!(err.to_string().contains("CAPACITY"), "{err}");
-        let err = Config::default().with_env([("FAPILOG_VERBOSE", "1")]).unwrap_err();
+        let err = Config::default()
+            .with_env([("FAPILOG_VERBOSE", "1")])
+            .unwrap_err();
         assert_eq!(err.kind(), ConfigErrorKind::UnknownSetting);
-        let err = Config::default().with_env([("FAPILOG_QUEUE", "1")]).unwrap_err();
+        let err = Config::default()
+            .with_env([("FAPILOG_QUEUE", "1")])
+            .unwrap_err();
         assert_eq!(err.kind(), ConfigErrorKind::UnknownSetting);
         for (var, value, setting, expected) in [
-            ("FAPILOG_QUEUE__CAPACITY", "-5", "queue.capacity", "non-negative integer"),
-            ("FAPILOG_SAMPLING__RATE", "half", "sampling.rate", "a number"),
-            ("FAPILOG_REDACTION__ENABLED", "maybe", "redaction.enabled", "true or false"),
+            (
+                "FAPILOG_QUEUE__CAPACITY",
+                "-5",
+                "queue.capacity",
+                "non-negative integer",
+            ),
+            (
+                "FAPILOG_SAMPLING__RATE",
+                "half",
+                "sampling.rate",
+                "a number",
+            ),
+            (
+                "FAPILOG_REDACTION__ENABLED",
+                "maybe",
+                "redaction.enabled",
+                "true or false",
+            ),
         ] {
             let err = Config::default().with_env([(var, value)]).unwrap_err();
             assert_eq!(err.setting(), setting);
             assert_eq!(err.kind(), ConfigErrorKind::InvalidValue);
             let text = err.to_string();
-            assert!(text.contains(expected) && text.contains(var) && text.contains(value), "{text}");
+            assert!(
+                text.contains(expected) && text.contains(var) && text.contains(value),
+                "{text}"
+            );
         }
-        let err = Config::default().with_env([("FAPILOG_SINKS__1__TYPE", "null")]).unwrap_err();
+        let err = Config::default()
+            .with_env([("FAPILOG_SINKS__1__TYPE", "null")])
+            .unwrap_err();
         assert_eq!(err.setting(), "FAPILOG_SINKS__1__TYPE");
         // A bad value that parses is caught when the config is checked.
-        let config = Config::default().with_env([("FAPILOG_SAMPLING__RATE", "2")]).unwrap();
+        let config = Config::default()
+            .with_env([("FAPILOG_SAMPLING__RATE", "2")])
+            .unwrap();
         assert_eq!(config.validate().unwrap_err().setting(), "sampling.rate");
     }
 }

@@ -58,9 +58,15 @@ impl SinkRegistry {
         SinkRegistry {
             factories: BTreeMap::new(),
         }
-        .register("stdout", |_: &SinkSettings| Ok(Box::new(StdoutSink::new()) as Box<dyn Sink>))
-        .register("stderr", |_: &SinkSettings| Ok(Box::new(StderrSink::new()) as Box<dyn Sink>))
-        .register("null", |_: &SinkSettings| Ok(Box::new(NullSink::new()) as Box<dyn Sink>))
+        .register("stdout", |_: &SinkSettings| {
+            Ok(Box::new(StdoutSink::new()) as Box<dyn Sink>)
+        })
+        .register("stderr", |_: &SinkSettings| {
+            Ok(Box::new(StderrSink::new()) as Box<dyn Sink>)
+        })
+        .register("null", |_: &SinkSettings| {
+            Ok(Box::new(NullSink::new()) as Box<dyn Sink>)
+        })
         .register("file", file_sink)
     }
 
@@ -88,7 +94,10 @@ impl SinkRegistry {
         Err(ConfigError::invalid(
             format!("sinks[{index}].type"),
             format!("{kind:?}"),
-            format!("expected one of {} (types registered in the SinkRegistry)", names.join(", ")),
+            format!(
+                "expected one of {} (types registered in the SinkRegistry)",
+                names.join(", ")
+            ),
         ))
     }
 
@@ -99,12 +108,22 @@ impl SinkRegistry {
     ) -> Result<Box<dyn Sink>, ConfigError> {
         self.check_type(index, &settings.kind)?;
         let Some(factory) = self.factories.get(&settings.kind) else {
-            return Err(ConfigError::unknown(format!("sinks[{index}].type"), "not registered"));
+            return Err(ConfigError::unknown(
+                format!("sinks[{index}].type"),
+                "not registered",
+            ));
         };
         factory(settings).map_err(|e| {
-            let field = e.setting().split_once('.').map_or(e.setting(), |(section, rest)| {
-                if section == "options" { e.setting() } else { rest }
-            });
+            let field = e
+                .setting()
+                .split_once('.')
+                .map_or(e.setting(), |(section, rest)| {
+                    if section == "options" {
+                        e.setting()
+                    } else {
+                        rest
+                    }
+                });
             let setting = format!("sinks[{index}].{field}");
             e.for_setting(setting)
         })
@@ -113,7 +132,11 @@ impl SinkRegistry {
 
 fn file_sink(settings: &SinkSettings) -> Result<Box<dyn Sink>, ConfigError> {
     if settings.path.is_empty() {
-        return Err(ConfigError::invalid("file.path", "\"\"", "a file sink needs a path"));
+        return Err(ConfigError::invalid(
+            "file.path",
+            "\"\"",
+            "a file sink needs a path",
+        ));
     }
     let rotation = match settings.rotation.as_str() {
         "never" => Rotation::Never,
@@ -154,11 +177,16 @@ mod tests {
     fn file_sink_settings_are_checked_and_named() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("app.log");
-        let good = format!("[[sinks]]\ntype = \"file\"\npath = {:?}\nrotation = \"daily\"\nmax_bytes = 1000", path.display().to_string());
+        let good = format!(
+            "[[sinks]]\ntype = \"file\"\npath = {:?}\nrotation = \"daily\"\nmax_bytes = 1000",
+            path.display().to_string()
+        );
         let (pipeline, guard) = Config::from_toml_str(&good).unwrap().build().unwrap();
         pipeline.logger().info("to a file");
         assert_eq!(guard.shutdown(std::time::Duration::from_secs(5)).written, 1);
-        assert!(std::fs::read_to_string(&path).unwrap().contains("to a file"));
+        assert!(std::fs::read_to_string(&path)
+            .unwrap()
+            .contains("to a file"));
         for (toml, setting) in [
             ("[[sinks]]\ntype = \"file\"", "sinks[0].path"),
             ("[[sinks]]\ntype = \"null\"\n[[sinks]]\ntype = \"file\"\npath = \"/x\"\nrotation = \"weekly\"", "sinks[1].rotation"),

@@ -158,7 +158,10 @@ pub(crate) fn render(value: &Value) -> String {
 
 fn unknown(path: &str, schema: &Table) -> ConfigError {
     let known: Vec<&str> = schema.keys().map(String::as_str).collect();
-    ConfigError::unknown(path.to_owned(), format!("expected one of {}", known.join(", ")))
+    ConfigError::unknown(
+        path.to_owned(),
+        format!("expected one of {}", known.join(", ")),
+    )
 }
 
 /// Checks `user` against the schema, coercing integers to floats where a
@@ -178,7 +181,11 @@ fn check_table(user: &mut Table, schema: &Table, path: &str) -> Result<(), Confi
     Ok(())
 }
 
-pub(crate) fn check_value(value: &mut Value, expected: &Value, path: &str) -> Result<(), ConfigError> {
+pub(crate) fn check_value(
+    value: &mut Value,
+    expected: &Value,
+    path: &str,
+) -> Result<(), ConfigError> {
     let wrong = |what: &str, value: &Value| {
         ConfigError::invalid(path.to_owned(), render(value), format!("expected {what}"))
     };
@@ -203,7 +210,13 @@ pub(crate) fn check_value(value: &mut Value, expected: &Value, path: &str) -> Re
                     let here = format!("{path}[{i}]");
                     match item {
                         Value::Table(t) => check_table(t, element, &here)?,
-                        other => return Err(ConfigError::invalid(here, render(other), "expected a table")),
+                        other => {
+                            return Err(ConfigError::invalid(
+                                here,
+                                render(other),
+                                "expected a table",
+                            ))
+                        }
                     }
                 }
                 Ok(())
@@ -248,7 +261,10 @@ mod tests {
         assert_eq!(find("sampling.rate").default, "1.0");
         assert_eq!(find("sinks[].path").env, "FAPILOG_SINKS__<N>__PATH");
         assert_eq!(find("sinks[].type").default, "\"stdout\"");
-        assert_eq!(find("sinks[].options").env, "FAPILOG_SINKS__<N>__OPTIONS__<NAME>");
+        assert_eq!(
+            find("sinks[].options").env,
+            "FAPILOG_SINKS__<N>__OPTIONS__<NAME>"
+        );
         assert_eq!(find("redaction.extra_fields").kind, "list of strings");
         assert_eq!(general("sinks[12].options.url"), "sinks[].options.url");
     }

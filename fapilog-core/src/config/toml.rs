@@ -51,11 +51,7 @@ impl Config {
     pub fn from_file(path: impl AsRef<Path>) -> Result<Config, ConfigError> {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path).map_err(|e| {
-            ConfigError::unusable(
-                "config file",
-                format!("cannot read {}", path.display()),
-                e,
-            )
+            ConfigError::unusable("config file", format!("cannot read {}", path.display()), e)
         })?;
         Config::from_toml_str(&text)
     }

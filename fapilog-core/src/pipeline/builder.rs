@@ -4,7 +4,6 @@ use std::fmt;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-
 use crate::clock::{Clock, SystemClock};
 use crate::enrich::{Enricher, Enrichment};
 use crate::error::ConfigError;
@@ -234,7 +233,7 @@ impl PipelineBuilder {
         self
     }
 
-    fn validate(&self) -> Result<(), ConfigError> {
+    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
         if !(1..=MAX_CAPACITY).contains(&self.capacity) {
             let reason = format!("must be between 1 and {MAX_CAPACITY}");
             return Err(ConfigError::invalid(

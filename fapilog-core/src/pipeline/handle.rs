@@ -41,6 +41,11 @@ impl LevelLine {
     }
 }
 
+#[inline(never)]
+fn current_thread_tag() -> u32 {
+    crate::enrich::thread::current()
+}
+
 /// State shared by the handle, every logger and the writer thread.
 #[derive(Debug)]
 pub(crate) struct Shared {
@@ -111,11 +116,13 @@ impl Pipeline {
             && (!line.has_targets.load(Ordering::Relaxed) || self.target_allows(level, target))
     }
 
-    /// The caller's thread tag when `thread.name` is written, else 0.
+    /// The caller's thread tag when `thread.name` is written, else 0. The
+    /// thread-local read is kept out of line: inlined, its code slowed every
+    /// enabled call by several nanoseconds even when `thread.name` was off.
     #[inline(always)]
     pub(crate) fn thread_tag(&self) -> u32 {
         if self.shared.level.thread_names {
-            crate::enrich::thread::current()
+            current_thread_tag()
         } else {
             0
         }
@@ -184,7 +191,8 @@ impl Pipeline {
         let line = &self.shared.level;
         // Under the write lock: the gate and the flag change together for writers,
         // and a reader racing them sees either the old or the new rules per event.
-        line.has_targets.store(next.has_targets(), Ordering::Relaxed);
+        line.has_targets
+            .store(next.has_targets(), Ordering::Relaxed);
         line.gate.set(next.most_verbose());
         *current = next;
     }

@@ -346,25 +346,8 @@ impl Queue {
                 }
             }
         }
-        let deadline = Instant::now() + linger;
-        while !timed_out {
-            let mut st = self.state();
-            let ready = st.events.len() >= self.batch_size
-                || st.urgent
-                || st.flush_requested
-                || st.closed
-                || st.blocked_producers > 0;
-            let now = Instant::now();
-            if ready || now >= deadline {
-                break;
-            }
-            st.writer = WriterState::Lingering;
-            drop(st);
-            sleep = self
-                .writer_wake
-                .wait_timeout(sleep, deadline - now)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
+        if !timed_out {
+            sleep = self.linger(sleep, linger);
         }
         drop(sleep);
         let mut st = self.state();
@@ -385,6 +368,31 @@ impl Queue {
             self.space.notify_all();
         }
         take
+    }
+
+    /// Waits up to `linger` for a fuller batch (or anything that cannot wait).
+    fn linger<'a>(&'a self, mut sleep: MutexGuard<'a, ()>, linger: Duration) -> MutexGuard<'a, ()> {
+        let deadline = Instant::now() + linger;
+        loop {
+            let mut st = self.state();
+            let ready = st.events.len() >= self.batch_size
+                || st.urgent
+                || st.flush_requested
+                || st.closed
+                || st.blocked_producers > 0;
+            let now = Instant::now();
+            if ready || now >= deadline {
+                break;
+            }
+            st.writer = WriterState::Lingering;
+            drop(st);
+            sleep = self
+                .writer_wake
+                .wait_timeout(sleep, deadline - now)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        sleep
     }
 
     /// Writer side: the batch taken with `take` is written (and flushed, if asked).

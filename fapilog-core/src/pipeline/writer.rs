@@ -29,6 +29,9 @@ use crate::process::{Item, ItemKind, Stages, Tally};
 use crate::sink::Sink;
 use crate::value::{Field, Key, Value};
 
+/// The shortest the writer sleeps while waiting for a processor's deadline.
+const MIN_IDLE: Duration = Duration::from_millis(1);
+
 /// How often, at most, a failing sink is reported on stderr.
 const FAULT_REPORT_INTERVAL: Duration = Duration::from_secs(1);
 
@@ -147,7 +150,9 @@ impl Writer {
             let idle = self
                 .stages
                 .next_deadline()
-                .map(|deadline| deadline.saturating_duration_since(self.now()));
+                // At least a millisecond, so a processor whose deadline stays
+                // in the past cannot make the writer spin.
+                .map(|deadline| deadline.saturating_duration_since(self.now()).max(MIN_IDLE));
             let take = self.shared.queue.take(&mut self.batch, self.linger, idle);
             self.process(&take);
             self.write_items(take.flush);

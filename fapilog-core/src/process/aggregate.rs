@@ -217,7 +217,9 @@ impl Aggregator {
             return Err(ConfigError::invalid(
                 "aggregation.max_count",
                 self.max_count,
-                format!("must be more than aggregation.threshold and at most {MAX_AGGREGATION_COUNT}"),
+                format!(
+                    "must be more than aggregation.threshold and at most {MAX_AGGREGATION_COUNT}"
+                ),
             ));
         }
         if !(1..=MAX_KEYS).contains(&self.max_keys) {
@@ -333,12 +335,22 @@ fn aggregated_record(agg: Aggregate) -> RawEvent {
     let mut record = agg.first;
     let first_seen = record.timestamp;
     record.fields.retain(|f| !AGGREGATE_KEYS.contains(&f.key()));
-    let window_s = agg.last_seen.unix_nanos().saturating_sub(first_seen.unix_nanos()) as f64 / 1e9;
+    let window_s = agg
+        .last_seen
+        .unix_nanos()
+        .saturating_sub(first_seen.unix_nanos()) as f64
+        / 1e9;
     record.fields.push(Field::new("aggregated", true));
     record.fields.push(Field::new("count", agg.count));
-    record.fields.push(Field::new("first_seen", rfc3339_value(first_seen)));
-    record.fields.push(Field::new("last_seen", rfc3339_value(agg.last_seen)));
-    record.fields.push(Field::new("window_s", (window_s * 1000.0).round() / 1000.0));
+    record
+        .fields
+        .push(Field::new("first_seen", rfc3339_value(first_seen)));
+    record
+        .fields
+        .push(Field::new("last_seen", rfc3339_value(agg.last_seen)));
+    record
+        .fields
+        .push(Field::new("window_s", (window_s * 1000.0).round() / 1000.0));
     record
 }
 
@@ -435,7 +447,14 @@ mod tests {
             }
         }
 
-        fn log(&mut self, at_ms: u64, target: &'static str, level: Level, msg: &'static str, corr: Option<&str>) {
+        fn log(
+            &mut self,
+            at_ms: u64,
+            target: &'static str,
+            level: Level,
+            msg: &'static str,
+            corr: Option<&str>,
+        ) {
             let mut e = RawEvent::new(level, msg);
             e.set_target(target);
             if let Some(id) = corr {
@@ -448,7 +467,8 @@ mod tests {
 
         fn tick(&mut self, at_ms: u64) {
             let mut emit = Emit::new(&mut self.out, &mut self.tally);
-            self.agg.tick(self.t0 + Duration::from_millis(at_ms), &mut emit);
+            self.agg
+                .tick(self.t0 + Duration::from_millis(at_ms), &mut emit);
         }
 
         fn flush(&mut self) {
@@ -498,7 +518,13 @@ mod tests {
     fn six_repeats_become_one_record_with_the_first_context() {
         let mut h = Harness::new(Aggregator::new([POOL]));
         for i in 0..6 {
-            h.log(i * 100, "sqlx::pool::conn", Level::Info, "acquired", Some("c-1"));
+            h.log(
+                i * 100,
+                "sqlx::pool::conn",
+                Level::Info,
+                "acquired",
+                Some("c-1"),
+            );
         }
         h.tick(1000);
         assert_eq!(h.counts(), [Some(6)]);
@@ -563,7 +589,10 @@ mod tests {
         }
         assert!(h.out.is_empty());
         h.flush();
-        assert_eq!(h.counts(), [Some(6), Some(6), None, None, None, None, None, None]);
+        assert_eq!(
+            h.counts(),
+            [Some(6), Some(6), None, None, None, None, None, None]
+        );
         h.assert_balanced(18);
         let ids: Vec<_> = h
             .out
@@ -608,11 +637,26 @@ mod tests {
     #[test]
     fn invalid_settings_name_themselves() {
         let cases = [
-            (Aggregator::new([POOL]).threshold(0), "aggregation.threshold"),
-            (Aggregator::new([POOL]).window(Duration::from_secs(11)), "aggregation.window_ms"),
-            (Aggregator::new([POOL]).window(Duration::ZERO), "aggregation.window_ms"),
-            (Aggregator::new([POOL]).max_count(1001), "aggregation.max_count"),
-            (Aggregator::new([POOL]).max_count(5), "aggregation.max_count"),
+            (
+                Aggregator::new([POOL]).threshold(0),
+                "aggregation.threshold",
+            ),
+            (
+                Aggregator::new([POOL]).window(Duration::from_secs(11)),
+                "aggregation.window_ms",
+            ),
+            (
+                Aggregator::new([POOL]).window(Duration::ZERO),
+                "aggregation.window_ms",
+            ),
+            (
+                Aggregator::new([POOL]).max_count(1001),
+                "aggregation.max_count",
+            ),
+            (
+                Aggregator::new([POOL]).max_count(5),
+                "aggregation.max_count",
+            ),
             (Aggregator::new([POOL]).max_keys(0), "aggregation.max_keys"),
             (Aggregator::new([""]), "aggregation.targets"),
         ];

@@ -74,7 +74,10 @@ impl<P: Processor> ProcessorHarness<P> {
 
     /// How many of the records emitted so far and not yet taken are notices.
     pub fn pending_notices(&self) -> usize {
-        self.out.iter().filter(|i| i.kind == ItemKind::Notice).count()
+        self.out
+            .iter()
+            .filter(|i| i.kind == ItemKind::Notice)
+            .count()
     }
 
     /// Events the processor discarded, for any reason.

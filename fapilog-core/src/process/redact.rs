@@ -114,7 +114,10 @@ impl Redactor {
     pub fn new() -> Self {
         Redactor {
             enabled: true,
-            names: DEFAULT_REDACTED_FIELDS.iter().map(|n| normalize(n)).collect(),
+            names: DEFAULT_REDACTED_FIELDS
+                .iter()
+                .map(|n| normalize(n))
+                .collect(),
             card_numbers: true,
             url_credentials: true,
             bearer_tokens: true,
@@ -331,7 +334,9 @@ impl Redactor {
                 if !self.may_match(inline.as_bytes()) {
                     return Ok(None);
                 }
-                Ok(self.scan(inline.as_str())?.map(|s| Value::Owned(s.into_boxed_str())))
+                Ok(self
+                    .scan(inline.as_str())?
+                    .map(|s| Value::Owned(s.into_boxed_str())))
             }
             Value::Owned(text) => Ok(self.scan(text)?.map(|s| Value::Owned(s.into_boxed_str()))),
             Value::Seq(items) => {
@@ -486,9 +491,8 @@ fn normalize(key: &str) -> String {
         if c.is_uppercase() && i > 0 {
             let prev = chars[i - 1];
             let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
-            let hump = prev.is_lowercase()
-                || prev.is_ascii_digit()
-                || (prev.is_uppercase() && next_lower);
+            let hump =
+                prev.is_lowercase() || prev.is_ascii_digit() || (prev.is_uppercase() && next_lower);
             if hump && !out.is_empty() && !out.ends_with('_') {
                 out.push('_');
             }
@@ -682,15 +686,35 @@ mod tests {
 
     #[test]
     fn names_match_whole_words_case_insensitively() {
-        let names: Vec<String> = DEFAULT_REDACTED_FIELDS.iter().map(|n| normalize(n)).collect();
+        let names: Vec<String> = DEFAULT_REDACTED_FIELDS
+            .iter()
+            .map(|n| normalize(n))
+            .collect();
         for hit in [
-            "password", "PASSWORD", "db_password", "X-Api-Key", "apiKey", "accessToken",
-            "Set-Cookie", "set_cookie", "user.ssn", "refresh_token", "APIKey", "private-key",
-            "header.authorization", "credit_card_number",
+            "password",
+            "PASSWORD",
+            "db_password",
+            "X-Api-Key",
+            "apiKey",
+            "accessToken",
+            "Set-Cookie",
+            "set_cookie",
+            "user.ssn",
+            "refresh_token",
+            "APIKey",
+            "private-key",
+            "header.authorization",
+            "credit_card_number",
         ] {
             assert!(name_matches(&names, hit), "{hit} should match");
         }
-        for miss in ["tokens_used", "secretary", "passwords_checked_count_x", "user", "cookies"] {
+        for miss in [
+            "tokens_used",
+            "secretary",
+            "passwords_checked_count_x",
+            "user",
+            "cookies",
+        ] {
             assert!(!name_matches(&names, miss), "{miss} should not match");
         }
     }
@@ -703,8 +727,12 @@ mod tests {
         let got = redacted_value("payload", outer);
         let Value::Map(fields) = got else { panic!() };
         assert_eq!(fields[1].value().as_str(), Some(REDACTED));
-        let Value::Seq(items) = fields[0].value() else { panic!() };
-        let Value::Map(inner) = &items[0] else { panic!() };
+        let Value::Seq(items) = fields[0].value() else {
+            panic!()
+        };
+        let Value::Map(inner) = &items[0] else {
+            panic!()
+        };
         assert_eq!(inner[0].value().as_str(), Some(REDACTED));
         assert_eq!(inner[1].value().as_u64(), Some(7));
         assert_eq!(items[1].as_str(), Some("plain"));
@@ -730,7 +758,12 @@ mod tests {
             Some("order 4111111111111112")
         );
         // Too short, too long, or part of a word: left alone.
-        for keep in ["id 411111111111", "n 41111111111111111111", "tx4111111111111111", "4111111111111111x"] {
+        for keep in [
+            "id 411111111111",
+            "n 41111111111111111111",
+            "tx4111111111111111",
+            "4111111111111111x",
+        ] {
             assert_eq!(redacted_value("note", keep).as_str(), Some(keep), "{keep}");
         }
     }
@@ -753,7 +786,10 @@ mod tests {
             redacted_value("hdr", "sent bearer abc, then BEARER  def").as_str(),
             Some("sent bearer [REDACTED], then BEARER  [REDACTED]")
         );
-        assert_eq!(redacted_value("hdr", "unbearable").as_str(), Some("unbearable"));
+        assert_eq!(
+            redacted_value("hdr", "unbearable").as_str(),
+            Some("unbearable")
+        );
     }
 
     #[test]
@@ -813,7 +849,10 @@ mod tests {
         literal.push_field("v", Value::from_static("4111111111111111"));
         r.redact(&mut literal);
         assert_eq!(literal.message(), "Bearer literal-in-source");
-        assert_eq!(literal.fields()[0].value().as_str(), Some("4111111111111111"));
+        assert_eq!(
+            literal.fields()[0].value().as_str(),
+            Some("4111111111111111")
+        );
     }
 
     #[test]

@@ -44,9 +44,9 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::time::Instant;
 #[cfg(test)]
 use std::time::Duration;
+use std::time::Instant;
 
 use crate::error::ConfigError;
 use crate::event::RawEvent;
@@ -259,7 +259,8 @@ impl Processor for Throttle {
         });
         bucket.last_used = self.uses;
         let elapsed = now.saturating_duration_since(bucket.last_refill);
-        bucket.tokens = (bucket.tokens + elapsed.as_secs_f64() * refill_per_s).min(f64::from(burst));
+        bucket.tokens =
+            (bucket.tokens + elapsed.as_secs_f64() * refill_per_s).min(f64::from(burst));
         bucket.last_refill = now;
         if bucket.tokens >= 1.0 {
             bucket.tokens -= 1.0;
@@ -389,7 +390,10 @@ mod tests {
         let warn = (ItemKind::Notice, "events throttled".to_owned(), None);
         assert_eq!(h.seen(), [ev(), ev(), warn.clone()]);
         assert_eq!(h.tally.throttled, 3);
-        let key = h.out[2].event.fields()[0].value().as_str().map(str::to_owned);
+        let key = h.out[2].event.fields()[0]
+            .value()
+            .as_str()
+            .map(str::to_owned);
         assert_eq!(key.as_deref(), Some("app/INFO"));
         // Half a token: still suppressed, no second warning.
         h.log(SECOND / 2, Level::Info, None);
@@ -398,7 +402,10 @@ mod tests {
         h.log(SECOND, Level::Info, None);
         let ended = (ItemKind::Notice, "throttling ended".to_owned(), Some(4));
         assert_eq!(h.seen(), [ev(), ev(), warn, ended, ev()]);
-        assert_eq!(h.out[3].event.fields()[2].value().as_str(), Some("recovered"));
+        assert_eq!(
+            h.out[3].event.fields()[2].value().as_str(),
+            Some("recovered")
+        );
         h.shutdown();
         assert_eq!(h.out.len(), 5, "nothing pending");
     }
@@ -432,21 +439,34 @@ mod tests {
             .filter(|i| i.event.message() == "throttling ended")
             .map(|i| {
                 let f = i.event.fields();
-                (f[0].value().as_str().unwrap().to_owned(), f[1].value().as_u64().unwrap())
+                (
+                    f[0].value().as_str().unwrap().to_owned(),
+                    f[1].value().as_u64().unwrap(),
+                )
             })
             .collect();
-        assert_eq!(ended, [("user_id=1".to_owned(), 1), ("user_id=2".to_owned(), 2)]);
+        assert_eq!(
+            ended,
+            [("user_id=1".to_owned(), 1), ("user_id=2".to_owned(), 2)]
+        );
     }
 
     #[test]
     fn a_full_key_table_reports_the_evicted_key() {
-        let mut h = Harness::new(Throttle::new(1, 0.001).max_keys(1).key(ThrottleKey::Field("user_id".into())));
+        let mut h = Harness::new(
+            Throttle::new(1, 0.001)
+                .max_keys(1)
+                .key(ThrottleKey::Field("user_id".into())),
+        );
         h.log(Duration::ZERO, Level::Info, Some(1));
         h.log(Duration::ZERO, Level::Info, Some(1));
         h.log(Duration::ZERO, Level::Info, Some(2));
         assert_eq!(h.throttle.keys(), 1);
         let last = h.seen();
-        assert_eq!(last[2], (ItemKind::Notice, "throttling ended".to_owned(), Some(1)));
+        assert_eq!(
+            last[2],
+            (ItemKind::Notice, "throttling ended".to_owned(), Some(1))
+        );
         assert_eq!(h.out[2].event.fields()[2].value().as_str(), Some("evicted"));
     }
 
@@ -457,7 +477,10 @@ mod tests {
             (Throttle::new(1, 0.0), "throttling.refill_per_s"),
             (Throttle::new(1, f64::NAN), "throttling.refill_per_s"),
             (Throttle::new(1, 1.0).max_keys(0), "throttling.max_keys"),
-            (Throttle::new(1, 1.0).key(ThrottleKey::Field(String::new())), "throttling.key"),
+            (
+                Throttle::new(1, 1.0).key(ThrottleKey::Field(String::new())),
+                "throttling.key",
+            ),
         ];
         for (t, setting) in cases {
             assert_eq!(t.validate().unwrap_err().setting(), setting);
