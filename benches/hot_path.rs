@@ -19,8 +19,10 @@ use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use criterion::Criterion;
+use fapilog::enrich::Enrichment;
 use fapilog::format::JsonFormat;
 use fapilog::pipeline::{OverflowPolicy, Pipeline, WriterGuard};
+use fapilog::process::Redactor;
 use fapilog::sink::{FileSink, NullSink};
 use fapilog::{info, Level, Logger};
 use serde::Serialize;
@@ -82,7 +84,20 @@ struct Fapilog {
 
 impl Fapilog {
     fn new(file: Option<&Path>, capacity: usize, policy: OverflowPolicy) -> Self {
+        Fapilog::with(file, capacity, policy, true)
+    }
+
+    /// `stages: false` turns the writer-side stages that are on by default
+    /// (redaction, enrichment) off, to show what they cost.
+    fn with(file: Option<&Path>, capacity: usize, policy: OverflowPolicy, stages: bool) -> Self {
         let builder = Pipeline::builder().capacity(capacity).overflow(policy);
+        let builder = if stages {
+            builder
+        } else {
+            builder
+                .redaction(Redactor::disabled())
+                .enrichment(Enrichment::none())
+        };
         let builder = match file {
             Some(path) => builder.sink(FileSink::builder(path).build().unwrap(), JsonFormat::new()),
             None => builder.sink(NullSink::new(), JsonFormat::new()),
@@ -309,6 +324,12 @@ fn cases() -> Vec<(&'static str, Maker)> {
                 timeout: Duration::from_secs(60),
             };
             Box::new(Fapilog::new(f, c, block))
+        }),
+        ("fapilog, no redaction/enrichment", |f, c| {
+            let block = OverflowPolicy::Block {
+                timeout: Duration::from_secs(60),
+            };
+            Box::new(Fapilog::with(f, c, block, false))
         }),
         ("tracing non_blocking JSON", |f, c| {
             Box::new(Tracing::new(f, c))

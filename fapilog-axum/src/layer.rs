@@ -166,6 +166,38 @@ impl FapilogLayerBuilder {
         self
     }
 
+    /// The core configuration's `[sampling]` section: rate, path rules,
+    /// trusted upstream header and both buffers.
+    ///
+    /// # Errors
+    ///
+    /// A [`ConfigError`] naming the `sampling.*` setting at fault (buffers are
+    /// checked by [`build`](Self::build)).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), fapilog_core::ConfigError> {
+    /// use fapilog_axum::FapilogLayer;
+    /// use fapilog_core::config::Config;
+    ///
+    /// let config = Config::from_toml_str("[sampling]\nrate = 0.25\nrequest_buffer = 64")?
+    ///     .with_env([("FAPILOG_SAMPLING__NEVER_PATHS", "/health")])?;
+    /// let (pipeline, _guard) = config.build()?;
+    /// let layer = FapilogLayer::builder()
+    ///     .pipeline(pipeline)
+    ///     .sampling_settings(&config.sampling)?
+    ///     .build()?;
+    /// # let _ = layer; Ok(()) }
+    /// ```
+    pub fn sampling_settings(
+        mut self,
+        settings: &fapilog_core::config::SamplingSettings,
+    ) -> Result<Self, ConfigError> {
+        self.sampling = SamplingConfig::try_from(settings)?;
+        self.request_buffer = settings.request_buffer;
+        self.global_buffer = settings.global_buffer;
+        Ok(self)
+    }
+
     /// What the access log records. Default: on, no client IP, user agent or headers.
     pub fn access_log(mut self, config: AccessLogConfig) -> Self {
         self.access_log = config;
@@ -231,5 +263,46 @@ impl FapilogLayerBuilder {
                 catch_panics: self.catch_panics,
             }),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fapilog_core::config::{
+        Config, DEFAULT_GLOBAL_BUFFER as CORE_GLOBAL, DEFAULT_REQUEST_BUFFER as CORE_REQUEST,
+    };
+
+    #[test]
+    fn core_sampling_defaults_match_the_layer_defaults() {
+        assert_eq!(CORE_REQUEST, DEFAULT_REQUEST_BUFFER);
+        assert_eq!(CORE_GLOBAL, DEFAULT_GLOBAL_BUFFER);
+    }
+
+    #[test]
+    fn sampling_settings_errors_name_the_setting() {
+        let bad = |toml: &str| {
+            let config = Config::from_toml_str(toml).unwrap();
+            FapilogLayer::builder()
+                .pipeline(Pipeline::closed())
+                .sampling_settings(&config.sampling)
+                .and_then(FapilogLayerBuilder::build)
+                .unwrap_err()
+                .setting()
+                .to_owned()
+        };
+        assert_eq!(bad("[sampling]\nrate = 2.0"), "sampling.rate");
+        assert_eq!(
+            bad("[sampling]\nalways_paths = [\"pay\"]"),
+            "sampling.always_paths"
+        );
+        assert_eq!(
+            bad("[sampling]\ntrust_upstream = \"bad header\""),
+            "sampling.trust_upstream"
+        );
+        assert_eq!(
+            bad("[sampling]\nrequest_buffer = 0"),
+            "sampling.request_buffer"
+        );
     }
 }

@@ -32,6 +32,7 @@
 //! # Ok::<(), fapilog_core::ConfigError>(())
 //! ```
 
+use fapilog_core::config::SamplingSettings;
 use fapilog_core::ConfigError;
 use http::{HeaderMap, HeaderName};
 use xxhash_rust::xxh64::xxh64;
@@ -230,6 +231,37 @@ pub struct SamplingConfig {
     always: Vec<PathRule>,
     never: Vec<PathRule>,
     trust_upstream: Option<HeaderName>,
+}
+
+impl TryFrom<&SamplingSettings> for SamplingConfig {
+    type Error = ConfigError;
+
+    /// The rate, path rules and trusted header of the core's plain-data
+    /// `[sampling]` settings (the buffers are applied by
+    /// [`FapilogLayerBuilder::sampling_settings`](crate::FapilogLayerBuilder::sampling_settings)).
+    ///
+    /// ```
+    /// use fapilog_axum::SamplingConfig;
+    /// use fapilog_core::config::Config;
+    ///
+    /// let config = Config::from_toml_str("[sampling]\nrate = 0.1\nnever_paths = [\"/health\"]").unwrap();
+    /// let sampling = SamplingConfig::try_from(&config.sampling).unwrap();
+    /// assert_eq!(sampling.get_rate().get(), 0.1);
+    /// assert_eq!(sampling.never_paths().len(), 1);
+    /// ```
+    fn try_from(settings: &SamplingSettings) -> Result<Self, Self::Error> {
+        let mut config = SamplingConfig::new().rate(settings.rate)?;
+        for rule in &settings.always_paths {
+            config = config.always_path(rule)?;
+        }
+        for rule in &settings.never_paths {
+            config = config.never_path(rule)?;
+        }
+        if !settings.trust_upstream.is_empty() {
+            config = config.trust_upstream(&settings.trust_upstream)?;
+        }
+        Ok(config)
+    }
 }
 
 impl SamplingConfig {

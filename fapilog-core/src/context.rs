@@ -49,6 +49,19 @@ impl Context {
         self
     }
 
+    /// This context's correlation ID with `fields` in place of its fields.
+    pub(crate) fn with_fields(&self, fields: Vec<Field>) -> Self {
+        Context {
+            fields,
+            correlation_id: self.correlation_id.clone(),
+        }
+    }
+
+    /// The correlation ID, shared.
+    pub(crate) fn correlation_arc(&self) -> Option<&Arc<str>> {
+        self.correlation_id.as_ref()
+    }
+
     /// The bound fields, in the order they were bound.
     pub fn fields(&self) -> &[Field] {
         &self.fields

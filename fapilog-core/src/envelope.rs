@@ -43,12 +43,32 @@ pub const RESERVED_KEYS: [&str; 11] = [
 #[derive(Debug, Clone, Copy)]
 pub struct Envelope<'a> {
     event: &'a RawEvent,
+    enrichment: &'a [Field],
 }
 
 impl<'a> Envelope<'a> {
     /// The envelope of `event`.
     pub fn new(event: &'a RawEvent) -> Self {
-        Envelope { event }
+        Envelope {
+            event,
+            enrichment: &[],
+        }
+    }
+
+    /// The envelope of `event` with `enrichment` fields (service, host, …)
+    /// written before its own; a bound or event field of the same key wins.
+    ///
+    /// ```
+    /// use fapilog_core::{Envelope, Field, Level, RawEvent};
+    ///
+    /// let host = [Field::new("host.name", "web-1"), Field::new("user", "default")];
+    /// let mut event = RawEvent::new(Level::Info, "hi");
+    /// event.push_field("user", "ada");
+    /// let keys: Vec<_> = Envelope::enriched(&event, &host).fields().map(|f| f.key()).collect();
+    /// assert_eq!(keys, ["host.name", "user"]);
+    /// ```
+    pub fn enriched(event: &'a RawEvent, enrichment: &'a [Field]) -> Self {
+        Envelope { event, enrichment }
     }
 
     /// Whether `key` is one of [`RESERVED_KEYS`].
@@ -96,13 +116,22 @@ impl<'a> Envelope<'a> {
         self.event.error.as_deref()
     }
 
-    /// The user fields: bound context first (minus keys the event sets again), then the event's.
+    /// The user fields: enrichment first, then the bound context, then the
+    /// event's own; a field is left out when a later group sets its key again.
     pub fn fields(&self) -> impl Iterator<Item = &'a Field> + 'a {
         let own: &'a [Field] = &self.event.fields;
         let bound: &'a [Field] = self.event.context.as_deref().map_or(&[], |c| c.fields());
-        bound
+        let enrichment = self.enrichment;
+        enrichment
             .iter()
-            .filter(move |b| !own.iter().any(|f| f.key == b.key))
+            .filter(move |e| {
+                !own.iter().any(|f| f.key == e.key) && !bound.iter().any(|b| b.key == e.key)
+            })
+            .chain(
+                bound
+                    .iter()
+                    .filter(move |b| !own.iter().any(|f| f.key == b.key)),
+            )
             .chain(own.iter())
     }
 

@@ -25,6 +25,8 @@ pub enum ConfigErrorKind {
     Unusable,
     /// A setting that does not exist.
     UnknownSetting,
+    /// A configuration file that is not valid TOML.
+    Syntax,
 }
 
 /// A configuration mistake, found before anything starts.
@@ -79,9 +81,38 @@ impl ConfigError {
         }
     }
 
+    /// The configuration text is not valid TOML; `setting` says where (`"config line 3"`).
+    pub fn syntax(setting: impl Into<Cow<'static, str>>, reason: impl Into<String>) -> Self {
+        ConfigError {
+            kind: ConfigErrorKind::Syntax,
+            setting: setting.into(),
+            value: None,
+            reason: reason.into(),
+            source: None,
+        }
+    }
+
+    /// The same error about `setting` instead (used where a component's
+    /// setting sits inside a larger configuration, e.g. `file.path` → `sinks[0].path`).
+    #[must_use]
+    pub fn for_setting(mut self, setting: impl Into<Cow<'static, str>>) -> Self {
+        self.setting = setting.into();
+        self
+    }
+
     /// The kind of mistake.
     pub fn kind(&self) -> ConfigErrorKind {
         self.kind
+    }
+
+    /// The value at fault, as written in the message (strings quoted), when there is one.
+    pub fn value(&self) -> Option<&str> {
+        self.value.as_deref()
+    }
+
+    /// What is wrong, or what is allowed.
+    pub fn reason(&self) -> &str {
+        &self.reason
     }
 
     /// The setting at fault, as a dotted path (`"queue.capacity"`).
@@ -95,6 +126,9 @@ impl fmt::Display for ConfigError {
         match (&self.kind, &self.value) {
             (ConfigErrorKind::UnknownSetting, _) => {
                 write!(f, "unknown setting `{}`: {}", self.setting, self.reason)
+            }
+            (ConfigErrorKind::Syntax, _) => {
+                write!(f, "invalid TOML at {}: {}", self.setting, self.reason)
             }
             (_, Some(value)) => write!(
                 f,

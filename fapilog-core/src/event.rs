@@ -99,8 +99,8 @@ impl From<SystemTime> for Timestamp {
 /// ```
 pub struct CapturedError {
     type_name: Cow<'static, str>,
-    message: String,
-    chain: Vec<String>,
+    pub(crate) message: String,
+    pub(crate) chain: Vec<String>,
     backtrace: Option<Backtrace>,
     rendered_backtrace: OnceLock<String>,
 }
@@ -220,6 +220,8 @@ pub struct RawEvent {
     pub(crate) error: Option<Box<CapturedError>>,
     pub(crate) sampling: Option<SamplingTag>,
     pub(crate) seq: Option<NonZeroU64>,
+    /// The calling thread's interned name (see `enrich::thread`).
+    pub(crate) thread: u32,
 }
 
 impl RawEvent {
@@ -235,9 +237,11 @@ impl RawEvent {
             error: None,
             sampling: None,
             seq: None,
+            thread: 0,
         }
     }
 
+    /// `thread` is the caller's interned thread name (0: not captured).
     #[inline]
     pub(crate) fn capture(
         level: Level,
@@ -245,6 +249,7 @@ impl RawEvent {
         message: Message,
         fields: Fields,
         context: Option<Arc<Context>>,
+        thread: u32,
     ) -> Self {
         RawEvent {
             timestamp: Timestamp::now(),
@@ -256,6 +261,7 @@ impl RawEvent {
             error: None,
             sampling: None,
             seq: None,
+            thread,
         }
     }
 

@@ -138,6 +138,11 @@ impl LevelFilter {
         level as u8 >= self.0
     }
 
+    /// Whether this filter lets through a level that `other` refuses.
+    pub(crate) const fn allows_more_than(self, other: LevelFilter) -> bool {
+        self.0 < other.0
+    }
+
     /// The least severe level that passes, `None` for [`LevelFilter::OFF`].
     pub const fn min_level(self) -> Option<Level> {
         Level::from_u8(self.0)
@@ -184,6 +189,7 @@ impl AtomicLevelFilter {
         level as u8 >= self.0.load(Ordering::Relaxed)
     }
 
+    #[cfg(test)]
     pub(crate) fn get(&self) -> LevelFilter {
         LevelFilter(self.0.load(Ordering::Relaxed))
     }

@@ -11,7 +11,12 @@
 //! |---|---|
 //! | [`pipeline`] | builder, queue and overflow policies, writer, metrics, shutdown |
 //! | [`format`] | JSON, logfmt and pretty encoders with one escaping layer |
-//! | [`sink`] | stdout, stderr, file (rotation), null, and the `Sink` trait |
+//! | [`sink`] | stdout, stderr, file (rotation), null, memory, and the `Sink` trait |
+//! | [`process`] | writer-side stages: redaction (on by default), aggregation, throttling, custom processors |
+//! | [`enrich`] | service, host, process, thread and Kubernetes fields; custom enrichers |
+//! | [`clock`] | the writer's clock, injectable for deterministic tests |
+//! | [`config`] | `Config` from code, TOML and `FAPILOG_*` variables; the sink registry |
+//! | [`LevelDirectives`] | per-target levels: `info,sqlx=warn,my_app::db=debug` |
 //!
 //! # Example
 //!
@@ -34,18 +39,23 @@
 //! `key = value`, `key = %display`, `key = ?debug`, `error = &err`.
 #![forbid(unsafe_code)]
 
+pub mod clock;
+pub mod config;
 mod context;
+pub mod enrich;
 mod envelope;
 mod error;
 mod event;
 #[cfg(feature = "axum")]
 mod extract;
+mod filter;
 pub mod format;
 mod gate;
 mod level;
 mod logger;
 mod macros;
 pub mod pipeline;
+pub mod process;
 pub mod sink;
 mod value;
 
@@ -58,6 +68,7 @@ pub use event::{
 };
 #[cfg(feature = "axum")]
 pub use extract::MissingLogger;
+pub use filter::LevelDirectives;
 pub use gate::EventGate;
 pub use level::{Level, LevelFilter, ParseLevelError};
 pub use logger::{EventBuilder, Logger};

@@ -66,10 +66,20 @@ impl Logger {
         self.inner.context.as_deref().cloned().unwrap_or_default()
     }
 
-    /// Whether events at `level` would be logged: one relaxed atomic load.
+    /// Whether events at `level` without a target would be logged: one
+    /// relaxed atomic load when they would not.
     #[inline(always)]
     pub fn enabled(&self, level: Level) -> bool {
         self.inner.pipeline.enabled(level)
+    }
+
+    /// Whether events at `level` from `target` would be logged (per-target
+    /// [`LevelDirectives`](crate::LevelDirectives)): one relaxed atomic load
+    /// when no directive lets `level` through. The macros call this with
+    /// `module_path!()`.
+    #[inline(always)]
+    pub fn enabled_for(&self, level: Level, target: &str) -> bool {
+        self.inner.pipeline.enabled_for(level, Some(target))
     }
 
     /// A new logger with `key = value` added to its context (replacing a field of the same key).
@@ -135,15 +145,18 @@ impl Logger {
     }
 
     /// Starts an event with fields added one by one; nothing is captured when
-    /// `level` is disabled.
+    /// no directive lets `level` through. The event's target (set with
+    /// [`EventBuilder::target`]) is checked against the directives at `emit`.
     pub fn event(&self, level: Level, message: impl Into<Message>) -> EventBuilder<'_> {
-        let event = self.enabled(level).then(|| {
+        let pipeline = &self.inner.pipeline;
+        let event = pipeline.gate_allows(level).then(|| {
             RawEvent::capture(
                 level,
                 None,
                 message.into(),
                 Fields::new(),
                 self.inner.context.clone(),
+                pipeline.thread_tag(),
             )
         });
         EventBuilder {
@@ -191,13 +204,17 @@ impl Logger {
     }
 
     /// Submits an event built elsewhere (a bridge from another logging API),
-    /// with this logger's context unless the event has one. Checks the level gate.
+    /// with this logger's context unless the event has one. Checks the level
+    /// directives for the event's target.
     pub fn submit(&self, mut event: RawEvent) {
-        if !self.enabled(event.level) {
+        if !self.inner.pipeline.enabled_for(event.level, event.target) {
             return;
         }
         if event.context.is_none() {
             event.context = self.inner.context.clone();
+        }
+        if event.thread == 0 {
+            event.thread = self.inner.pipeline.thread_tag();
         }
         self.dispatch(event);
     }
@@ -213,8 +230,15 @@ impl Logger {
         fields: Fields,
         error: Option<CapturedError>,
     ) {
-        let mut event =
-            RawEvent::capture(level, target, message, fields, self.inner.context.clone());
+        let thread = self.inner.pipeline.thread_tag();
+        let mut event = RawEvent::capture(
+            level,
+            target,
+            message,
+            fields,
+            self.inner.context.clone(),
+            thread,
+        );
         event.error = error.map(Box::new);
         self.dispatch(event);
     }
@@ -278,10 +302,17 @@ impl EventBuilder<'_> {
         self
     }
 
-    /// Logs the event.
+    /// Logs the event, if the level directives let its level and target through.
     pub fn emit(self) {
         if let Some(event) = self.event {
-            self.logger.dispatch(event);
+            if self
+                .logger
+                .inner
+                .pipeline
+                .enabled_for(event.level, event.target)
+            {
+                self.logger.dispatch(event);
+            }
         }
     }
 }

@@ -18,7 +18,8 @@
 /// | `"dotted.key" = expr` | a key that is not an identifier |
 /// | `error = expr` | an error (`&E` where `E: Error`, or a [`CapturedError`](crate::CapturedError)): type, message and `source()` chain, captured at the call |
 ///
-/// Nothing is evaluated when the level is disabled.
+/// Nothing is evaluated when the level is disabled for the calling module
+/// (see [`LevelDirectives`](crate::LevelDirectives)).
 ///
 /// # Example
 ///
@@ -43,7 +44,7 @@ macro_rules! event {
     ($logger:expr, $level:expr, $message:expr $(,)?) => {{
         let __logger: &$crate::Logger = &$logger;
         let __level: $crate::Level = $level;
-        if __logger.enabled(__level) {
+        if __logger.enabled_for(__level, ::core::module_path!()) {
             __logger.__emit(
                 __level,
                 ::core::option::Option::Some(::core::module_path!()),
@@ -56,7 +57,7 @@ macro_rules! event {
     ($logger:expr, $level:expr, $message:expr, $($fields:tt)+) => {{
         let __logger: &$crate::Logger = &$logger;
         let __level: $crate::Level = $level;
-        if __logger.enabled(__level) {
+        if __logger.enabled_for(__level, ::core::module_path!()) {
             let mut __fields = $crate::Fields::new();
             let mut __error: ::core::option::Option<$crate::CapturedError> = ::core::option::Option::None;
             $crate::__fapilog_fields!(__fields, __error; $($fields)+);

@@ -39,6 +39,14 @@ impl Key {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The key's text when it is a `&'static str` (a key written in a macro call).
+    pub(crate) fn as_static(&self) -> Option<&'static str> {
+        match self.0 {
+            Cow::Borrowed(s) => Some(s),
+            Cow::Owned(_) => None,
+        }
+    }
 }
 
 impl fmt::Debug for Key {
@@ -89,6 +97,11 @@ impl InlineStr {
             len: s.len() as u8,
             buf: copy_short(s.as_bytes()),
         })
+    }
+
+    /// The stored bytes, without the UTF-8 check `as_str` makes.
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len as usize]
     }
 
     /// The stored text.

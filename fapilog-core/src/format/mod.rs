@@ -27,7 +27,7 @@ mod escape;
 mod json;
 mod logfmt;
 mod pretty;
-mod time;
+pub(crate) mod time;
 
 pub use json::JsonFormat;
 pub use logfmt::LogfmtFormat;

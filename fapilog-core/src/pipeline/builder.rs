@@ -1,18 +1,22 @@
 //! `PipelineBuilder`: every setting of a pipeline, checked at `build`.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use crate::clock::{Clock, SystemClock};
+use crate::enrich::{Enricher, Enrichment};
 use crate::error::ConfigError;
+use crate::filter::LevelDirectives;
 use crate::format::{Format, JsonFormat};
-use crate::level::{AtomicLevelFilter, Level, LevelFilter};
+use crate::level::{Level, LevelFilter};
 use crate::pipeline::handle::{LevelLine, Pipeline, Shared};
 use crate::pipeline::metrics::{Counters, SinkCounters};
 use crate::pipeline::overflow::OverflowPolicy;
 use crate::pipeline::queue::Queue;
 use crate::pipeline::shutdown::WriterGuard;
-use crate::pipeline::writer::{Output, Writer};
+use crate::pipeline::writer::{Output, Writer, WriterParts};
+use crate::process::{Aggregator, Processor, Redactor, Stages, Throttle};
 use crate::sink::{Sink, StdoutSink};
 
 /// Default queue capacity, in events.
@@ -61,7 +65,7 @@ pub const MAX_WAIT: Duration = Duration::from_secs(300);
 /// ```
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct PipelineBuilder {
-    level: LevelFilter,
+    directives: LevelDirectives,
     capacity: usize,
     batch_size: usize,
     flush_interval: Duration,
@@ -69,12 +73,19 @@ pub struct PipelineBuilder {
     drain_deadline: Duration,
     thread_name: String,
     outputs: Vec<(Box<dyn Sink>, Box<dyn Format>)>,
+    clock: Arc<dyn Clock>,
+    enrichment: Enrichment,
+    enrichers: Vec<Box<dyn Enricher>>,
+    processors: Vec<Box<dyn Processor>>,
+    redactor: Redactor,
+    aggregator: Option<Aggregator>,
+    throttle: Option<Throttle>,
 }
 
 impl Default for PipelineBuilder {
     fn default() -> Self {
         PipelineBuilder {
-            level: DEFAULT_LEVEL.into(),
+            directives: LevelDirectives::new(DEFAULT_LEVEL),
             capacity: DEFAULT_CAPACITY,
             batch_size: DEFAULT_BATCH_SIZE,
             flush_interval: DEFAULT_FLUSH_INTERVAL,
@@ -82,15 +93,92 @@ impl Default for PipelineBuilder {
             drain_deadline: DEFAULT_DRAIN_DEADLINE,
             thread_name: "fapilog-writer".to_owned(),
             outputs: Vec::new(),
+            clock: Arc::new(SystemClock),
+            enrichment: Enrichment::new(),
+            enrichers: Vec::new(),
+            processors: Vec::new(),
+            redactor: Redactor::new(),
+            aggregator: None,
+            throttle: None,
         }
     }
 }
 
 impl PipelineBuilder {
-    /// The minimum level written. Default: [`DEFAULT_LEVEL`] (INFO). Changeable later
-    /// with [`Pipeline::set_level`].
+    /// The level for targets no directive names. Default: [`DEFAULT_LEVEL`]
+    /// (INFO). Changeable later with [`Pipeline::set_level`].
     pub fn level(mut self, level: impl Into<LevelFilter>) -> Self {
-        self.level = level.into();
+        self.directives = self.directives.with_default(level);
+        self
+    }
+
+    /// The default level and per-target levels (replacing [`level`](Self::level)).
+    /// Default: INFO for every target. Changeable later with
+    /// [`Pipeline::set_directives`].
+    ///
+    /// ```
+    /// # fn main() -> Result<(), fapilog_core::ConfigError> {
+    /// use fapilog_core::{Level, LevelDirectives, Pipeline};
+    ///
+    /// let (pipeline, _guard) = Pipeline::builder()
+    ///     .directives(LevelDirectives::parse("info,sqlx=warn,my_app::db=debug")?)
+    ///     .build()?;
+    /// assert!(!pipeline.enabled_for(Level::Info, Some("sqlx::query")));
+    /// assert!(pipeline.enabled_for(Level::Debug, Some("my_app::db")));
+    /// # Ok(()) }
+    /// ```
+    pub fn directives(mut self, directives: LevelDirectives) -> Self {
+        self.directives = directives;
+        self
+    }
+
+    /// The clock the writer's stages measure windows and refills with.
+    /// Default: [`SystemClock`]. Tests inject a
+    /// [`ManualClock`](crate::clock::ManualClock).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// The built-in enrichers. Default: [`Enrichment::new`] (host name,
+    /// process ID, Kubernetes fields when present; the thread name is off
+    /// because capturing it costs every enabled call a thread-local read).
+    pub fn enrichment(mut self, enrichment: Enrichment) -> Self {
+        self.enrichment = enrichment;
+        self
+    }
+
+    /// Adds an enricher of your own; enrichers run in the order added, on the
+    /// writer thread, before the processors. Default: none.
+    pub fn enricher(mut self, enricher: impl Enricher) -> Self {
+        self.enrichers.push(Box::new(enricher));
+        self
+    }
+
+    /// Adds a processor of your own; processors run in the order added, before
+    /// aggregation, throttling and redaction. Default: none.
+    pub fn processor(mut self, processor: impl Processor) -> Self {
+        self.processors.push(Box::new(processor));
+        self
+    }
+
+    /// The redaction rules, applied to every record before any sink.
+    /// Default: [`Redactor::new`] (on); [`Redactor::disabled`] turns it off.
+    pub fn redaction(mut self, redactor: Redactor) -> Self {
+        self.redactor = redactor;
+        self
+    }
+
+    /// Aggregates repetitive logs of the targets the aggregator names.
+    /// Default: no aggregation.
+    pub fn aggregation(mut self, aggregator: Aggregator) -> Self {
+        self.aggregator = Some(aggregator);
+        self
+    }
+
+    /// Throttles events with a token bucket per key. Default: no throttling.
+    pub fn throttle(mut self, throttle: Throttle) -> Self {
+        self.throttle = Some(throttle);
         self
     }
 
@@ -145,7 +233,7 @@ impl PipelineBuilder {
         self
     }
 
-    fn validate(&self) -> Result<(), ConfigError> {
+    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
         if !(1..=MAX_CAPACITY).contains(&self.capacity) {
             let reason = format!("must be between 1 and {MAX_CAPACITY}");
             return Err(ConfigError::invalid(
@@ -161,10 +249,16 @@ impl PipelineBuilder {
                 "must be at least 1",
             ));
         }
-        check_wait("writer.flush_interval", self.flush_interval, false)?;
-        check_wait("shutdown.drain_deadline", self.drain_deadline, true)?;
+        check_wait("writer.flush_interval_ms", self.flush_interval, false)?;
+        check_wait("writer.drain_deadline_ms", self.drain_deadline, true)?;
         if let OverflowPolicy::Block { timeout } = self.overflow {
-            check_wait("queue.overflow.timeout", timeout, false)?;
+            check_wait("queue.block_timeout_ms", timeout, false)?;
+        }
+        if let Some(aggregator) = &self.aggregator {
+            aggregator.validate()?;
+        }
+        if let Some(throttle) = &self.throttle {
+            throttle.validate()?;
         }
         if self.thread_name.is_empty() || self.thread_name.contains('\0') {
             let reason = "must be non-empty and contain no NUL";
@@ -181,8 +275,10 @@ impl PipelineBuilder {
     /// every event is counted as dropped (`shutdown`). Used where a pipeline is
     /// required but the writer could not be started.
     pub(crate) fn closed() -> Pipeline {
+        let directives = LevelDirectives::new(LevelFilter::OFF);
         let shared = Arc::new(Shared {
-            level: LevelLine(AtomicLevelFilter::new(LevelFilter::OFF)),
+            level: LevelLine::new(&directives, false),
+            directives: RwLock::new(directives),
             queue: Queue::new(1, 1, OverflowPolicy::DropNewest),
             counters: Counters::default(),
             sources: Default::default(),
@@ -206,7 +302,8 @@ impl PipelineBuilder {
             ..Counters::default()
         };
         let shared = Arc::new(Shared {
-            level: LevelLine(AtomicLevelFilter::new(self.level)),
+            level: LevelLine::new(&self.directives, self.enrichment.writes_thread_name()),
+            directives: RwLock::new(self.directives),
             queue: Queue::new(self.capacity, self.batch_size, self.overflow),
             counters,
             sources: Default::default(),
@@ -215,7 +312,21 @@ impl PipelineBuilder {
             .into_iter()
             .map(|(s, f)| Output::new(s, f))
             .collect();
-        let writer = Writer::new(Arc::clone(&shared), outputs, self.flush_interval);
+        let mut processors = self.processors;
+        if let Some(aggregator) = self.aggregator {
+            processors.push(Box::new(aggregator));
+        }
+        if let Some(throttle) = self.throttle {
+            processors.push(Box::new(throttle));
+        }
+        let parts = WriterParts {
+            linger: self.flush_interval,
+            stages: Stages::new(self.enrichers, processors, self.redactor),
+            clock: self.clock,
+            enrichment: self.enrichment.resolve(),
+            thread_names: self.enrichment.writes_thread_name(),
+        };
+        let writer = Writer::new(Arc::clone(&shared), outputs, parts);
         let thread = writer.spawn(&self.thread_name).map_err(|e| {
             ConfigError::unusable("writer.thread_name", "cannot start the writer thread", e)
         })?;
@@ -237,7 +348,7 @@ fn check_wait(setting: &'static str, value: Duration, allow_zero: bool) -> Resul
 impl fmt::Debug for PipelineBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PipelineBuilder")
-            .field("level", &self.level)
+            .field("directives", &self.directives.to_string())
             .field("capacity", &self.capacity)
             .field("batch_size", &self.batch_size)
             .field("flush_interval", &self.flush_interval)
@@ -251,6 +362,15 @@ impl fmt::Debug for PipelineBuilder {
                     .map(|(s, _)| s.name())
                     .collect::<Vec<_>>(),
             )
+            .field("enrichment", &self.enrichment)
+            .field("enrichers", &self.enrichers.len())
+            .field(
+                "processors",
+                &self.processors.iter().map(|p| p.name()).collect::<Vec<_>>(),
+            )
+            .field("redaction", &self.redactor)
+            .field("aggregation", &self.aggregator)
+            .field("throttle", &self.throttle)
             .finish()
     }
 }

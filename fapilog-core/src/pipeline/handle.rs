@@ -1,10 +1,12 @@
 //! `Pipeline`: the cheap, cloneable handle that loggers and bridges submit to.
 
 use std::fmt;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
 use crate::event::RawEvent;
+use crate::filter::LevelDirectives;
 use crate::level::{AtomicLevelFilter, Level, LevelFilter};
 use crate::logger::Logger;
 use crate::pipeline::builder::PipelineBuilder;
@@ -16,14 +18,39 @@ pub const DEFAULT_FLUSH_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The level gate, alone on its cache line: every call reads it, and the
 /// queue's lock next to it would otherwise be written by every call.
+///
+/// `gate` holds the most verbose level of all directives; `has_targets` says
+/// whether an event that passes it must also look its target up.
 #[derive(Debug)]
 #[repr(align(64))]
-pub(crate) struct LevelLine(pub(crate) AtomicLevelFilter);
+pub(crate) struct LevelLine {
+    pub(crate) gate: AtomicLevelFilter,
+    pub(crate) has_targets: AtomicBool,
+    /// Whether enabled calls capture the caller's thread name (a thread-local
+    /// read, ~6 ns), because the `thread.name` enricher is on.
+    pub(crate) thread_names: bool,
+}
+
+impl LevelLine {
+    pub(crate) fn new(directives: &LevelDirectives, thread_names: bool) -> Self {
+        LevelLine {
+            gate: AtomicLevelFilter::new(directives.most_verbose()),
+            has_targets: AtomicBool::new(directives.has_targets()),
+            thread_names,
+        }
+    }
+}
+
+#[inline(never)]
+fn current_thread_tag() -> u32 {
+    crate::enrich::thread::current()
+}
 
 /// State shared by the handle, every logger and the writer thread.
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub(crate) level: LevelLine,
+    pub(crate) directives: RwLock<LevelDirectives>,
     pub(crate) queue: Queue,
     pub(crate) counters: Counters,
     pub(crate) sources: Mutex<Vec<Arc<dyn MetricsSource>>>,
@@ -71,20 +98,103 @@ impl Pipeline {
         Logger::new(self.clone())
     }
 
-    /// Whether an event at `level` passes the pipeline's level gate.
+    /// Whether an event at `level` without a target would be logged (the
+    /// default directive decides). One relaxed atomic load when it is refused.
     #[inline(always)]
     pub fn enabled(&self, level: Level) -> bool {
-        self.shared.level.0.allows(level)
+        self.enabled_for(level, None)
     }
 
-    /// The current level filter.
+    /// Whether an event at `level` from `target` would be logged.
+    ///
+    /// A level below every directive is refused by one relaxed atomic load;
+    /// only when target directives exist is the target looked up.
+    #[inline(always)]
+    pub fn enabled_for(&self, level: Level, target: Option<&str>) -> bool {
+        let line = &self.shared.level;
+        line.gate.allows(level)
+            && (!line.has_targets.load(Ordering::Relaxed) || self.target_allows(level, target))
+    }
+
+    /// The caller's thread tag when `thread.name` is written, else 0. The
+    /// thread-local read is kept out of line: inlined, its code slowed every
+    /// enabled call by several nanoseconds even when `thread.name` was off.
+    #[inline(always)]
+    pub(crate) fn thread_tag(&self) -> u32 {
+        if self.shared.level.thread_names {
+            current_thread_tag()
+        } else {
+            0
+        }
+    }
+
+    /// The level gate alone: whether any directive lets `level` through.
+    #[inline(always)]
+    pub(crate) fn gate_allows(&self, level: Level) -> bool {
+        self.shared.level.gate.allows(level)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn target_allows(&self, level: Level, target: Option<&str>) -> bool {
+        self.shared
+            .directives
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .enabled(level, target)
+    }
+
+    /// The default level filter (for targets no directive names).
     pub fn level(&self) -> LevelFilter {
-        self.shared.level.0.get()
+        self.directives().default_level()
     }
 
-    /// Changes the level filter; takes effect at once for every logger.
+    /// Changes the default level filter, keeping target directives; takes
+    /// effect at once for every logger.
     pub fn set_level(&self, filter: LevelFilter) {
-        self.shared.level.0.set(filter);
+        self.update_directives(|d| d.with_default(filter));
+    }
+
+    /// The current level directives.
+    pub fn directives(&self) -> LevelDirectives {
+        self.shared
+            .directives
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Replaces the level directives (default and per-target); takes effect at
+    /// once for every logger.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), fapilog_core::ConfigError> {
+    /// use fapilog_core::{Level, LevelDirectives, Pipeline};
+    ///
+    /// let (pipeline, _guard) = Pipeline::builder().build()?;
+    /// pipeline.set_directives(LevelDirectives::parse("warn,my_app::db=debug")?);
+    /// assert!(pipeline.enabled_for(Level::Debug, Some("my_app::db")));
+    /// assert!(!pipeline.enabled_for(Level::Info, Some("my_app::web")));
+    /// # Ok(()) }
+    /// ```
+    pub fn set_directives(&self, directives: LevelDirectives) {
+        self.update_directives(|_| directives);
+    }
+
+    fn update_directives(&self, change: impl FnOnce(LevelDirectives) -> LevelDirectives) {
+        let mut current = self
+            .shared
+            .directives
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        let next = change(std::mem::take(&mut *current));
+        let line = &self.shared.level;
+        // Under the write lock: the gate and the flag change together for writers,
+        // and a reader racing them sees either the old or the new rules per event.
+        line.has_targets
+            .store(next.has_targets(), Ordering::Relaxed);
+        line.gate.set(next.most_verbose());
+        *current = next;
     }
 
     /// Offers an event to the queue. Does not check the level gate: callers do.
@@ -102,6 +212,9 @@ impl Pipeline {
 
     /// Blocks until every event submitted before the call is written and the
     /// sinks are flushed, for at most [`DEFAULT_FLUSH_TIMEOUT`]. Returns whether it finished.
+    ///
+    /// Events held by a processor (an aggregation group whose window is still
+    /// open) are written out too, so a flush ends their window early.
     pub fn flush(&self) -> bool {
         self.flush_timeout(DEFAULT_FLUSH_TIMEOUT)
     }

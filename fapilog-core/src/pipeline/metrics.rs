@@ -15,6 +15,11 @@ pub(crate) struct Counters {
     pub(crate) batches: AtomicU64,
     pub(crate) loss_records: AtomicU64,
     pub(crate) dropped_sampling: AtomicU64,
+    pub(crate) dropped_throttled: AtomicU64,
+    pub(crate) dropped_aggregated: AtomicU64,
+    pub(crate) dropped_filtered: AtomicU64,
+    pub(crate) redaction_failures: AtomicU64,
+    pub(crate) throttle_records: AtomicU64,
     pub(crate) sinks: Vec<SinkCounters>,
 }
 
@@ -87,21 +92,31 @@ pub struct DroppedCounts {
     pub deadline: u64,
     /// Discarded by request sampling.
     pub sampling: u64,
+    /// Suppressed by throttling.
+    pub throttled: u64,
+    /// Folded into an aggregated record (which itself counts as written, and
+    /// whose `count` includes them).
+    pub aggregated: u64,
+    /// Discarded by a custom processor.
+    pub filtered: u64,
 }
 
 impl DroppedCounts {
     /// All dropped events.
     pub fn total(&self) -> u64 {
-        self.overflow + self.block_timeout + self.shutdown + self.deadline + self.sampling
+        self.by_reason().iter().map(|(_, n)| n).sum()
     }
 
-    fn by_reason(&self) -> [(&'static str, u64); 5] {
+    fn by_reason(&self) -> [(&'static str, u64); 8] {
         [
             ("overflow", self.overflow),
             ("block_timeout", self.block_timeout),
             ("shutdown", self.shutdown),
             ("deadline", self.deadline),
             ("sampling", self.sampling),
+            ("throttled", self.throttled),
+            ("aggregated", self.aggregated),
+            ("filtered", self.filtered),
         ]
     }
 }
@@ -163,6 +178,10 @@ pub struct MetricsSnapshot {
     pub batches: u64,
     /// In-band WARN records the writer emitted to report losses.
     pub loss_records: u64,
+    /// Records throttling wrote itself (a key starts or stops being throttled).
+    pub throttle_records: u64,
+    /// Fields dropped because they could not be redacted (fail closed).
+    pub redaction_failures: u64,
     /// Per-sink fault counts.
     pub sinks: Vec<SinkMetrics>,
     /// Counters from registered [`MetricsSource`]s; same-named counters are summed.
@@ -181,6 +200,11 @@ impl MetricsSnapshot {
         let written = get(&counters.written);
         let failed = get(&counters.failed);
         let sampling = get(&counters.dropped_sampling);
+        let throttled = get(&counters.dropped_throttled);
+        let aggregated = get(&counters.dropped_aggregated);
+        let filtered = get(&counters.dropped_filtered);
+        let throttle_records = get(&counters.throttle_records);
+        let redaction_failures = get(&counters.redaction_failures);
         let batches = get(&counters.batches);
         let loss_records = get(&counters.loss_records);
         let sinks = counters
@@ -215,6 +239,9 @@ impl MetricsSnapshot {
                 shutdown: q.dropped_shutdown,
                 deadline: q.dropped_deadline,
                 sampling,
+                throttled,
+                aggregated,
+                filtered,
             },
             failed,
             queue_depth: q.depth,
@@ -222,6 +249,8 @@ impl MetricsSnapshot {
             queue_capacity: capacity,
             batches,
             loss_records,
+            throttle_records,
+            redaction_failures,
             sinks,
             extra,
         }
@@ -308,6 +337,18 @@ impl MetricsSnapshot {
             "In-band loss reports written.",
             &plain(self.loss_records),
         );
+        metric(
+            "fapilog_throttle_records_total",
+            "counter",
+            "Records throttling wrote when a key started or stopped being throttled.",
+            &plain(self.throttle_records),
+        );
+        metric(
+            "fapilog_redaction_failures_total",
+            "counter",
+            "Fields dropped because they could not be redacted.",
+            &plain(self.redaction_failures),
+        );
         let per_sink = |f: fn(&SinkMetrics) -> u64| -> Vec<(String, u64)> {
             self.sinks
                 .iter()
@@ -361,6 +402,8 @@ mod tests {
         };
         add(&counters.written, 7);
         add(&counters.dropped_sampling, 2);
+        add(&counters.dropped_throttled, 2);
+        add(&counters.redaction_failures, 1);
         add(&counters.sinks[0].errors, 1);
         let q = QueueCounts {
             submitted: 10,
@@ -369,10 +412,13 @@ mod tests {
         };
         let m = MetricsSnapshot::read(&counters, || q, 64, &[]);
         assert_eq!(m.submitted, 12);
-        assert_eq!(m.in_flight(), 2);
-        assert!(!m.is_balanced());
+        assert_eq!(m.in_flight(), 0);
+        assert_eq!((m.dropped.throttled, m.redaction_failures), (2, 1));
+        assert!(m.is_balanced());
         let text = m.to_prometheus();
         assert!(text.contains("fapilog_events_dropped_total{reason=\"sampling\"} 2\n"));
+        assert!(text.contains("fapilog_events_dropped_total{reason=\"throttled\"} 2\n"));
+        assert!(text.contains("fapilog_redaction_failures_total 1\n"));
         assert!(text.contains("fapilog_sink_errors_total{sink=\"file:/tmp/a\\\"b.log\"} 1\n"));
         assert!(text.contains("# TYPE fapilog_queue_depth gauge\n"));
     }

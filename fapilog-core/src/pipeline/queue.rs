@@ -306,10 +306,18 @@ impl Queue {
         self.writer_wake.notify_one();
     }
 
-    /// Writer side: waits for work, lingers up to `linger` for a fuller batch,
-    /// then swaps the queued events into `batch` (which must be empty).
-    pub(crate) fn take(&self, batch: &mut VecDeque<RawEvent>, linger: Duration) -> Take {
+    /// Writer side: waits for work (at most `idle`, when given), lingers up
+    /// to `linger` for a fuller batch, then swaps the queued events into
+    /// `batch` (which must be empty). After an idle timeout the batch may be empty.
+    pub(crate) fn take(
+        &self,
+        batch: &mut VecDeque<RawEvent>,
+        linger: Duration,
+        idle: Option<Duration>,
+    ) -> Take {
+        let idle_deadline = idle.map(|d| Instant::now() + d);
         let mut sleep = self.sleep();
+        let mut timed_out = false;
         loop {
             let mut st = self.state();
             if !st.events.is_empty() || !st.losses.is_empty() || st.flush_requested || st.closed {
@@ -317,30 +325,29 @@ impl Queue {
             }
             st.writer = WriterState::Idle;
             drop(st);
-            sleep = self
-                .writer_wake
-                .wait(sleep)
-                .unwrap_or_else(PoisonError::into_inner);
-        }
-        let deadline = Instant::now() + linger;
-        loop {
-            let mut st = self.state();
-            let ready = st.events.len() >= self.batch_size
-                || st.urgent
-                || st.flush_requested
-                || st.closed
-                || st.blocked_producers > 0;
-            let now = Instant::now();
-            if ready || now >= deadline {
-                break;
+            match idle_deadline {
+                None => {
+                    sleep = self
+                        .writer_wake
+                        .wait(sleep)
+                        .unwrap_or_else(PoisonError::into_inner);
+                }
+                Some(deadline) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        timed_out = true;
+                        break;
+                    }
+                    sleep = self
+                        .writer_wake
+                        .wait_timeout(sleep, deadline - now)
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0;
+                }
             }
-            st.writer = WriterState::Lingering;
-            drop(st);
-            sleep = self
-                .writer_wake
-                .wait_timeout(sleep, deadline - now)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
+        }
+        if !timed_out {
+            sleep = self.linger(sleep, linger);
         }
         drop(sleep);
         let mut st = self.state();
@@ -361,6 +368,31 @@ impl Queue {
             self.space.notify_all();
         }
         take
+    }
+
+    /// Waits up to `linger` for a fuller batch (or anything that cannot wait).
+    fn linger<'a>(&'a self, mut sleep: MutexGuard<'a, ()>, linger: Duration) -> MutexGuard<'a, ()> {
+        let deadline = Instant::now() + linger;
+        loop {
+            let mut st = self.state();
+            let ready = st.events.len() >= self.batch_size
+                || st.urgent
+                || st.flush_requested
+                || st.closed
+                || st.blocked_producers > 0;
+            let now = Instant::now();
+            if ready || now >= deadline {
+                break;
+            }
+            st.writer = WriterState::Lingering;
+            drop(st);
+            sleep = self
+                .writer_wake
+                .wait_timeout(sleep, deadline - now)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        sleep
     }
 
     /// Writer side: the batch taken with `take` is written (and flushed, if asked).
@@ -488,7 +520,7 @@ mod tests {
 
     fn drain(q: &Queue) -> (Vec<(Level, u64)>, Take) {
         let mut batch = VecDeque::new();
-        let take = q.take(&mut batch, Duration::ZERO);
+        let take = q.take(&mut batch, Duration::ZERO, None);
         let got = batch
             .iter()
             .map(|e| (e.level(), e.fields()[0].value().as_u64().unwrap()))
@@ -564,6 +596,18 @@ mod tests {
         q.push(event(Level::Info, 1));
         let c = q.counts();
         assert_eq!((c.submitted, c.dropped_block_timeout, c.depth), (2, 1, 1));
+    }
+
+    #[test]
+    fn an_idle_take_returns_empty_after_its_timeout() {
+        let q = Queue::new(4, 4, OverflowPolicy::DropOldest);
+        let mut batch = VecDeque::new();
+        let take = q.take(&mut batch, Duration::from_secs(60), Some(Duration::ZERO));
+        assert!(batch.is_empty());
+        assert!(!take.flush && !take.last && take.losses.is_empty());
+        q.push(event(Level::Info, 1));
+        let (got, _) = drain(&q);
+        assert_eq!(got, [(Level::Info, 1)]);
     }
 
     #[test]

@@ -1,7 +1,8 @@
-//! The background writer: pops batches, builds envelopes, formats, writes.
+//! The background writer: pops batches, runs the stages, builds envelopes, formats, writes.
 //!
 //! It runs on its own named thread, off the async runtime's workers. Each
-//! batch is encoded into one reused buffer per sink and written with one call
+//! batch goes through the enrichers, processors and redaction (`process`),
+//! and is encoded into one reused buffer per sink and written with one call
 //! per sink. A sink or format that errors or panics is isolated: its events
 //! are counted as failed, a line goes to stderr at most once a second, and the
 //! other sinks carry on.
@@ -14,6 +15,9 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use crate::clock::Clock;
+use crate::enrich::thread::NameCache;
+use crate::enrich::THREAD_NAME_KEY;
 use crate::envelope::Envelope;
 use crate::event::RawEvent;
 use crate::format::Format;
@@ -21,7 +25,12 @@ use crate::level::Level;
 use crate::pipeline::handle::Shared;
 use crate::pipeline::metrics::{add, SinkCounters};
 use crate::pipeline::queue::{LossRange, Take};
+use crate::process::{Item, ItemKind, Stages, Tally};
 use crate::sink::Sink;
+use crate::value::{Field, Key, Value};
+
+/// The shortest the writer sleeps while waiting for a processor's deadline.
+const MIN_IDLE: Duration = Duration::from_millis(1);
 
 /// How often, at most, a failing sink is reported on stderr.
 const FAULT_REPORT_INTERVAL: Duration = Duration::from_secs(1);
@@ -69,24 +78,58 @@ impl fmt::Debug for Output {
 }
 
 /// The writer's state, owned by its thread.
-#[derive(Debug)]
 pub(crate) struct Writer {
     shared: Arc<Shared>,
     outputs: Vec<Output>,
     batch: VecDeque<RawEvent>,
+    items: Vec<Item>,
     failed: Vec<bool>,
     linger: Duration,
+    stages: Stages,
+    clock: Arc<dyn Clock>,
+    /// The static enrichment fields, plus one slot for the thread name.
+    enrichment: Vec<Field>,
+    static_fields: usize,
+    thread_names: Option<NameCache>,
+    threads: Vec<Option<&'static str>>,
+}
+
+impl fmt::Debug for Writer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Writer")
+            .field("outputs", &self.outputs)
+            .field("stages", &self.stages)
+            .field("linger", &self.linger)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the writer needs besides the queue and the outputs.
+pub(crate) struct WriterParts {
+    pub(crate) linger: Duration,
+    pub(crate) stages: Stages,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) enrichment: Vec<Field>,
+    pub(crate) thread_names: bool,
 }
 
 impl Writer {
-    pub(crate) fn new(shared: Arc<Shared>, outputs: Vec<Output>, linger: Duration) -> Self {
+    pub(crate) fn new(shared: Arc<Shared>, outputs: Vec<Output>, parts: WriterParts) -> Self {
         let capacity = shared.queue.capacity();
+        let static_fields = parts.enrichment.len();
         Writer {
             shared,
             outputs,
             batch: VecDeque::with_capacity(capacity),
+            items: Vec::new(),
             failed: Vec::new(),
-            linger,
+            linger: parts.linger,
+            stages: parts.stages,
+            clock: parts.clock,
+            enrichment: parts.enrichment,
+            static_fields,
+            thread_names: parts.thread_names.then(NameCache::default),
+            threads: Vec::new(),
         }
     }
 
@@ -96,12 +139,25 @@ impl Writer {
             .spawn(move || self.run())
     }
 
+    /// The clock's reading; a panicking clock falls back to the real one.
+    fn now(&self) -> Instant {
+        let clock = &self.clock;
+        catch_unwind(AssertUnwindSafe(|| clock.now())).unwrap_or_else(|_| Instant::now())
+    }
+
     fn run(mut self) {
         loop {
-            let take = self.shared.queue.take(&mut self.batch, self.linger);
-            self.write_batch(&take);
+            let idle = self
+                .stages
+                .next_deadline()
+                // At least a millisecond, so a processor whose deadline stays
+                // in the past cannot make the writer spin.
+                .map(|deadline| deadline.saturating_duration_since(self.now()).max(MIN_IDLE));
+            let take = self.shared.queue.take(&mut self.batch, self.linger, idle);
+            self.process(&take);
+            self.write_items(take.flush);
             // Dropping events frees their owned strings here, not on the caller's thread.
-            self.batch.clear();
+            self.items.clear();
             self.shared.queue.complete(&take);
             if take.last {
                 break;
@@ -109,40 +165,96 @@ impl Writer {
         }
     }
 
-    fn write_batch(&mut self, take: &Take) {
-        let losses: Vec<RawEvent> = take.losses.iter().map(loss_record).collect();
-        if self.batch.is_empty() && losses.is_empty() {
-            if take.flush {
+    /// Turns the batch into the records to write: loss reports, then every
+    /// event through the stages, then what the stages release; all redacted.
+    fn process(&mut self, take: &Take) {
+        let mut tally = Tally::default();
+        self.items.extend(take.losses.iter().map(|loss| Item {
+            event: loss_record(loss),
+            kind: ItemKind::Loss,
+        }));
+        let now = self.now();
+        self.stages.tick(now, &mut self.items, &mut tally);
+        for event in self.batch.drain(..) {
+            self.stages.process(event, now, &mut self.items, &mut tally);
+        }
+        if take.last {
+            self.stages.shutdown(now, &mut self.items, &mut tally);
+        } else if take.flush {
+            self.stages.flush(now, &mut self.items, &mut tally);
+        }
+        self.stages.redact(&mut self.items, &mut tally);
+        let counters = &self.shared.counters;
+        add(&counters.dropped_filtered, tally.filtered);
+        add(&counters.dropped_throttled, tally.throttled);
+        add(&counters.dropped_aggregated, tally.aggregated);
+        add(&counters.failed, tally.processor_panics);
+        add(&counters.redaction_failures, tally.redaction_failures);
+    }
+
+    fn write_items(&mut self, flush: bool) {
+        if self.items.is_empty() {
+            if flush {
                 self.flush_sinks();
             }
             return;
         }
         self.failed.clear();
-        self.failed.resize(self.batch.len(), false);
-        for index in 0..self.outputs.len() {
-            self.write_output(index, &losses, take.flush);
+        self.failed.resize(self.items.len(), false);
+        self.threads.clear();
+        match &mut self.thread_names {
+            Some(cache) => self.threads.extend(self.items.iter().map(|item| {
+                (item.kind == ItemKind::Event)
+                    .then(|| cache.get(item.event.thread))
+                    .flatten()
+            })),
+            None => self.threads.resize(self.items.len(), None),
         }
-        let failed = self.failed.iter().filter(|&&f| f).count() as u64;
+        for index in 0..self.outputs.len() {
+            self.write_output(index, flush);
+        }
+        let mut events = 0;
+        let mut failed = 0;
+        let mut losses = 0;
+        let mut notices = 0;
+        for (item, item_failed) in self.items.iter().zip(&self.failed) {
+            match item.kind {
+                ItemKind::Event => {
+                    events += 1;
+                    failed += u64::from(*item_failed);
+                }
+                ItemKind::Loss => losses += 1,
+                ItemKind::Notice => notices += 1,
+            }
+        }
         let counters = &self.shared.counters;
-        add(&counters.written, self.batch.len() as u64 - failed);
+        add(&counters.written, events - failed);
         add(&counters.failed, failed);
-        add(&counters.loss_records, losses.len() as u64);
+        add(&counters.loss_records, losses);
+        add(&counters.throttle_records, notices);
         add(&counters.batches, 1);
     }
 
-    fn write_output(&mut self, index: usize, losses: &[RawEvent], flush: bool) {
+    fn write_output(&mut self, index: usize, flush: bool) {
         let counters = &self.shared.counters.sinks[index];
         let out = &mut self.outputs[index];
         out.buf.clear();
-        for event in losses {
-            encode(out, event);
-        }
         let mut lost_here = 0;
-        for (event, failed) in self.batch.iter().zip(self.failed.iter_mut()) {
-            if !encode(out, event) {
-                *failed = true;
-                lost_here += 1;
+        let items = self.items.iter().zip(self.failed.iter_mut());
+        for ((item, failed), thread) in items.zip(&self.threads) {
+            self.enrichment.truncate(self.static_fields);
+            if let Some(name) = thread {
+                self.enrichment.push(Field {
+                    key: Key::from_static(THREAD_NAME_KEY),
+                    value: Value::Static(name),
+                });
+            }
+            if !encode(out, &Envelope::enriched(&item.event, &self.enrichment)) {
                 add(&counters.panics, 1);
+                if item.kind == ItemKind::Event {
+                    *failed = true;
+                    lost_here += 1;
+                }
             }
         }
         if !out.buf.is_empty() {
@@ -150,8 +262,13 @@ impl Writer {
             let result = catch_unwind(AssertUnwindSafe(|| sink.write(buf)));
             if let Some(fault) = Fault::from_result(result) {
                 fault.count(counters);
-                lost_here = self.batch.len() as u64;
-                self.failed.iter_mut().for_each(|f| *f = true);
+                lost_here = 0;
+                for (item, failed) in self.items.iter().zip(self.failed.iter_mut()) {
+                    if item.kind == ItemKind::Event {
+                        *failed = true;
+                        lost_here += 1;
+                    }
+                }
                 out.report(counters, &fault);
             }
         }
@@ -177,14 +294,11 @@ fn flush_output(out: &mut Output, counters: &SinkCounters) {
     }
 }
 
-/// Encodes one event; on a panicking format, removes the partial output and says so.
-fn encode(out: &mut Output, event: &RawEvent) -> bool {
+/// Encodes one record; on a panicking format, removes the partial output and says so.
+fn encode(out: &mut Output, envelope: &Envelope<'_>) -> bool {
     let before = out.buf.len();
     let Output { format, buf, .. } = out;
-    let ok = catch_unwind(AssertUnwindSafe(|| {
-        format.encode(&Envelope::new(event), buf)
-    }))
-    .is_ok();
+    let ok = catch_unwind(AssertUnwindSafe(|| format.encode(envelope, buf))).is_ok();
     if !ok {
         buf.truncate(before);
     }

@@ -1,4 +1,4 @@
-//! Sinks receive encoded batches: [`StdoutSink`], [`StderrSink`], [`FileSink`], [`NullSink`].
+//! Sinks receive encoded batches: [`StdoutSink`], [`StderrSink`], [`FileSink`], [`NullSink`], [`MemorySink`].
 //!
 //! The writer hands a sink one buffer per batch, holding whole lines only,
 //! so a sink makes one write per batch. Implement [`Sink`] to send logs
@@ -31,6 +31,7 @@
 use std::io;
 
 mod file;
+mod memory;
 mod null;
 mod rotation;
 mod stdio;
@@ -39,6 +40,7 @@ pub use file::{
     FileSink, FileSinkBuilder, DEFAULT_CREATE_DIRS, DEFAULT_FSYNC_ON_FLUSH, DEFAULT_MAX_BYTES,
     DEFAULT_RETAIN, DEFAULT_ROTATION, MAX_RETAIN,
 };
+pub use memory::MemorySink;
 pub use null::NullSink;
 pub use rotation::Rotation;
 pub use stdio::{StderrSink, StdoutSink};

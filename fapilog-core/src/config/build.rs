@@ -1,0 +1,444 @@
+//! Turning a [`Config`] into a running pipeline.
+
+use std::time::Duration;
+
+use crate::config::{Config, SinkRegistry, SinkSettings};
+use crate::enrich::Enrichment;
+use crate::error::ConfigError;
+use crate::filter::LevelDirectives;
+use crate::format::{ColorChoice, Format, JsonFormat, LogfmtFormat, PrettyFormat};
+use crate::pipeline::{OverflowPolicy, Pipeline, PipelineBuilder, WriterGuard};
+use crate::process::{Aggregator, Redactor, Throttle, ThrottleKey};
+
+/// Checks that `value` is one of `allowed`, naming `setting` otherwise.
+fn one_of<'a>(
+    setting: impl Into<String>,
+    value: &'a str,
+    allowed: &[&str],
+) -> Result<&'a str, ConfigError> {
+    if allowed.contains(&value) {
+        Ok(value)
+    } else {
+        Err(ConfigError::invalid(
+            setting.into(),
+            format!("{value:?}"),
+            format!("expected one of {}", allowed.join(", ")),
+        ))
+    }
+}
+
+impl Config {
+    /// The level directives, parsed.
+    ///
+    /// # Errors
+    ///
+    /// A [`ConfigError`] naming `level`.
+    pub fn directives(&self) -> Result<LevelDirectives, ConfigError> {
+        LevelDirectives::parse(&self.level)
+    }
+
+    /// The overflow policy, parsed.
+    ///
+    /// # Errors
+    ///
+    /// A [`ConfigError`] naming `queue.overflow` or `queue.block_timeout_ms`.
+    pub fn overflow(&self) -> Result<OverflowPolicy, ConfigError> {
+        let overflow = &self.queue.overflow;
+        Ok(
+            match one_of(
+                "queue.overflow",
+                overflow,
+                &["drop_oldest", "drop_newest", "block"],
+            )? {
+                "drop_newest" => OverflowPolicy::DropNewest,
+                "block" => OverflowPolicy::Block {
+                    timeout: positive_millis(
+                        "queue.block_timeout_ms",
+                        self.queue.block_timeout_ms,
+                    )?,
+                },
+                _ => OverflowPolicy::DropOldest,
+            },
+        )
+    }
+
+    /// The redactor these settings describe.
+    ///
+    /// # Errors
+    ///
+    /// A [`ConfigError`] naming `redaction.patterns` for a regex that does not compile.
+    pub fn redactor(&self) -> Result<Redactor, ConfigError> {
+        let r = &self.redaction;
+        if !r.enabled {
+            return Ok(Redactor::disabled());
+        }
+        let mut redactor = Redactor::new()
+            .fields(r.fields.iter().chain(&r.extra_fields))
+            .card_numbers(r.card_numbers)
+            .url_credentials(r.url_credentials)
+            .bearer_tokens(r.bearer_tokens);
+        for pattern in &r.patterns {
+            redactor = redactor.pattern(pattern)?;
+        }
+        Ok(redactor)
+    }
+
+    /// The aggregator these settings describe, `None` when off.
+    ///
+    /// # Errors
+    ///
+    /// A [`ConfigError`] naming the `aggregation.*` setting at fault.
+    pub fn aggregator(&self) -> Result<Option<Aggregator>, ConfigError> {
+        let a = &self.aggregation;
+        if !a.enabled {
+            return Ok(None);
+        }
+        if a.targets.is_empty() {
+            return Err(ConfigError::invalid(
+                "aggregation.targets",
+                "[]",
+                "must name at least one target when aggregation.enabled is true",
+            ));
+        }
+        let aggregator = Aggregator::new(a.targets.iter().cloned())
+            .threshold(a.threshold)
+            .window(Duration::from_millis(a.window_ms))
+            .max_count(a.max_count)
+            .max_keys(a.max_keys);
+        aggregator.validate()?;
+        Ok(Some(aggregator))
+    }
+
+    /// The throttle these settings describe, `None` when off.
+    ///
+    /// # Errors
+    ///
+    /// A [`ConfigError`] naming the `throttling.*` setting at fault.
+    pub fn throttle(&self) -> Result<Option<Throttle>, ConfigError> {
+        let t = &self.throttling;
+        if !t.enabled {
+            return Ok(None);
+        }
+        let key = match t.key.strip_prefix("field:") {
+            Some(name) => ThrottleKey::Field(name.trim().to_owned()),
+            None if t.key == "target_level" => ThrottleKey::TargetLevel,
+            None => {
+                return Err(ConfigError::invalid(
+                    "throttling.key",
+                    format!("{:?}", t.key),
+                    "expected \"target_level\" or \"field:<name>\"",
+                ))
+            }
+        };
+        let throttle = Throttle::new(t.burst, t.refill_per_s)
+            .key(key)
+            .include_errors(t.include_errors)
+            .max_keys(t.max_keys);
+        throttle.validate()?;
+        Ok(Some(throttle))
+    }
+
+    /// The built-in enrichers these settings describe.
+    pub fn enrichment(&self) -> Enrichment {
+        let e = &self.enrichers;
+        Enrichment::new()
+            .service_name(e.service_name.as_str())
+            .service_version(e.service_version.as_str())
+            .environment(e.environment.as_str())
+            .hostname(e.hostname)
+            .pid(e.pid)
+            .thread_name(e.thread_name)
+            .kubernetes(e.kubernetes)
+    }
+
+    /// Checks every setting that does not need a resource (files are opened by
+    /// [`build`](Self::build)), with the built-in sink types.
+    ///
+    /// # Errors
+    ///
+    /// The first [`ConfigError`] found, naming its setting.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.check(&SinkRegistry::new())
+    }
+
+    fn check(&self, registry: &SinkRegistry) -> Result<(), ConfigError> {
+        self.directives()?;
+        positive_millis("writer.flush_interval_ms", self.writer.flush_interval_ms)?;
+        self.queue_and_writer(Pipeline::builder())?.validate()?;
+        self.redactor()?;
+        self.aggregator()?;
+        self.throttle()?;
+        let s = &self.sampling;
+        if !(0.0..=1.0).contains(&s.rate) {
+            return Err(ConfigError::invalid(
+                "sampling.rate",
+                s.rate,
+                "must be a number from 0.0 to 1.0",
+            ));
+        }
+        for (index, sink) in self.sinks.iter().enumerate() {
+            registry.check_type(index, &sink.kind)?;
+            format_for(index, sink)?;
+        }
+        Ok(())
+    }
+
+    /// A pipeline builder with every setting applied, the built-in sink types only.
+    ///
+    /// # Errors
+    ///
+    /// The first [`ConfigError`] found, naming its setting.
+    pub fn pipeline_builder(&self) -> Result<PipelineBuilder, ConfigError> {
+        self.pipeline_builder_with(&SinkRegistry::new())
+    }
+
+    /// A pipeline builder with every setting applied, sink types looked up in `registry`.
+    ///
+    /// # Errors
+    ///
+    /// The first [`ConfigError`] found, naming its setting; a sink that cannot
+    /// be opened is an error too.
+    pub fn pipeline_builder_with(
+        &self,
+        registry: &SinkRegistry,
+    ) -> Result<PipelineBuilder, ConfigError> {
+        self.check(registry)?;
+        let mut builder = self
+            .queue_and_writer(Pipeline::builder())?
+            .directives(self.directives()?)
+            .redaction(self.redactor()?)
+            .enrichment(self.enrichment());
+        if let Some(aggregator) = self.aggregator()? {
+            builder = builder.aggregation(aggregator);
+        }
+        if let Some(throttle) = self.throttle()? {
+            builder = builder.throttle(throttle);
+        }
+        for (index, sink) in self.sinks.iter().enumerate() {
+            let format = format_for(index, sink)?;
+            builder = builder.boxed_sink(registry.build(index, sink)?, format);
+        }
+        Ok(builder)
+    }
+
+    fn queue_and_writer(&self, builder: PipelineBuilder) -> Result<PipelineBuilder, ConfigError> {
+        Ok(builder
+            .capacity(self.queue.capacity)
+            .batch_size(self.queue.batch_size)
+            .overflow(self.overflow()?)
+            .flush_interval(Duration::from_millis(self.writer.flush_interval_ms))
+            .drain_deadline(Duration::from_millis(self.writer.drain_deadline_ms))
+            .thread_name(self.writer.thread_name.clone()))
+    }
+
+    /// Starts the pipeline these settings describe (built-in sink types).
+    ///
+    /// # Errors
+    ///
+    /// The first [`ConfigError`] found, naming its setting.
+    pub fn build(&self) -> Result<(Pipeline, WriterGuard), ConfigError> {
+        self.pipeline_builder()?.build()
+    }
+
+    /// Starts the pipeline these settings describe, sink types looked up in `registry`.
+    ///
+    /// # Errors
+    ///
+    /// The first [`ConfigError`] found, naming its setting.
+    pub fn build_with(
+        &self,
+        registry: &SinkRegistry,
+    ) -> Result<(Pipeline, WriterGuard), ConfigError> {
+        self.pipeline_builder_with(registry)?.build()
+    }
+}
+
+fn positive_millis(setting: &'static str, ms: u64) -> Result<Duration, ConfigError> {
+    if ms == 0 {
+        return Err(ConfigError::invalid(
+            setting,
+            ms,
+            "must be at least 1 (milliseconds)",
+        ));
+    }
+    Ok(Duration::from_millis(ms))
+}
+
+/// The format of sink `index`.
+fn format_for(index: usize, sink: &SinkSettings) -> Result<Box<dyn Format>, ConfigError> {
+    let setting = |field: &str| format!("sinks[{index}].{field}");
+    if sink.max_string_bytes == 0 {
+        return Err(ConfigError::invalid(
+            setting("max_string_bytes"),
+            0,
+            "must be at least 1",
+        ));
+    }
+    let max = sink.max_string_bytes;
+    Ok(
+        match one_of(
+            setting("format"),
+            &sink.format,
+            &["json", "logfmt", "pretty"],
+        )? {
+            "logfmt" => Box::new(LogfmtFormat::new().max_string_bytes(max)),
+            "pretty" => {
+                let color =
+                    match one_of(setting("color"), &sink.color, &["auto", "always", "never"])? {
+                        "always" => ColorChoice::Always,
+                        "never" => ColorChoice::Never,
+                        _ => ColorChoice::Auto,
+                    };
+                Box::new(PrettyFormat::new().color(color).max_string_bytes(max))
+            }
+            _ => Box::new(JsonFormat::new().max_string_bytes(max)),
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ConfigErrorKind;
+
+    fn error_for(toml: &str) -> ConfigError {
+        Config::from_toml_str(toml)
+            .and_then(|c| c.validate().map(|()| c))
+            .unwrap_err()
+    }
+
+    #[test]
+    fn defaults_are_valid_and_round_trip() {
+        let config = Config::default();
+        config.validate().unwrap();
+        assert_eq!(Config::from_toml_str("").unwrap(), config);
+    }
+
+    #[test]
+    fn bad_values_name_the_setting_the_value_and_what_is_allowed() {
+        let cases = [
+            ("level = \"loud\"", "level", "\"loud\""),
+            (
+                "[queue]\noverflow = \"drop_all\"",
+                "queue.overflow",
+                "drop_oldest, drop_newest, block",
+            ),
+            (
+                "[queue]\noverflow = \"block\"\nblock_timeout_ms = 0",
+                "queue.block_timeout_ms",
+                "at least 1",
+            ),
+            ("[sampling]\nrate = 1.5", "sampling.rate", "0.0 to 1.0"),
+            (
+                "[redaction]\npatterns = [\"(\"]",
+                "redaction.patterns",
+                "valid regex",
+            ),
+            (
+                "[aggregation]\nenabled = true",
+                "aggregation.targets",
+                "at least one target",
+            ),
+            (
+                "[aggregation]\nenabled = true\ntargets = [\"db\"]\nwindow_ms = 20000",
+                "aggregation.window_ms",
+                "10000",
+            ),
+            (
+                "[throttling]\nenabled = true\nkey = \"user\"",
+                "throttling.key",
+                "field:<name>",
+            ),
+            (
+                "[throttling]\nenabled = true\nburst = 0",
+                "throttling.burst",
+                "between 1",
+            ),
+            (
+                "[[sinks]]\ntype = \"kafka\"",
+                "sinks[0].type",
+                "file, null, stderr, stdout",
+            ),
+            (
+                "[[sinks]]\nformat = \"xml\"",
+                "sinks[0].format",
+                "json, logfmt, pretty",
+            ),
+            (
+                "[[sinks]]\nformat = \"pretty\"\ncolor = \"rainbow\"",
+                "sinks[0].color",
+                "auto, always, never",
+            ),
+            (
+                "[queue]\ncapacity = \"big\"",
+                "queue.capacity",
+                "expected an integer",
+            ),
+            ("[queue]\ncapacity = -1", "queue.capacity", "non-negative"),
+            ("[queue]\ncapacity = 0", "queue.capacity", "between 1 and"),
+            (
+                "[writer]\ndrain_deadline_ms = 400000",
+                "writer.drain_deadline_ms",
+                "at most",
+            ),
+            (
+                "[redaction]\nfields = \"password\"",
+                "redaction.fields",
+                "expected a list of strings",
+            ),
+        ];
+        for (toml, setting, allowed) in cases {
+            let err = error_for(toml);
+            assert_eq!(err.setting(), setting, "{toml}: {err}");
+            assert_eq!(err.kind(), ConfigErrorKind::InvalidValue, "{toml}");
+            assert!(err.to_string().contains(allowed), "{toml}: {err}");
+        }
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        for (toml, setting) in [
+            ("levle = \"info\"", "levle"),
+            ("[queue]\ncapacty = 1", "queue.capacty"),
+            ("[queeu]\ncapacity = 1", "queeu"),
+            ("[[sinks]]\ntype = \"file\"\npth = \"x\"", "sinks[0].pth"),
+        ] {
+            let err = Config::from_toml_str(toml).unwrap_err();
+            assert_eq!(err.kind(), ConfigErrorKind::UnknownSetting, "{toml}");
+            assert_eq!(err.setting(), setting);
+            assert!(err.to_string().contains("expected one of"), "{err}");
+        }
+        let err = Config::from_toml_str("[queue\n").unwrap_err();
+        assert_eq!(err.kind(), ConfigErrorKind::Syntax);
+    }
+
+    #[test]
+    fn settings_become_a_pipeline() {
+        let config = Config::from_toml_str(
+            r#"
+            level = "warn,my_app::db=debug"
+            [queue]
+            overflow = "block"
+            [[sinks]]
+            type = "null"
+            format = "logfmt"
+            [aggregation]
+            enabled = true
+            targets = ["sqlx::pool"]
+            [throttling]
+            enabled = true
+            key = "field:user_id"
+            [enrichers]
+            service_name = "checkout"
+            "#,
+        )
+        .unwrap();
+        let (pipeline, guard) = config.build().unwrap();
+        assert!(pipeline.enabled_for(crate::Level::Debug, Some("my_app::db")));
+        assert!(!pipeline.enabled(crate::Level::Info));
+        let text = format!("{:?}", config.pipeline_builder().unwrap());
+        assert!(text.contains("aggregation: Some"), "{text}");
+        assert!(text.contains("throttle: Some"), "{text}");
+        drop(guard);
+    }
+}

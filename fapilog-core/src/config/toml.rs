@@ -1,0 +1,79 @@
+//! Loading a [`Config`] from TOML text or a file.
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::config::{schema, Config};
+use crate::error::ConfigError;
+
+impl Config {
+    /// Reads settings from TOML text; absent settings keep their defaults.
+    ///
+    /// # Errors
+    ///
+    /// A [`ConfigError`] for text that is not TOML (kind `Syntax`, with the
+    /// line), an unknown key (kind `UnknownSetting`, naming its dotted path and
+    /// the keys allowed there), or a value of the wrong type (naming the
+    /// setting, the value and the type expected). Values are checked further
+    /// by [`validate`](Config::validate) and [`build`](Config::build).
+    ///
+    /// ```
+    /// use fapilog_core::config::Config;
+    /// use fapilog_core::ConfigErrorKind;
+    ///
+    /// let err = Config::from_toml_str("[sinks]\ntype = 1").unwrap_err();
+    /// assert_eq!(err.setting(), "sinks");
+    /// let err = Config::from_toml_str("[redaction]\nfield = []").unwrap_err();
+    /// assert_eq!((err.kind(), err.setting()), (ConfigErrorKind::UnknownSetting, "redaction.field"));
+    /// ```
+    pub fn from_toml_str(text: &str) -> Result<Config, ConfigError> {
+        let mut table: toml::Table = toml::from_str(text).map_err(|e| {
+            let place = e.span().map_or_else(
+                || "config".to_owned(),
+                |span| {
+                    let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+                    format!("config line {line}")
+                },
+            );
+            ConfigError::syntax(place, e.message().to_owned())
+        })?;
+        schema::check(&mut table)?;
+        from_table(table)
+    }
+
+    /// Reads settings from a TOML file.
+    ///
+    /// # Errors
+    ///
+    /// A [`ConfigError`] naming the file when it cannot be read, and any error
+    /// of [`from_toml_str`](Config::from_toml_str).
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Config, ConfigError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            ConfigError::unusable("config file", format!("cannot read {}", path.display()), e)
+        })?;
+        Config::from_toml_str(&text)
+    }
+
+    /// The defaults, then the file at `path` if given, then this process's
+    /// `FAPILOG_*` variables.
+    ///
+    /// # Errors
+    ///
+    /// Any error of [`from_file`](Config::from_file) and
+    /// [`with_process_env`](Config::with_process_env).
+    pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+        let config = match path {
+            Some(path) => Config::from_file(path)?,
+            None => Config::default(),
+        };
+        config.with_process_env()
+    }
+}
+
+/// Deserializes a table already checked against the schema.
+pub(crate) fn from_table(table: toml::Table) -> Result<Config, ConfigError> {
+    Config::deserialize(toml::Value::Table(table))
+        .map_err(|e| ConfigError::syntax("config", e.message().to_owned()))
+}

@@ -1,0 +1,875 @@
+//! Redaction of secrets, by field name and by value pattern, before any sink.
+//!
+//! On by default. Rules:
+//!
+//! - **Field names** ([`DEFAULT_REDACTED_FIELDS`], extendable and replaceable)
+//!   match case-insensitively, at any depth of a map value, as whole words of
+//!   the key: `password`, `db_password`, `X-Api-Key`, `apiKey` and
+//!   `accessToken` all match, `tokens_used` does not. Words are split at `_`,
+//!   `-`, `.`, spaces and camelCase humps. The whole value becomes [`REDACTED`].
+//! - **Value patterns**, in string values, the message and the captured
+//!   error, replace only the secret: payment card numbers of 13 to 19 digits
+//!   (spaces or dashes allowed between digit groups) that pass the Luhn check,
+//!   the password of `scheme://user:password@host` URLs, the token after
+//!   `Bearer `, and every match of user-supplied regexes.
+//!
+//! String literals in the source (a message or value written as `"..."` in a
+//! macro call) are program text, not data, and are not pattern-scanned; field
+//! names still apply to them.
+//!
+//! Redaction fails closed: a field that cannot be redacted (a value nested
+//! deeper than 64 levels, or a panic inside a pattern) is dropped, never
+//! written in clear, and counted in `redaction_failures`.
+//!
+//! # Example
+//!
+//! ```
+//! use fapilog_core::process::{Redactor, REDACTED};
+//! use fapilog_core::{Field, Level, RawEvent, Value};
+//!
+//! let mut redactor = Redactor::new().field("session_id").pattern(r"sk_live_[0-9a-zA-Z]+").unwrap();
+//! let mut event = RawEvent::new(Level::Info, String::from("paid with 4111 1111 1111 1111"));
+//! event.push_field("user", Value::Map(vec![Field::new("Password", "hunter2")].into()));
+//! event.push_field("db", "postgres://app:s3cret@db:5432/shop");
+//! event.push_field("session_id", "abc");
+//! event.push_field("note", "key sk_live_abc123 leaked");
+//! assert_eq!(redactor.redact(&mut event), 0); // no failures
+//! assert_eq!(event.message(), "paid with [REDACTED]");
+//! let Value::Map(user) = event.fields()[0].value() else { unreachable!() };
+//! assert_eq!(user[0].value().as_str(), Some(REDACTED));
+//! assert_eq!(event.fields()[1].value().as_str(), Some("postgres://app:[REDACTED]@db:5432/shop"));
+//! assert_eq!(event.fields()[2].value().as_str(), Some(REDACTED));
+//! assert_eq!(event.fields()[3].value().as_str(), Some("key [REDACTED] leaked"));
+//! ```
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+
+use regex_lite::Regex;
+
+use crate::context::Context;
+use crate::error::ConfigError;
+use crate::event::RawEvent;
+use crate::value::{Field, Value};
+
+/// What a redacted value, or the redacted part of one, is replaced with.
+pub const REDACTED: &str = "[REDACTED]";
+
+/// Field names redacted by default.
+pub const DEFAULT_REDACTED_FIELDS: [&str; 13] = [
+    "password",
+    "passwd",
+    "secret",
+    "token",
+    "api_key",
+    "apikey",
+    "authorization",
+    "cookie",
+    "set-cookie",
+    "credit_card",
+    "card_number",
+    "ssn",
+    "private_key",
+];
+
+/// How deep redaction follows nested values; a deeper field is dropped.
+const MAX_DEPTH: usize = 64;
+/// Most static keys whose verdict is remembered.
+const KEY_CACHE_LIMIT: usize = 4096;
+
+/// Redacts secrets in events, by field name and by value pattern.
+///
+/// Every setting's default is on; [`Redactor::disabled`] turns redaction off.
+#[derive(Clone)]
+pub struct Redactor {
+    enabled: bool,
+    /// Normalized names (`set_cookie`).
+    names: Vec<String>,
+    card_numbers: bool,
+    url_credentials: bool,
+    bearer_tokens: bool,
+    patterns: Vec<Regex>,
+    /// Verdicts for `&'static str` keys, by address and length.
+    key_cache: HashMap<(usize, usize), bool, BuildHasherDefault<AddressHasher>>,
+    /// The last context redacted, and its redacted copy (`None`: unchanged).
+    last_context: Option<(Arc<Context>, Option<Arc<Context>>, u64)>,
+}
+
+impl Default for Redactor {
+    fn default() -> Self {
+        Redactor::new()
+    }
+}
+
+/// Why a value could not be redacted.
+struct Unredactable;
+
+impl Redactor {
+    /// The default rules: [`DEFAULT_REDACTED_FIELDS`], card numbers, URL
+    /// credentials and bearer tokens.
+    pub fn new() -> Self {
+        Redactor {
+            enabled: true,
+            names: DEFAULT_REDACTED_FIELDS
+                .iter()
+                .map(|n| normalize(n))
+                .collect(),
+            card_numbers: true,
+            url_credentials: true,
+            bearer_tokens: true,
+            patterns: Vec::new(),
+            key_cache: HashMap::default(),
+            last_context: None,
+        }
+    }
+
+    /// No redaction at all.
+    pub fn disabled() -> Self {
+        Redactor {
+            enabled: false,
+            ..Redactor::new()
+        }
+    }
+
+    /// Whether this redactor changes anything.
+    pub fn is_enabled(&self) -> bool {
+        self.enabled
+    }
+
+    /// Adds a field name to redact (matched as described in the [module docs](self)).
+    #[must_use]
+    pub fn field(mut self, name: &str) -> Self {
+        let name = normalize(name);
+        if !name.is_empty() && !self.names.contains(&name) {
+            self.names.push(name);
+        }
+        self.key_cache.clear();
+        self
+    }
+
+    /// Replaces the field names to redact (the default list included).
+    #[must_use]
+    pub fn fields<I, S>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        self.names.clear();
+        for name in names {
+            self = self.field(name.as_ref());
+        }
+        self
+    }
+
+    /// Redact Luhn-valid card numbers in values. Default: on.
+    #[must_use]
+    pub fn card_numbers(mut self, on: bool) -> Self {
+        self.card_numbers = on;
+        self
+    }
+
+    /// Redact the password in `scheme://user:password@host` URLs. Default: on.
+    #[must_use]
+    pub fn url_credentials(mut self, on: bool) -> Self {
+        self.url_credentials = on;
+        self
+    }
+
+    /// Redact the token after `Bearer `. Default: on.
+    #[must_use]
+    pub fn bearer_tokens(mut self, on: bool) -> Self {
+        self.bearer_tokens = on;
+        self
+    }
+
+    /// Adds a regex whose every match in a value is replaced with [`REDACTED`]
+    /// (syntax of the `regex-lite` crate).
+    ///
+    /// # Errors
+    ///
+    /// A [`ConfigError`] naming `redaction.patterns` when `pattern` does not compile.
+    pub fn pattern(mut self, pattern: &str) -> Result<Self, ConfigError> {
+        let regex = Regex::new(pattern).map_err(|e| {
+            ConfigError::invalid(
+                "redaction.patterns",
+                format!("{pattern:?}"),
+                format!("must be a valid regex: {e}"),
+            )
+        })?;
+        self.patterns.push(regex);
+        Ok(self)
+    }
+
+    /// The normalized field names redacted (`set-cookie` is kept as `set_cookie`).
+    pub fn field_names(&self) -> impl Iterator<Item = &str> {
+        self.names.iter().map(String::as_str)
+    }
+
+    /// Redacts `event` in place: its fields, its bound context (copied, never
+    /// changed in place), its message and its error. Returns how many fields
+    /// were dropped because they could not be redacted.
+    pub fn redact(&mut self, event: &mut RawEvent) -> u64 {
+        if !self.enabled {
+            return 0;
+        }
+        let mut failures = 0;
+        event.fields.retain(|field| match self.redact_field(field) {
+            Ok(Some(value)) => {
+                field.value = value;
+                true
+            }
+            Ok(None) => true,
+            Err(Unredactable) => {
+                failures += 1;
+                false
+            }
+        });
+        if let Some(context) = event.context.take() {
+            let (context, dropped) = self.redact_context(context);
+            event.context = Some(context);
+            failures += dropped;
+        }
+        if let Cow::Owned(message) = &event.message {
+            match self.guarded(|r| r.scan(message)) {
+                Ok(Some(clean)) => event.message = Cow::Owned(clean),
+                Ok(None) => {}
+                Err(Unredactable) => {
+                    event.message = Cow::Borrowed(REDACTED);
+                    failures += 1;
+                }
+            }
+        }
+        if let Some(error) = event.error.as_deref_mut() {
+            let parts = std::iter::once(&mut error.message).chain(error.chain.iter_mut());
+            for part in parts {
+                match self.guarded(|r| r.scan(part)) {
+                    Ok(Some(clean)) => *part = clean,
+                    Ok(None) => {}
+                    Err(Unredactable) => {
+                        *part = REDACTED.to_owned();
+                        failures += 1;
+                    }
+                }
+            }
+        }
+        failures
+    }
+
+    /// Runs `f`, turning a panic into [`Unredactable`].
+    fn guarded<T>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<T, Unredactable>,
+    ) -> Result<T, Unredactable> {
+        catch_unwind(AssertUnwindSafe(|| f(self))).unwrap_or(Err(Unredactable))
+    }
+
+    /// The redacted value of `field`, `None` when it needs no change.
+    fn redact_field(&mut self, field: &Field) -> Result<Option<Value>, Unredactable> {
+        self.guarded(|r| {
+            if r.key_matches(field) {
+                return Ok(Some(Value::Static(REDACTED)));
+            }
+            r.redact_value(&field.value, 0)
+        })
+    }
+
+    fn redact_context(&mut self, context: Arc<Context>) -> (Arc<Context>, u64) {
+        if context.fields().is_empty() {
+            return (context, 0);
+        }
+        if let Some((seen, redacted, dropped)) = &self.last_context {
+            if Arc::ptr_eq(seen, &context) {
+                return (redacted.clone().unwrap_or(context), *dropped);
+            }
+        }
+        let mut changed = false;
+        let mut dropped = 0;
+        let mut fields = Vec::with_capacity(context.fields().len());
+        for field in context.fields() {
+            match self.redact_field(field) {
+                Ok(None) => fields.push(field.clone()),
+                Ok(Some(value)) => {
+                    changed = true;
+                    fields.push(Field {
+                        key: field.key.clone(),
+                        value,
+                    });
+                }
+                Err(Unredactable) => {
+                    changed = true;
+                    dropped += 1;
+                }
+            }
+        }
+        let redacted = changed.then(|| Arc::new(context.with_fields(fields)));
+        self.last_context = Some((context.clone(), redacted.clone(), dropped));
+        (redacted.unwrap_or(context), dropped)
+    }
+
+    fn key_matches(&mut self, field: &Field) -> bool {
+        let key = field.key();
+        let Some(static_key) = field.key.as_static() else {
+            return name_matches(&self.names, key);
+        };
+        let id = (static_key.as_ptr() as usize, static_key.len());
+        if let Some(&hit) = self.key_cache.get(&id) {
+            return hit;
+        }
+        let hit = name_matches(&self.names, key);
+        if self.key_cache.len() >= KEY_CACHE_LIMIT {
+            self.key_cache.clear();
+        }
+        self.key_cache.insert(id, hit);
+        hit
+    }
+
+    /// The redacted copy of `value`, `None` when it needs no change.
+    fn redact_value(&mut self, value: &Value, depth: usize) -> Result<Option<Value>, Unredactable> {
+        match value {
+            Value::Inline(inline) => {
+                if !self.may_match(inline.as_bytes()) {
+                    return Ok(None);
+                }
+                Ok(self
+                    .scan(inline.as_str())?
+                    .map(|s| Value::Owned(s.into_boxed_str())))
+            }
+            Value::Owned(text) => Ok(self.scan(text)?.map(|s| Value::Owned(s.into_boxed_str()))),
+            Value::Seq(items) => {
+                if depth >= MAX_DEPTH {
+                    return Err(Unredactable);
+                }
+                let mut out: Option<Vec<Value>> = None;
+                for (i, item) in items.iter().enumerate() {
+                    if let Some(new) = self.redact_value(item, depth + 1)? {
+                        out.get_or_insert_with(|| items.to_vec())[i] = new;
+                    }
+                }
+                Ok(out.map(|v| Value::Seq(v.into_boxed_slice())))
+            }
+            Value::Map(fields) => {
+                if depth >= MAX_DEPTH {
+                    return Err(Unredactable);
+                }
+                let mut out: Option<Vec<Field>> = None;
+                for (i, field) in fields.iter().enumerate() {
+                    let new = if self.key_matches(field) {
+                        Some(Value::Static(REDACTED))
+                    } else {
+                        self.redact_value(&field.value, depth + 1)?
+                    };
+                    if let Some(new) = new {
+                        out.get_or_insert_with(|| fields.to_vec())[i].value = new;
+                    }
+                }
+                Ok(out.map(|v| Value::Map(v.into_boxed_slice())))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Whether any pattern could match `bytes` (user regexes always could).
+    fn may_match(&self, bytes: &[u8]) -> bool {
+        let hints = Hints::of(bytes);
+        !self.patterns.is_empty()
+            || (self.card_numbers && hints.digits >= 13)
+            || (self.url_credentials && hints.colon)
+            || (self.bearer_tokens && hints.b)
+    }
+
+    /// Applies the value patterns to `text`; `None` when nothing matched.
+    fn scan(&self, text: &str) -> Result<Option<String>, Unredactable> {
+        let mut current: Cow<'_, str> = Cow::Borrowed(text);
+        // One pass decides which built-in patterns can match at all.
+        let Hints { digits, colon, b } = Hints::of(text.as_bytes());
+        if self.card_numbers && digits >= 13 {
+            if let Some(s) = redact_cards(&current) {
+                current = Cow::Owned(s);
+            }
+        }
+        if self.url_credentials && colon {
+            if let Some(s) = redact_url_passwords(&current) {
+                current = Cow::Owned(s);
+            }
+        }
+        if self.bearer_tokens && b {
+            if let Some(s) = redact_bearer(&current) {
+                current = Cow::Owned(s);
+            }
+        }
+        for pattern in &self.patterns {
+            if let Cow::Owned(s) = pattern.replace_all(&current, REDACTED) {
+                current = Cow::Owned(s);
+            }
+        }
+        Ok(match current {
+            Cow::Owned(s) => Some(s),
+            Cow::Borrowed(_) => None,
+        })
+    }
+}
+
+impl fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Redactor")
+            .field("enabled", &self.enabled)
+            .field("names", &self.names)
+            .field("card_numbers", &self.card_numbers)
+            .field("url_credentials", &self.url_credentials)
+            .field("bearer_tokens", &self.bearer_tokens)
+            .field(
+                "patterns",
+                &self.patterns.iter().map(Regex::as_str).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+/// What one pass over a value says about which built-in patterns can match.
+struct Hints {
+    digits: usize,
+    colon: bool,
+    b: bool,
+}
+
+impl Hints {
+    fn of(bytes: &[u8]) -> Hints {
+        let mut hints = Hints {
+            digits: 0,
+            colon: false,
+            b: false,
+        };
+        for &byte in bytes {
+            hints.digits += usize::from(byte.is_ascii_digit());
+            hints.colon |= byte == b':';
+            hints.b |= byte | 0x20 == b'b';
+        }
+        hints
+    }
+}
+
+/// Hashes the (address, length) of static keys: a multiply-rotate, far
+/// cheaper than SipHash and enough for addresses, which no one chooses.
+#[derive(Default)]
+struct AddressHasher(u64);
+
+impl Hasher for AddressHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+/// Lower-case words joined by `_`: `X-Api-Key` → `x_api_key`, `accessToken` → `access_token`.
+fn normalize(key: &str) -> String {
+    let mut out = String::with_capacity(key.len() + 4);
+    let chars: Vec<char> = key.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        if matches!(c, '_' | '-' | '.' | ' ' | ':' | '/') {
+            if !out.is_empty() && !out.ends_with('_') {
+                out.push('_');
+            }
+            continue;
+        }
+        if c.is_uppercase() && i > 0 {
+            let prev = chars[i - 1];
+            let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
+            let hump =
+                prev.is_lowercase() || prev.is_ascii_digit() || (prev.is_uppercase() && next_lower);
+            if hump && !out.is_empty() && !out.ends_with('_') {
+                out.push('_');
+            }
+        }
+        out.extend(c.to_lowercase());
+    }
+    while out.ends_with('_') {
+        out.pop();
+    }
+    out
+}
+
+/// Whether the words of `key` contain one of `names` as consecutive words.
+fn name_matches(names: &[String], key: &str) -> bool {
+    let key = normalize(key);
+    names.iter().any(|name| {
+        key == *name
+            || key
+                .strip_prefix(name.as_str())
+                .is_some_and(|rest| rest.starts_with('_'))
+            || key
+                .strip_suffix(name.as_str())
+                .is_some_and(|rest| rest.ends_with('_'))
+            || key.contains(&format!("_{name}_"))
+    })
+}
+
+/// Replaces Luhn-valid runs of 13..=19 digits (single spaces or dashes
+/// between digits allowed) that are not part of a longer word or number.
+fn redact_cards(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    if bytes.iter().filter(|b| b.is_ascii_digit()).count() < 13 {
+        return None;
+    }
+    let mut out: Option<String> = None;
+    let mut copied = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if !bytes[i].is_ascii_digit() || (i > 0 && bytes[i - 1].is_ascii_alphanumeric()) {
+            i += 1;
+            continue;
+        }
+        // A candidate run: digits, with single separators between digits.
+        let start = i;
+        let mut end = i;
+        let mut digits = 0u32;
+        let mut j = i;
+        while j < bytes.len() {
+            if bytes[j].is_ascii_digit() {
+                digits += 1;
+                j += 1;
+                end = j;
+            } else if matches!(bytes[j], b' ' | b'-')
+                && j + 1 < bytes.len()
+                && bytes[j + 1].is_ascii_digit()
+                && j > start
+            {
+                j += 1;
+            } else {
+                break;
+            }
+        }
+        let bounded = end >= bytes.len() || !bytes[end].is_ascii_alphanumeric();
+        if bounded && (13..=19).contains(&digits) && luhn(&bytes[start..end]) {
+            let s = out.get_or_insert_with(|| String::with_capacity(text.len()));
+            s.push_str(&text[copied..start]);
+            s.push_str(REDACTED);
+            copied = end;
+        }
+        i = end.max(i + 1);
+    }
+    let mut s = out?;
+    s.push_str(&text[copied..]);
+    Some(s)
+}
+
+/// The Luhn check over the digits of `run` (other bytes are skipped).
+fn luhn(run: &[u8]) -> bool {
+    let mut sum = 0u32;
+    let mut double = false;
+    for &b in run.iter().rev().filter(|b| b.is_ascii_digit()) {
+        let mut d = u32::from(b - b'0');
+        if double {
+            d *= 2;
+            if d > 9 {
+                d -= 9;
+            }
+        }
+        sum += d;
+        double = !double;
+    }
+    sum % 10 == 0
+}
+
+/// Replaces the password in every `scheme://user:password@` of `text`.
+fn redact_url_passwords(text: &str) -> Option<String> {
+    if !text.contains("://") {
+        return None;
+    }
+    let mut out: Option<String> = None;
+    let mut copied = 0;
+    let mut search = 0;
+    while let Some(found) = text[search..].find("://") {
+        let authority = search + found + 3;
+        let rest = &text[authority..];
+        let end = rest
+            .find(|c: char| matches!(c, '/' | '?' | '#') || c.is_whitespace() || c == '"')
+            .unwrap_or(rest.len());
+        let host_part = &rest[..end];
+        if let Some(at) = host_part.rfind('@') {
+            if let Some(colon) = host_part[..at].find(':') {
+                let pass_start = authority + colon + 1;
+                let pass_end = authority + at;
+                if pass_end > pass_start {
+                    let s = out.get_or_insert_with(|| String::with_capacity(text.len()));
+                    s.push_str(&text[copied..pass_start]);
+                    s.push_str(REDACTED);
+                    copied = pass_end;
+                }
+            }
+        }
+        search = authority + end;
+    }
+    let mut s = out?;
+    s.push_str(&text[copied..]);
+    Some(s)
+}
+
+/// Replaces the token after every `Bearer ` (any case) in `text`.
+fn redact_bearer(text: &str) -> Option<String> {
+    const WORD: &[u8] = b"bearer";
+    let bytes = text.as_bytes();
+    if bytes.len() < WORD.len() + 2 {
+        return None;
+    }
+    let mut out: Option<String> = None;
+    let mut copied = 0;
+    let mut i = 0;
+    while i + WORD.len() < bytes.len() {
+        if bytes[i] | 0x20 != b'b' {
+            i += 1;
+            continue;
+        }
+        let at_word = bytes[i..i + WORD.len()].eq_ignore_ascii_case(WORD)
+            && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric());
+        if !at_word {
+            i += 1;
+            continue;
+        }
+        let mut j = i + WORD.len();
+        let spaces = j;
+        while j < bytes.len() && bytes[j] == b' ' {
+            j += 1;
+        }
+        let token_start = j;
+        while j < bytes.len()
+            && (bytes[j].is_ascii_alphanumeric() || b"-._~+/=".contains(&bytes[j]))
+        {
+            j += 1;
+        }
+        if j > spaces && token_start > spaces && j > token_start {
+            let s = out.get_or_insert_with(|| String::with_capacity(text.len()));
+            s.push_str(&text[copied..token_start]);
+            s.push_str(REDACTED);
+            copied = j;
+        }
+        i = j.max(i + 1);
+    }
+    let mut s = out?;
+    s.push_str(&text[copied..]);
+    Some(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::CapturedError;
+    use crate::level::Level;
+
+    fn event_with(key: &'static str, value: impl crate::value::IntoValue) -> RawEvent {
+        let mut e = RawEvent::new(Level::Info, "m");
+        e.push_field(key, value);
+        e
+    }
+
+    fn redacted_value(key: &'static str, value: impl crate::value::IntoValue) -> Value {
+        let mut e = event_with(key, value);
+        assert_eq!(Redactor::new().redact(&mut e), 0);
+        e.fields()[0].value().clone()
+    }
+
+    #[test]
+    fn names_match_whole_words_case_insensitively() {
+        let names: Vec<String> = DEFAULT_REDACTED_FIELDS
+            .iter()
+            .map(|n| normalize(n))
+            .collect();
+        for hit in [
+            "password",
+            "PASSWORD",
+            "db_password",
+            "X-Api-Key",
+            "apiKey",
+            "accessToken",
+            "Set-Cookie",
+            "set_cookie",
+            "user.ssn",
+            "refresh_token",
+            "APIKey",
+            "private-key",
+            "header.authorization",
+            "credit_card_number",
+        ] {
+            assert!(name_matches(&names, hit), "{hit} should match");
+        }
+        for miss in [
+            "tokens_used",
+            "secretary",
+            "passwords_checked_count_x",
+            "user",
+            "cookies",
+        ] {
+            assert!(!name_matches(&names, miss), "{miss} should not match");
+        }
+    }
+
+    #[test]
+    fn nested_values_are_redacted_at_any_depth() {
+        let inner = Value::Map(vec![Field::new("api_key", "k-123"), Field::new("id", 7u64)].into());
+        let list = Value::Seq(vec![inner, Value::from("plain")].into());
+        let outer = Value::Map(vec![Field::new("items", list), Field::new("Token", "t")].into());
+        let got = redacted_value("payload", outer);
+        let Value::Map(fields) = got else { panic!() };
+        assert_eq!(fields[1].value().as_str(), Some(REDACTED));
+        let Value::Seq(items) = fields[0].value() else {
+            panic!()
+        };
+        let Value::Map(inner) = &items[0] else {
+            panic!()
+        };
+        assert_eq!(inner[0].value().as_str(), Some(REDACTED));
+        assert_eq!(inner[1].value().as_u64(), Some(7));
+        assert_eq!(items[1].as_str(), Some("plain"));
+    }
+
+    #[test]
+    fn card_numbers_are_luhn_checked() {
+        assert_eq!(
+            redacted_value("note", "card 4111111111111111 ok").as_str(),
+            Some("card [REDACTED] ok")
+        );
+        assert_eq!(
+            redacted_value("note", "4111-1111-1111-1111").as_str(),
+            Some(REDACTED)
+        );
+        assert_eq!(
+            redacted_value("note", "amex 3782 822463 10005.").as_str(),
+            Some("amex [REDACTED].")
+        );
+        // Fails Luhn: left alone.
+        assert_eq!(
+            redacted_value("note", "order 4111111111111112").as_str(),
+            Some("order 4111111111111112")
+        );
+        // Too short, too long, or part of a word: left alone.
+        for keep in [
+            "id 411111111111",
+            "n 41111111111111111111",
+            "tx4111111111111111",
+            "4111111111111111x",
+        ] {
+            assert_eq!(redacted_value("note", keep).as_str(), Some(keep), "{keep}");
+        }
+    }
+
+    #[test]
+    fn url_passwords_and_bearer_tokens() {
+        assert_eq!(
+            redacted_value("dsn", "postgres://app:p@ss@db:5432/x?y=1").as_str(),
+            Some("postgres://app:[REDACTED]@db:5432/x?y=1")
+        );
+        assert_eq!(
+            redacted_value("u", "see https://example.com/a@b and ftp://u:pw@h").as_str(),
+            Some("see https://example.com/a@b and ftp://u:[REDACTED]@h")
+        );
+        assert_eq!(
+            redacted_value("hdr", "Bearer eyJhbGciOi.J9.x-y_z=").as_str(),
+            Some("Bearer [REDACTED]")
+        );
+        assert_eq!(
+            redacted_value("hdr", "sent bearer abc, then BEARER  def").as_str(),
+            Some("sent bearer [REDACTED], then BEARER  [REDACTED]")
+        );
+        assert_eq!(
+            redacted_value("hdr", "unbearable").as_str(),
+            Some("unbearable")
+        );
+    }
+
+    #[test]
+    fn list_is_replaceable_and_extendable() {
+        let mut only_pin = Redactor::new().fields(["pin"]);
+        let mut e = event_with("password", "x");
+        e.push_field("PIN", "1234");
+        only_pin.redact(&mut e);
+        assert_eq!(e.fields()[0].value().as_str(), Some("x"));
+        assert_eq!(e.fields()[1].value().as_str(), Some(REDACTED));
+        let extended = Redactor::new().field("pin");
+        assert!(extended.field_names().any(|n| n == "password"));
+        assert!(extended.field_names().any(|n| n == "set_cookie"));
+    }
+
+    #[test]
+    fn too_deep_values_are_dropped_and_counted() {
+        let mut deep = Value::from("4111111111111111");
+        for _ in 0..100 {
+            deep = Value::Seq(vec![deep].into());
+        }
+        let mut e = event_with("blob", deep);
+        e.push_field("kept", 1u64);
+        assert_eq!(Redactor::new().redact(&mut e), 1);
+        assert_eq!(e.fields().len(), 1);
+        assert_eq!(e.fields()[0].key(), "kept");
+    }
+
+    #[test]
+    fn messages_errors_and_context_are_redacted_static_text_is_not() {
+        let ctx = Arc::new(
+            Context::new()
+                .with_field(Field::new("token", "abc"))
+                .with_field(Field::new("user", "ada")),
+        );
+        let mut r = Redactor::new();
+        for _ in 0..2 {
+            let mut e = RawEvent::new(Level::Error, String::from("Bearer xyz failed"));
+            e.set_context(ctx.clone());
+            e.set_error(CapturedError::from_parts(
+                "E",
+                "connect mysql://root:pw@db failed",
+                vec!["card 4111111111111111".into()],
+            ));
+            assert_eq!(r.redact(&mut e), 0);
+            assert_eq!(e.message(), "Bearer [REDACTED] failed");
+            let c = e.context().unwrap();
+            assert_eq!(c.fields()[0].value().as_str(), Some(REDACTED));
+            assert_eq!(c.fields()[1].value().as_str(), Some("ada"));
+            let err = e.error().unwrap();
+            assert_eq!(err.message(), "connect mysql://root:[REDACTED]@db failed");
+            assert_eq!(err.chain(), ["card [REDACTED]"]);
+        }
+        // The shared context itself is untouched.
+        assert_eq!(ctx.fields()[0].value().as_str(), Some("abc"));
+        let mut literal = RawEvent::new(Level::Info, "Bearer literal-in-source");
+        literal.push_field("v", Value::from_static("4111111111111111"));
+        r.redact(&mut literal);
+        assert_eq!(literal.message(), "Bearer literal-in-source");
+        assert_eq!(
+            literal.fields()[0].value().as_str(),
+            Some("4111111111111111")
+        );
+    }
+
+    #[test]
+    fn user_patterns_and_bad_patterns() {
+        let mut r = Redactor::new().pattern(r"\bAKIA[0-9A-Z]{16}\b").unwrap();
+        let mut e = event_with("note", "key AKIAABCDEFGHIJKLMNOP here");
+        r.redact(&mut e);
+        assert_eq!(e.fields()[0].value().as_str(), Some("key [REDACTED] here"));
+        let err = Redactor::new().pattern("(unclosed").unwrap_err();
+        assert_eq!(err.setting(), "redaction.patterns");
+        assert!(err.to_string().contains("(unclosed"));
+    }
+
+    #[test]
+    fn disabled_changes_nothing() {
+        let mut e = event_with("password", "hunter2");
+        assert_eq!(Redactor::disabled().redact(&mut e), 0);
+        assert_eq!(e.fields()[0].value().as_str(), Some("hunter2"));
+    }
+}

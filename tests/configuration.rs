@@ -1,0 +1,99 @@
+//! A config file plus environment overrides drive the pipeline and the request layer.
+
+use std::time::Duration;
+
+use fapilog::config::{Config, SinkRegistry};
+use fapilog::sink::{MemorySink, Sink};
+use fapilog::{info, ConfigErrorKind, Level};
+use fapilog_axum::FapilogLayer;
+use serde_json::Value as Json;
+
+const FILE: &str = r#"
+level = "info,noisy=error"
+
+[queue]
+capacity = 1024
+
+[[sinks]]
+type = "memory"
+
+[redaction]
+extra_fields = ["session_id"]
+
+[throttling]
+enabled = true
+burst = 3
+
+[sampling]
+rate = 0.5
+never_paths = ["/health"]
+"#;
+
+#[test]
+fn file_then_environment_then_build() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fapilog.toml");
+    std::fs::write(&path, FILE).unwrap();
+    let config = Config::from_file(&path)
+        .unwrap()
+        .with_env([
+            ("FAPILOG_QUEUE__CAPACITY", "2048"),
+            ("FAPILOG_THROTTLING__BURST", "2"),
+            ("FAPILOG_SAMPLING__RATE", "0.25"),
+        ])
+        .unwrap();
+    assert_eq!(config.queue.capacity, 2048);
+    let memory = MemorySink::new();
+    let shared = memory.clone();
+    let registry = SinkRegistry::new().register("memory", move |_| {
+        Ok(Box::new(shared.clone()) as Box<dyn Sink>)
+    });
+    let (pipeline, guard) = config.build_with(&registry).unwrap();
+    assert_eq!(pipeline.metrics().queue_capacity, 2048);
+    assert!(!pipeline.enabled_for(Level::Warn, Some("noisy::module")));
+    let log = pipeline.logger();
+    for _ in 0..5 {
+        info!(log, "login", session_id = "s-123");
+    }
+    let layer = FapilogLayer::builder()
+        .pipeline(pipeline.clone())
+        .sampling_settings(&config.sampling)
+        .unwrap()
+        .build()
+        .unwrap();
+    drop(layer);
+    let report = guard.shutdown(Duration::from_secs(5));
+    let out: Vec<Json> = memory
+        .lines()
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let logins: Vec<_> = out.iter().filter(|e| e["msg"] == "login").collect();
+    assert_eq!(logins.len(), 2, "burst 2 from the environment");
+    assert!(logins.iter().all(|e| e["session_id"] == "[REDACTED]"));
+    assert_eq!(report.metrics.dropped.throttled, 3);
+}
+
+#[test]
+fn mistakes_are_reported_before_anything_starts() {
+    let err = Config::from_toml_str("[queue]\ncapacity = 0")
+        .unwrap()
+        .build()
+        .unwrap_err();
+    assert_eq!(
+        (err.kind(), err.setting()),
+        (ConfigErrorKind::InvalidValue, "queue.capacity")
+    );
+    let err = Config::from_toml_str("[aggregation]\nwindow = 5").unwrap_err();
+    assert_eq!(
+        (err.kind(), err.setting()),
+        (ConfigErrorKind::UnknownSetting, "aggregation.window")
+    );
+    let err = Config::default()
+        .with_env([("FAPILOG_SINKS__0__TYPE", "memory")])
+        .unwrap()
+        .build()
+        .unwrap_err();
+    assert_eq!(err.setting(), "sinks[0].type");
+    assert!(err.to_string().contains("\"memory\""), "{err}");
+}
