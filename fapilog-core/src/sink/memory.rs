@@ -1,7 +1,9 @@
 //! [`MemorySink`]: keeps every line in memory, for tests and examples.
 //!
 //! Clones share the same buffer, so keep one clone and hand the other to the
-//! pipeline; read it after a flush or a shutdown.
+//! pipeline; read it after a flush or a shutdown. It keeps encoded text; for
+//! tests that assert on typed events (level, fields, correlation ID), use
+//! `fapilog_testing::MemorySink`, which parses each line.
 //!
 //! # Example
 //!
