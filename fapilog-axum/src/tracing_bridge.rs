@@ -517,8 +517,10 @@ mod tests {
 
     fn capture(mode: SpanFields, body: impl FnOnce()) -> String {
         let lines = Lines::default();
+        // No enrichment: the assertions pin whole line endings.
         let (pipeline, guard) = Pipeline::builder()
             .level(Level::Trace)
+            .enrichment(fapilog_core::enrich::Enrichment::none())
             .sink(lines.clone(), JsonFormat::new())
             .build()
             .unwrap();
