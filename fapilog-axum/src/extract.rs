@@ -28,3 +28,27 @@ tokio::task_local! {
 pub fn current_logger() -> Option<Logger> {
     CURRENT.try_with(Logger::clone).ok()
 }
+
+/// Where a bridge sends what is logged outside any request.
+#[cfg(any(feature = "tracing", feature = "log"))]
+#[derive(Debug, Clone)]
+pub(crate) enum BridgeRoot {
+    /// The shared default pipeline, started on first use.
+    Default,
+    /// A logger given by the user.
+    Logger(Logger),
+    /// Nowhere: only what is logged inside requests is forwarded.
+    None,
+}
+
+#[cfg(any(feature = "tracing", feature = "log"))]
+impl BridgeRoot {
+    /// The root logger; the default one starts the shared default pipeline.
+    pub(crate) fn into_logger(self) -> Option<Logger> {
+        match self {
+            BridgeRoot::Default => Some(crate::lifecycle::default_pipeline().logger()),
+            BridgeRoot::Logger(logger) => Some(logger),
+            BridgeRoot::None => None,
+        }
+    }
+}

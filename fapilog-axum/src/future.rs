@@ -96,10 +96,6 @@ where
     }
 }
 
-fn promoted_by(mode: Mode, kept: bool) -> bool {
-    kept && mode == Mode::Held
-}
-
 const SAMPLED_HEADER_NAME: HeaderName = HeaderName::from_static(SAMPLED_HEADER);
 
 impl Finish {
@@ -143,11 +139,11 @@ impl Finish {
     fn end(&self, failed: bool) -> bool {
         let kept = self.scope.finish(failed);
         let mode = self.scope.mode();
-        self.scope.shared().counters.record_request(
-            kept,
-            promoted_by(mode, kept),
-            mode == Mode::Excluded,
-        );
+        let promoted = kept && mode == Mode::Held;
+        self.scope
+            .shared()
+            .counters
+            .record_request(kept, promoted, mode == Mode::Excluded);
         kept
     }
 

@@ -38,19 +38,10 @@ use std::sync::{OnceLock, PoisonError, RwLock};
 use fapilog_core::{Key, Level, Logger, Message, RawEvent, Value};
 use log::kv::{self, VisitSource};
 
-use crate::extract::CURRENT;
-use crate::lifecycle::default_pipeline;
+use crate::extract::{BridgeRoot, CURRENT};
 
 /// How many distinct non-module-path targets are interned process-wide.
 pub const MAX_INTERNED_TARGETS: usize = 1024;
-
-/// Where records logged outside any request go.
-#[derive(Debug, Clone)]
-enum Root {
-    Default,
-    Logger(Logger),
-    None,
-}
 
 /// A [`log::Log`] that forwards `log` records into fapilog, to the current
 /// request's logger when there is one.
@@ -148,13 +139,13 @@ impl log::Log for LogBridge {
 #[derive(Debug, Clone)]
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct LogBridgeBuilder {
-    root: Root,
+    root: BridgeRoot,
 }
 
 impl Default for LogBridgeBuilder {
     fn default() -> Self {
         LogBridgeBuilder {
-            root: Root::Default,
+            root: BridgeRoot::Default,
         }
     }
 }
@@ -163,24 +154,20 @@ impl LogBridgeBuilder {
     /// The logger for records logged outside any request. Default: the shared
     /// default pipeline's logger.
     pub fn logger(mut self, root: Logger) -> Self {
-        self.root = Root::Logger(root);
+        self.root = BridgeRoot::Logger(root);
         self
     }
 
     /// Forwards only records logged inside a request; the others are
     /// discarded. Default: off (they go to the root logger).
     pub fn requests_only(mut self) -> Self {
-        self.root = Root::None;
+        self.root = BridgeRoot::None;
         self
     }
 
     /// The bridge. With the default root this starts the shared default pipeline.
     pub fn build(self) -> LogBridge {
-        let root = match self.root {
-            Root::Default => Some(default_pipeline().logger()),
-            Root::Logger(logger) => Some(logger),
-            Root::None => None,
-        };
+        let root = self.root.into_logger();
         LogBridge { root }
     }
 }

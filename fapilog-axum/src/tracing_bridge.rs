@@ -60,15 +60,16 @@
 
 use std::fmt;
 
-use fapilog_core::{CapturedError, Field, Fields, Key, Level, Logger, Message, RawEvent, Value};
+use fapilog_core::{
+    CapturedError, Field, Fields, IntoValue, Key, Level, Logger, Message, RawEvent, Value,
+};
 use tracing::field::{Field as TracingField, Visit};
 use tracing::span;
 use tracing::{Event, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
 
-use crate::extract::CURRENT;
-use crate::lifecycle::default_pipeline;
+use crate::extract::{BridgeRoot, CURRENT};
 
 /// The default for [`TracingBridgeBuilder::span_fields`]: [`SpanFields::Flatten`].
 pub const DEFAULT_SPAN_FIELDS: SpanFields = SpanFields::Flatten;
@@ -100,17 +101,6 @@ impl Default for SpanFields {
     fn default() -> Self {
         DEFAULT_SPAN_FIELDS
     }
-}
-
-/// Where events emitted outside any request go.
-#[derive(Debug, Clone)]
-enum Root {
-    /// The shared default pipeline, started on first use.
-    Default,
-    /// A logger given by the user.
-    Logger(Logger),
-    /// Nowhere: only events inside requests are forwarded.
-    None,
 }
 
 /// A [`tracing_subscriber::Layer`] that forwards `tracing` events into
@@ -271,14 +261,14 @@ where
 #[derive(Debug, Clone)]
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct TracingBridgeBuilder {
-    root: Root,
+    root: BridgeRoot,
     span_fields: SpanFields,
 }
 
 impl Default for TracingBridgeBuilder {
     fn default() -> Self {
         TracingBridgeBuilder {
-            root: Root::Default,
+            root: BridgeRoot::Default,
             span_fields: DEFAULT_SPAN_FIELDS,
         }
     }
@@ -288,14 +278,14 @@ impl TracingBridgeBuilder {
     /// The logger for events emitted outside any request (its bound context
     /// is added to them). Default: the shared default pipeline's logger.
     pub fn logger(mut self, root: Logger) -> Self {
-        self.root = Root::Logger(root);
+        self.root = BridgeRoot::Logger(root);
         self
     }
 
     /// Forwards only events emitted inside a request; the others are left to
     /// the subscriber's other layers. Default: off (they go to the root logger).
     pub fn requests_only(mut self) -> Self {
-        self.root = Root::None;
+        self.root = BridgeRoot::None;
         self
     }
 
@@ -307,11 +297,7 @@ impl TracingBridgeBuilder {
 
     /// The bridge. With the default root this starts the shared default pipeline.
     pub fn build(self) -> TracingBridge {
-        let root = match self.root {
-            Root::Default => Some(default_pipeline().logger()),
-            Root::Logger(logger) => Some(logger),
-            Root::None => None,
-        };
+        let root = self.root.into_logger();
         TracingBridge {
             root,
             span_fields: self.span_fields,
@@ -347,19 +333,6 @@ fn level_of(level: &tracing::Level) -> Level {
 }
 
 /// The typed value of a 128-bit integer: a 64-bit one when it fits, else its digits.
-fn wide_value<T>(v: T) -> Value
-where
-    T: Copy + fmt::Display + TryInto<u64> + TryInto<i64>,
-{
-    if let Ok(u) = TryInto::<u64>::try_into(v) {
-        Value::U64(u)
-    } else if let Ok(i) = TryInto::<i64>::try_into(v) {
-        Value::I64(i)
-    } else {
-        Value::display(&v)
-    }
-}
-
 /// Captures an event's message, fields and first error as owned values.
 #[derive(Default)]
 struct EventVisitor {
@@ -391,11 +364,11 @@ impl Visit for EventVisitor {
     }
 
     fn record_i128(&mut self, field: &TracingField, value: i128) {
-        self.push(field, wide_value(value));
+        self.push(field, value.into_value());
     }
 
     fn record_u128(&mut self, field: &TracingField, value: u128) {
-        self.push(field, wide_value(value));
+        self.push(field, value.into_value());
     }
 
     fn record_bool(&mut self, field: &TracingField, value: bool) {
@@ -466,11 +439,11 @@ impl Visit for SpanVisitor {
     }
 
     fn record_i128(&mut self, field: &TracingField, value: i128) {
-        self.push(field, wide_value(value));
+        self.push(field, value.into_value());
     }
 
     fn record_u128(&mut self, field: &TracingField, value: u128) {
-        self.push(field, wide_value(value));
+        self.push(field, value.into_value());
     }
 
     fn record_bool(&mut self, field: &TracingField, value: bool) {
