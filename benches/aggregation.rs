@@ -144,8 +144,10 @@ fn is_system(e: &RawEvent) -> bool {
     e.target().is_some_and(|t| SYSTEM_TARGETS.contains(&t))
 }
 
-fn run_mix(interleaved: bool) -> Volume {
-    let mut harness = ProcessorHarness::new(Aggregator::new(SYSTEM_TARGETS));
+fn run_mix(interleaved: bool, flush_on_correlation_change: bool) -> Volume {
+    let mut harness = ProcessorHarness::new(
+        Aggregator::new(SYSTEM_TARGETS).flush_on_correlation_change(flush_on_correlation_change),
+    );
     let t0 = Instant::now();
     let mut v = Volume::default();
     let count = |out: Vec<RawEvent>, v: &mut Volume| {
@@ -234,13 +236,19 @@ fn main() {
     println!("10 health checks (one event each, own correlation ID), 50 requests with 8 pool");
     println!("events and 2 business events each. Targets aggregated: {SYSTEM_TARGETS:?}.\n");
     println!(
-        "| requests | system in | system out | system reduction | business in | business out |"
+        "| requests | flush_on_correlation_change | system in | system out | system reduction | business in | business out |"
     );
-    println!("|---|---:|---:|---:|---:|---:|");
-    for (name, interleaved) in [("one after another", false), ("all 50 interleaved", true)] {
-        let v = run_mix(interleaved);
+    println!("|---|---|---:|---:|---:|---:|---:|");
+    let cases = [
+        ("one after another", false, true),
+        ("all 50 interleaved", true, true),
+        ("one after another", false, false),
+        ("all 50 interleaved", true, false),
+    ];
+    for (name, interleaved, flush) in cases {
+        let v = run_mix(interleaved, flush);
         println!(
-            "| {name} | {} | {} | {:.1}% | {} | {} |",
+            "| {name} | {flush} | {} | {} | {:.1}% | {} | {} |",
             v.system_in,
             v.system_out,
             reduction(v.system_in, v.system_out),

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use fapilog::clock::ManualClock;
+use fapilog::config::Config;
 use fapilog::format::JsonFormat;
 use fapilog::pipeline::{Pipeline, WriterGuard};
 use fapilog::process::Aggregator;
@@ -117,4 +118,50 @@ fn correlation_ids_split_groups_and_shutdown_loses_nothing() {
     assert_eq!(report.undelivered, 0);
     assert!(report.metrics.is_balanced());
     assert_eq!(report.metrics.dropped.aggregated, 12);
+}
+
+/// Two requests logging the same pool noise, interleaved, through a pipeline built from `Config`.
+fn interleaved_requests(config: &Config) -> Vec<Json> {
+    let sink = MemorySink::new();
+    let (pipeline, guard) = config
+        .pipeline_builder()
+        .unwrap()
+        .level(Level::Debug)
+        .sink(sink.clone(), JsonFormat::new())
+        .build()
+        .unwrap();
+    let a = pipeline.logger().with_correlation_id("req-a");
+    let b = pipeline.logger().with_correlation_id("req-b");
+    for _ in 0..6 {
+        pool_event(&a, "acquired");
+        pool_event(&b, "acquired");
+    }
+    let report = guard.shutdown(Duration::from_secs(5));
+    assert!(report.metrics.is_balanced());
+    lines(&sink)
+}
+
+#[test]
+fn a_correlation_change_ends_the_group_unless_configured_otherwise() {
+    let toml = "[aggregation]\nenabled = true\ntargets = [\"sqlx::pool\"]";
+    let config = Config::from_toml_str(toml).unwrap();
+    let out = interleaved_requests(&config);
+    assert_eq!(out.len(), 12, "each event ends the other request's group");
+    assert!(out.iter().all(|e| e.get("aggregated").is_none()));
+    let ids: Vec<_> = out.iter().map(|e| e["correlation_id"].clone()).collect();
+    assert_eq!(ids[..2], ["req-a", "req-b"]);
+
+    let per_request = config
+        .with_env([("FAPILOG_AGGREGATION__FLUSH_ON_CORRELATION_CHANGE", "false")])
+        .unwrap();
+    assert!(!per_request.aggregation.flush_on_correlation_change);
+    let out = interleaved_requests(&per_request);
+    let counts: Vec<_> = out
+        .iter()
+        .map(|e| (e["correlation_id"].clone(), e["count"].as_u64()))
+        .collect();
+    assert_eq!(
+        counts,
+        [("req-a".into(), Some(6)), ("req-b".into(), Some(6))]
+    );
 }

@@ -104,7 +104,8 @@ impl Config {
             .threshold(a.threshold)
             .window(Duration::from_millis(a.window_ms))
             .max_count(a.max_count)
-            .max_keys(a.max_keys);
+            .max_keys(a.max_keys)
+            .flush_on_correlation_change(a.flush_on_correlation_change);
         aggregator.validate()?;
         Ok(Some(aggregator))
     }

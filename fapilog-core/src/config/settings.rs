@@ -251,6 +251,9 @@ pub struct AggregationSettings {
     pub max_count: u64,
     /// Most groups tracked.
     pub max_keys: usize,
+    /// An event with another correlation ID ends the group of the same
+    /// target, level and message.
+    pub flush_on_correlation_change: bool,
 }
 
 impl Default for AggregationSettings {
@@ -262,6 +265,7 @@ impl Default for AggregationSettings {
             window_ms: millis(DEFAULT_AGGREGATION_WINDOW),
             max_count: MAX_AGGREGATION_COUNT,
             max_keys: DEFAULT_AGGREGATION_KEYS,
+            flush_on_correlation_change: true,
         }
     }
 }

@@ -15,8 +15,13 @@
 //!   `dropped.aggregated`; the record itself counts as written.
 //!
 //! Groups never span correlation IDs: an event with another correlation ID
-//! (or none) never joins a group, it opens its own, so requests served
-//! concurrently are aggregated each on its own and never merged. A group is
+//! (or none) never joins a group. By default a group is written out when its
+//! correlation changes: an event with the same target, level and message but
+//! another correlation ID ends it and opens the next one. Requests served
+//! concurrently then cut each other's groups short; with
+//! [`flush_on_correlation_change(false)`](Aggregator::flush_on_correlation_change)
+//! each correlation ID keeps a group of its own instead, so interleaved
+//! requests are aggregated each on its own, still never merged. A group is
 //! also written out early when it reaches `max_count` (at most
 //! [`MAX_AGGREGATION_COUNT`]), when it is the least recently used of
 //! `max_keys` groups (default [`DEFAULT_AGGREGATION_KEYS`]) and room is
@@ -92,6 +97,8 @@ struct GroupKey {
 
 #[derive(Debug)]
 struct Group {
+    /// The group's correlation ID, when it is not part of the key.
+    correlation: Option<Arc<str>>,
     opened: Instant,
     created: u64,
     last_used: u64,
@@ -126,6 +133,7 @@ pub struct Aggregator {
     window: Duration,
     max_count: u64,
     max_keys: usize,
+    flush_on_correlation_change: bool,
     groups: HashMap<GroupKey, Group>,
     uses: u64,
     earliest: Option<Instant>,
@@ -145,6 +153,7 @@ impl Aggregator {
             window: DEFAULT_AGGREGATION_WINDOW,
             max_count: MAX_AGGREGATION_COUNT,
             max_keys: DEFAULT_AGGREGATION_KEYS,
+            flush_on_correlation_change: true,
             groups: HashMap::new(),
             uses: 0,
             earliest: None,
@@ -180,6 +189,16 @@ impl Aggregator {
     #[must_use]
     pub fn max_keys(mut self, max_keys: usize) -> Self {
         self.max_keys = max_keys;
+        self
+    }
+
+    /// Whether an event with another correlation ID ends the group of the
+    /// same target, level and message (default `true`). With `false`, each
+    /// correlation ID has groups of its own, which suits servers whose
+    /// requests log the same noise concurrently.
+    #[must_use]
+    pub fn flush_on_correlation_change(mut self, flush: bool) -> Self {
+        self.flush_on_correlation_change = flush;
         self
     }
 
@@ -276,7 +295,14 @@ impl Aggregator {
         }
     }
 
-    fn open(&mut self, key: GroupKey, event: RawEvent, now: Instant, out: &mut Emit<'_>) {
+    fn open(
+        &mut self,
+        key: GroupKey,
+        correlation: Option<Arc<str>>,
+        event: RawEvent,
+        now: Instant,
+        out: &mut Emit<'_>,
+    ) {
         if self.groups.len() >= self.max_keys {
             let oldest = self
                 .groups
@@ -292,6 +318,7 @@ impl Aggregator {
         self.groups.insert(
             key,
             Group {
+                correlation,
                 opened: now,
                 created: self.uses,
                 last_used: self.uses,
@@ -366,27 +393,32 @@ impl Processor for Aggregator {
             return;
         };
         self.uses += 1;
+        let correlation = event
+            .context
+            .as_deref()
+            .and_then(|c| c.correlation_arc().cloned());
         let key = GroupKey {
             target,
             level: event.level,
             message: event.message.clone(),
-            correlation: event
-                .context
-                .as_deref()
-                .and_then(|c| c.correlation_arc().cloned()),
+            correlation: if self.flush_on_correlation_change {
+                None
+            } else {
+                correlation.clone()
+            },
         };
         let window = self.window;
-        let stale = self
+        let ended = self
             .groups
             .get(&key)
-            .is_some_and(|g| now >= g.opened + window);
-        if stale {
+            .is_some_and(|g| now >= g.opened + window || g.correlation != correlation);
+        if ended {
             self.write_out(&key, out);
         }
         if self.groups.contains_key(&key) {
             self.add(key, event, out);
         } else {
-            self.open(key, event, now, out);
+            self.open(key, correlation, event, now, out);
         }
     }
 
@@ -418,6 +450,10 @@ impl fmt::Debug for Aggregator {
             .field("window", &self.window)
             .field("max_count", &self.max_count)
             .field("max_keys", &self.max_keys)
+            .field(
+                "flush_on_correlation_change",
+                &self.flush_on_correlation_change,
+            )
             .field("groups", &self.groups.len())
             .finish()
     }
@@ -576,8 +612,44 @@ mod tests {
     }
 
     #[test]
-    fn groups_never_span_correlation_ids() {
+    fn a_correlation_change_writes_the_group_out() {
         let mut h = Harness::new(Aggregator::new([POOL]));
+        for i in 0..6 {
+            h.log(i, POOL, Level::Info, "m", Some("a"));
+        }
+        assert!(h.out.is_empty());
+        h.log(10, POOL, Level::Info, "m", Some("b"));
+        assert_eq!(h.counts(), [Some(6)], "a's group ends when b's event comes");
+        h.log(11, POOL, Level::Info, "m", None);
+        assert_eq!(h.counts(), [Some(6), None], "b's single event ends too");
+        h.log(12, POOL, Level::Info, "other", Some("c"));
+        assert_eq!(h.out.len(), 2, "another message is another group");
+        h.flush();
+        assert_eq!(h.counts(), [Some(6), None, None, None]);
+        h.assert_balanced(9);
+    }
+
+    #[test]
+    fn interleaved_correlations_are_never_merged_by_default() {
+        let mut h = Harness::new(Aggregator::new([POOL]));
+        for i in 0..6 {
+            h.log(i, POOL, Level::Info, "m", Some("a"));
+            h.log(i, POOL, Level::Info, "m", Some("b"));
+        }
+        h.flush();
+        assert_eq!(h.counts(), [None; 12]);
+        let ids: Vec<_> = h
+            .out
+            .iter()
+            .map(|i| i.event.context().and_then(Context::correlation_id))
+            .collect();
+        assert_eq!(ids[..4], [Some("a"), Some("b"), Some("a"), Some("b")]);
+        h.assert_balanced(12);
+    }
+
+    #[test]
+    fn groups_never_span_correlation_ids() {
+        let mut h = Harness::new(Aggregator::new([POOL]).flush_on_correlation_change(false));
         // Two requests served at once, interleaved, plus events outside any request.
         for i in 0..6 {
             h.log(i, POOL, Level::Info, "m", Some("a"));
