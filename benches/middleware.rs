@@ -31,16 +31,24 @@ fn run(rt: &tokio::runtime::Runtime, app: &Router, iters: u64) -> Duration {
     })
 }
 
+/// Turns every handler into a route once, as `axum::serve` does
+/// (`into_make_service` calls `with_state(())`); a router used as a service
+/// without it converts the handler, and applies route layers, per request.
+fn eager(app: Router) -> Router {
+    app.with_state(())
+}
+
 fn benches(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     let mut group = c.benchmark_group("request");
-    let bare = apps::bare();
+    let bare = eager(apps::bare());
     group.bench_function("bare axum", |b| b.iter_custom(|n| run(&rt, &bare, n)));
     for rate in [1.0, 0.1] {
         let (app, guard) = apps::fapilog(NullSink::new(), rate);
+        let app = eager(app);
         group.bench_function(format!("fapilog rate {rate}"), |b| {
             b.iter_custom(|n| run(&rt, &app, n))
         });
@@ -48,7 +56,7 @@ fn benches(c: &mut Criterion) {
     }
     let (subscriber, _worker) = apps::tracing_subscriber_for(std::io::sink());
     let _default = tracing::subscriber::set_default(subscriber);
-    let traced = apps::tracing_stack();
+    let traced = eager(apps::tracing_stack());
     group.bench_function("tower-http + tracing", |b| {
         b.iter_custom(|n| run(&rt, &traced, n))
     });
