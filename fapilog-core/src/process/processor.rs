@@ -53,7 +53,7 @@ pub(crate) struct Tally {
     pub(crate) filtered: u64,
     pub(crate) throttled: u64,
     pub(crate) aggregated: u64,
-    pub(crate) processor_panics: u64,
+    pub(crate) stage_panics: u64,
     pub(crate) redaction_failures: u64,
 }
 
