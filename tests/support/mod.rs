@@ -7,6 +7,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use fapilog::sink::Sink;
 use serde_json::Value as Json;
 
+pub mod child;
 pub mod server;
 
 #[derive(Debug, Default)]
