@@ -250,45 +250,44 @@ fn clear(logs: &Path, fault: &str) {
     }
 }
 
-#[test]
-fn a_refused_log_file_is_counted_and_writing_resumes_when_allowed_again() {
+/// Logs around a fault of the log directory: a round before, two while
+/// `break_dir` has broken it, and one after `mend` cleared it. Only the
+/// rounds during the fault fail, only on the file sink, and the file then
+/// holds exactly the round after.
+fn survive(break_dir: impl FnOnce(&Path) -> &'static str, mend: impl FnOnce(&Path, &'static str)) {
     let dir = tempfile::tempdir().unwrap();
     let logs = dir.path().join("logs");
     fs::create_dir(&logs).unwrap();
     let path = logs.join("app.log");
     let (pipeline, guard, memory) = file_and_memory(FileSink::new(&path).unwrap());
     round(&pipeline, "before", 5);
-    let fault = refuse(&logs);
-    round(&pipeline, "refused", 7);
-    round(&pipeline, "refused", 7);
+    let fault = break_dir(&logs);
+    round(&pipeline, "during", 7);
+    round(&pipeline, "during", 7);
     assert_file_faults(&pipeline.metrics(), 14);
-    clear(&logs, fault);
+    mend(&logs, fault);
     round(&pipeline, "after", 5);
     let report = guard.shutdown(Duration::from_secs(10));
     assert_file_faults(&report.metrics, 14);
     assert_eq!(report.written, 10, "fault: {fault}");
     assert_eq!(rounds_in(&path), ["after"; 5], "fault: {fault}");
-    assert_eq!(memory.count(), 24);
+    assert_eq!(rounds(&memory).len(), 24);
+}
+
+#[test]
+fn a_refused_log_file_is_counted_and_writing_resumes_when_allowed_again() {
+    survive(refuse, clear);
 }
 
 #[test]
 fn a_deleted_log_directory_fails_writes_until_it_is_recreated() {
-    let dir = tempfile::tempdir().unwrap();
-    let logs = dir.path().join("logs");
-    fs::create_dir(&logs).unwrap();
-    let path = logs.join("app.log");
-    let (pipeline, guard, memory) = file_and_memory(FileSink::new(&path).unwrap());
-    round(&pipeline, "before", 5);
-    fs::remove_dir_all(&logs).unwrap();
-    round(&pipeline, "gone", 6);
-    assert_file_faults(&pipeline.metrics(), 6);
-    fs::create_dir(&logs).unwrap();
-    round(&pipeline, "after", 5);
-    let report = guard.shutdown(Duration::from_secs(10));
-    assert_file_faults(&report.metrics, 6);
-    assert_eq!(report.written, 10);
-    assert_eq!(rounds_in(&path), ["after"; 5]);
-    assert_eq!(rounds(&memory).len(), 16);
+    survive(
+        |logs| {
+            fs::remove_dir_all(logs).unwrap();
+            "directory deleted"
+        },
+        |logs, _| fs::create_dir(logs).unwrap(),
+    );
 }
 
 #[test]

@@ -13,7 +13,7 @@ use axum::Router;
 use fapilog::format::JsonFormat;
 use fapilog::pipeline::{OverflowPolicy, Pipeline};
 use fapilog::process::{Emit, Processor};
-use fapilog::{error, info, Logger, RawEvent};
+use fapilog::{info, Logger, RawEvent};
 use fapilog_testing::{MemorySink, TestApp};
 use support::CaptureSink;
 
@@ -97,20 +97,6 @@ const CAPACITY: usize = 64;
 const THREADS: u64 = 4;
 const PER_THREAD: u64 = 5_000;
 
-/// A pipeline whose only sink blocks forever inside its first write, holding one event.
-fn stuck(policy: OverflowPolicy) -> (Pipeline, fapilog::pipeline::WriterGuard, CaptureSink) {
-    let sink = CaptureSink::gated(); // never opened
-    let (pipeline, guard) = Pipeline::builder()
-        .capacity(CAPACITY)
-        .overflow(policy)
-        .sink(sink.clone(), JsonFormat::new())
-        .build()
-        .unwrap();
-    error!(pipeline.logger(), "taken by the writer");
-    sink.wait_until_write_entered();
-    (pipeline, guard, sink)
-}
-
 /// Each producer thread logs its events and reports back; a producer that
 /// blocks fails the test instead of hanging it.
 fn producers_finish(pipeline: &Pipeline) {
@@ -134,7 +120,7 @@ fn producers_finish(pipeline: &Pipeline) {
 #[test]
 fn a_sink_that_blocks_forever_blocks_no_producer_and_the_drain_deadline_holds() {
     for policy in [OverflowPolicy::DropOldest, OverflowPolicy::DropNewest] {
-        let (pipeline, guard, sink) = stuck(policy);
+        let (pipeline, guard, sink, _) = support::stuck_pipeline(CAPACITY, policy);
         producers_finish(&pipeline);
         let report = guard.shutdown(Duration::from_millis(200));
         let m = &report.metrics;
