@@ -4,6 +4,9 @@
 //! or counted as dropped or failed; the in-band loss records account for every
 //! gap in `seq`; each producer's written events keep their order.
 //!
+//! A longer soak of the same oracle:
+//! `PROPTEST_CASES=2000 cargo test --release --test conservation`.
+//!
 //! Two sinks see every batch: a healthy one, which receives every event that
 //! was not dropped (the written and the failed ones) plus the loss records,
 //! and a faulty one, which holds exactly the events counted as written.
@@ -274,8 +277,17 @@ fn check(s: &Scenario, report: &DrainReport, healthy: &MemorySink, faulty: &Memo
     assert_eq!(m.loss_records, losses.len() as u64);
 }
 
+/// How many proptest cases to run: `PROPTEST_CASES`, else 24.
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(24)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+    // 24 cases by default (seconds in a debug build); `PROPTEST_CASES` sets more.
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
 
     #[test]
     fn every_event_is_written_once_or_counted_with_its_reason(s in scenario()) {
