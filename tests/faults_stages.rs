@@ -93,6 +93,47 @@ fn a_panicking_enricher_fails_its_event_and_the_writer_keeps_running() {
     assert!(!guard.shutdown(Duration::from_secs(5)).timed_out);
 }
 
+/// Holds every event until a flush, where it panics instead of emitting them.
+#[derive(Debug, Default)]
+struct Hoarder {
+    held: Vec<RawEvent>,
+}
+
+impl Processor for Hoarder {
+    fn process(&mut self, event: RawEvent, _now: Instant, _out: &mut Emit<'_>) {
+        self.held.push(event);
+    }
+
+    fn flush(&mut self, _out: &mut Emit<'_>) {
+        panic!("hoarder lost {} events", self.held.len());
+    }
+}
+
+#[test]
+fn events_a_processor_held_when_it_panicked_are_counted_as_failed_at_shutdown() {
+    let memory = MemorySink::new();
+    let (pipeline, guard) = Pipeline::builder()
+        .sink(memory.clone(), JsonFormat::new())
+        .processor(Hoarder::default())
+        .build()
+        .unwrap();
+    let log = pipeline.logger();
+    for n in 0..10u64 {
+        info!(log, "held", n);
+    }
+    assert!(pipeline.flush()); // the hoarder panics, keeping what it held
+    for n in 10..15u64 {
+        info!(log, "held", n);
+    }
+    let report = guard.shutdown(Duration::from_secs(5));
+    assert!(!report.timed_out);
+    assert!(memory.is_empty());
+    let m = &report.metrics;
+    assert_eq!((m.submitted, m.written, m.failed), (15, 0, 15), "{m:?}");
+    assert!(m.is_balanced());
+    assert_eq!(report.undelivered, 0);
+}
+
 const CAPACITY: usize = 64;
 const THREADS: u64 = 4;
 const PER_THREAD: u64 = 5_000;

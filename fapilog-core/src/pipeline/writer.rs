@@ -24,7 +24,7 @@ use crate::event::RawEvent;
 use crate::format::Format;
 use crate::level::Level;
 use crate::pipeline::handle::Shared;
-use crate::pipeline::metrics::{add, SinkCounters};
+use crate::pipeline::metrics::{add, MetricsSnapshot, SinkCounters};
 use crate::pipeline::queue::{LossRange, Take};
 use crate::process::{Item, ItemKind, Stages, Tally};
 use crate::sink::{PartialWrite, Sink};
@@ -160,6 +160,9 @@ impl Writer {
             let take = self.shared.queue.take(&mut self.batch, self.linger, idle);
             self.process(&take);
             self.write_items(take.flush);
+            if take.last {
+                self.count_lost_in_stages();
+            }
             // Dropping events frees their owned strings here, not on the caller's thread.
             self.items.clear();
             self.shared.queue.complete(&take);
@@ -194,6 +197,21 @@ impl Writer {
         add(&counters.dropped_aggregated, tally.aggregated);
         add(&counters.failed, tally.stage_panics);
         add(&counters.redaction_failures, tally.redaction_failures);
+    }
+
+    /// After the last batch, whatever was accepted but is neither written,
+    /// dropped nor failed was lost inside a stage (a processor that panicked
+    /// while holding events, or kept them past shutdown): it counts as failed,
+    /// so the accounting stays exact.
+    fn count_lost_in_stages(&self) {
+        let shared = &self.shared;
+        let capacity = shared.queue.capacity();
+        let m = MetricsSnapshot::read(&shared.counters, || shared.queue.counts(), capacity, &[]);
+        let lost = m.in_flight();
+        if lost > 0 {
+            add(&shared.counters.failed, lost);
+            eprintln!("fapilog: {lost} events held by processors were lost at shutdown (counted as failed)");
+        }
     }
 
     fn write_items(&mut self, flush: bool) {
