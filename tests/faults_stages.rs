@@ -93,6 +93,34 @@ fn a_panicking_enricher_fails_its_event_and_the_writer_keeps_running() {
     assert!(!guard.shutdown(Duration::from_secs(5)).timed_out);
 }
 
+/// Passes every event on, then panics on `"boom"` ones.
+#[derive(Debug)]
+struct PanicsAfterPassing;
+
+impl Processor for PanicsAfterPassing {
+    fn process(&mut self, event: RawEvent, _now: Instant, out: &mut Emit<'_>) {
+        let boom = event.message() == "boom";
+        out.pass(event);
+        assert!(!boom, "processor panicked after passing a boom event");
+    }
+}
+
+#[test]
+fn an_event_passed_on_before_its_processor_panicked_is_written_not_also_failed() {
+    let memory = MemorySink::new();
+    let (pipeline, guard) = Pipeline::builder()
+        .sink(memory.clone(), JsonFormat::new())
+        .processor(PanicsAfterPassing)
+        .build()
+        .unwrap();
+    alternate(&pipeline, 4);
+    let report = guard.shutdown(Duration::from_secs(5));
+    assert_eq!(memory.count(), 8);
+    let m = &report.metrics;
+    assert_eq!((m.submitted, m.written, m.failed), (8, 8, 0), "{m:?}");
+    assert!(m.is_balanced());
+}
+
 /// Holds every event until a flush, where it panics instead of emitting them.
 #[derive(Debug, Default)]
 struct Hoarder {

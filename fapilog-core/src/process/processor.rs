@@ -57,6 +57,13 @@ pub(crate) struct Tally {
     pub(crate) redaction_failures: u64,
 }
 
+impl Tally {
+    /// Events the stages discarded so far, for any reason.
+    pub(crate) fn discarded(&self) -> u64 {
+        self.filtered + self.throttled + self.aggregated
+    }
+}
+
 /// What kind of record an output item is, for the accounting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ItemKind {

@@ -133,12 +133,19 @@ fn feed(
         });
         return;
     };
+    let discarded = tally.discarded();
     let result = {
         let mut emit = Emit::new(buf, tally);
         catch_unwind(AssertUnwindSafe(|| stage.process(event, now, &mut emit)))
     };
     if result.is_err() {
-        tally.stage_panics += 1;
+        // A stage that passed or discarded an event before panicking handed it
+        // on (a stateless stage has no other to hand on): not lost, so not failed.
+        let handed_on =
+            tally.discarded() > discarded || buf.iter().any(|item| item.kind == ItemKind::Event);
+        if !handed_on {
+            tally.stage_panics += 1;
+        }
         report_panic(stage.name());
     }
     drain_into(buf, rest, scratch_rest, now, out, tally);
