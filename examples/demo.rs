@@ -22,7 +22,7 @@ use fapilog_axum::{current_logger, AccessLogConfig, FapilogLayer, SamplingConfig
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-const DRAIN_DEADLINE: Duration = Duration::from_secs(5);
+pub(crate) const DRAIN_DEADLINE: Duration = Duration::from_secs(5);
 
 async fn index(log: Logger) -> &'static str {
     info!(log, "rendering index");
@@ -220,7 +220,7 @@ async fn terminated() {
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
 }
 
-async fn run_server(addr: &str) -> Result<(), Box<dyn Error>> {
+pub(crate) async fn run_server(addr: &str) -> Result<(), Box<dyn Error>> {
     let listener = TcpListener::bind(addr).await?;
     eprintln!(
         "fapilog demo serving on http://{} (Ctrl-C or SIGTERM to stop)",

@@ -4,26 +4,14 @@ mod support;
 
 use std::time::Duration;
 
-use fapilog::format::JsonFormat;
 use fapilog::pipeline::{OverflowPolicy, Pipeline, WriterGuard};
 use fapilog::{error, info, Logger};
 use support::CaptureSink;
 
 const CAPACITY: usize = 8;
 
-/// A pipeline whose writer is stuck inside its first write, holding event `first`.
 fn stuck_pipeline(policy: OverflowPolicy) -> (Pipeline, WriterGuard, CaptureSink, Logger) {
-    let sink = CaptureSink::gated();
-    let (pipeline, guard) = Pipeline::builder()
-        .capacity(CAPACITY)
-        .overflow(policy)
-        .sink(sink.clone(), JsonFormat::new())
-        .build()
-        .unwrap();
-    let log = pipeline.logger();
-    error!(log, "first"); // ERROR wakes the writer at once
-    sink.wait_until_write_entered();
-    (pipeline, guard, sink, log)
+    support::stuck_pipeline(CAPACITY, policy)
 }
 
 fn numbers(sink: &CaptureSink) -> Vec<u64> {

@@ -7,13 +7,17 @@
 //!
 //! | setting | what the sink does |
 //! |---|---|
-//! | [`fail_after(n)`](Faults::fail_after) | accepts its first `n` events; every later write fails with an I/O error (a batch that crosses the limit passes its first lines on, then fails) |
+//! | [`fail_after(n)`](Faults::fail_after) | accepts its first `n` events; every later write fails with an I/O error (a batch that crosses the limit passes its first lines on, then fails with a [`PartialWrite`]) |
 //! | [`fail_every(n)`](Faults::fail_every) | write number `n`, `2n`, `3n`, … fails with an I/O error and passes nothing on |
+//! | [`short_every(n)`](Faults::short_every) | write number `n`, `2n`, `3n`, … passes the first half of its lines on (rounded down), then fails with a [`PartialWrite`] |
 //! | [`panic_every(n)`](Faults::panic_every) | write number `n`, `2n`, `3n`, … panics and passes nothing on |
+//! | [`stall_every(n, d)`](Faults::stall_every) | write number `n`, `2n`, `3n`, … sleeps `d` (on the writer's thread) first |
 //! | [`latency(d)`](Faults::latency) | every write sleeps `d` (on the writer's thread) before anything else |
 //!
-//! Settings combine; on a write, latency comes first, then `panic_every`,
-//! then `fail_every`, then `fail_after`. Writes are counted from 1.
+//! Settings combine; on a write, latency comes first, then `stall_every`,
+//! `panic_every`, `fail_every`, `short_every` and `fail_after`. Writes are
+//! counted from 1. The pipeline counts the lines a [`PartialWrite`] reports as
+//! accepted as written, so the sink's contents and the metrics always agree.
 //!
 //! # Example
 //!
@@ -40,7 +44,7 @@
 use std::io;
 use std::time::Duration;
 
-use fapilog_core::sink::Sink;
+use fapilog_core::sink::{PartialWrite, Sink};
 
 /// The message of the I/O errors a [`FaultySink`] returns.
 pub const INJECTED_ERROR: &str = "fapilog-testing: injected write failure";
@@ -63,7 +67,10 @@ pub const INJECTED_PANIC: &str = "fapilog-testing: injected panic";
 pub struct Faults {
     fail_after: Option<u64>,
     fail_every: u64,
+    short_every: u64,
     panic_every: u64,
+    stall_every: u64,
+    stall: Duration,
     latency: Duration,
 }
 
@@ -83,6 +90,22 @@ impl Faults {
     /// Fail every `n`th write with an I/O error. Default: 0 (never).
     pub fn fail_every(mut self, n: u64) -> Self {
         self.fail_every = n;
+        self
+    }
+
+    /// Make every `n`th write short: pass the first half of its lines on
+    /// (rounded down), then fail with a [`PartialWrite`] naming those bytes.
+    /// Default: 0 (never).
+    pub fn short_every(mut self, n: u64) -> Self {
+        self.short_every = n;
+        self
+    }
+
+    /// Stall every `n`th write for `stall` before doing anything else (a
+    /// destination that hangs for a while). Default: 0 (never).
+    pub fn stall_every(mut self, n: u64, stall: Duration) -> Self {
+        self.stall_every = n;
+        self.stall = stall;
         self
     }
 
@@ -106,6 +129,16 @@ impl Faults {
     /// The `fail_every` period (0: never).
     pub fn get_fail_every(&self) -> u64 {
         self.fail_every
+    }
+
+    /// The `short_every` period (0: never).
+    pub fn get_short_every(&self) -> u64 {
+        self.short_every
+    }
+
+    /// The `stall_every` period (0: never) and how long each stall lasts.
+    pub fn get_stall_every(&self) -> (u64, Duration) {
+        (self.stall_every, self.stall)
     }
 
     /// The `panic_every` period (0: never).
@@ -181,6 +214,16 @@ impl<S: Sink> FaultySink<S> {
         self.events_passed += count_lines(lines);
         Ok(())
     }
+
+    /// Passes the first `lines` lines of `batch` on, then fails saying so.
+    fn pass_part(&mut self, batch: &[u8], lines: u64) -> io::Result<()> {
+        let cut = first_lines(batch, lines);
+        if cut == 0 {
+            return Err(injected());
+        }
+        self.pass(&batch[..cut])?;
+        Err(PartialWrite::new(cut, injected()).into())
+    }
 }
 
 fn injected() -> io::Error {
@@ -218,6 +261,9 @@ impl<S: Sink> Sink for FaultySink<S> {
         if !self.faults.latency.is_zero() {
             std::thread::sleep(self.faults.latency);
         }
+        if is_nth(self.writes, self.faults.stall_every) {
+            std::thread::sleep(self.faults.stall);
+        }
         if is_nth(self.writes, self.faults.panic_every) {
             // Injected on purpose: the writer must catch it, count it and carry on.
             std::panic::panic_any(INJECTED_PANIC);
@@ -225,14 +271,13 @@ impl<S: Sink> Sink for FaultySink<S> {
         if is_nth(self.writes, self.faults.fail_every) {
             return Err(injected());
         }
+        if is_nth(self.writes, self.faults.short_every) {
+            return self.pass_part(batch, count_lines(batch) / 2);
+        }
         if let Some(limit) = self.faults.fail_after {
             let room = limit.saturating_sub(self.events_passed);
             if count_lines(batch) > room {
-                let cut = first_lines(batch, room);
-                if cut > 0 {
-                    self.pass(&batch[..cut])?;
-                }
-                return Err(injected());
+                return self.pass_part(batch, room);
             }
         }
         self.pass(batch)
@@ -262,7 +307,8 @@ mod tests {
         let mut sink = FaultySink::new(memory.clone(), Faults::new().fail_after(3));
         sink.write(line(1).as_bytes()).unwrap();
         let batch = [line(2), line(3), line(4)].concat();
-        assert!(sink.write(batch.as_bytes()).is_err());
+        let err = sink.write(batch.as_bytes()).unwrap_err();
+        assert_eq!(PartialWrite::accepted_by(&err), 2 * line(2).len());
         assert!(sink.write(line(5).as_bytes()).is_err());
         let seqs: Vec<_> = memory.events().iter().map(|e| e.seq.unwrap()).collect();
         assert_eq!(seqs, [1, 2, 3]);
@@ -285,6 +331,37 @@ mod tests {
         .unwrap_err();
         assert_eq!(panicked.downcast_ref::<&str>(), Some(&INJECTED_PANIC));
         assert_eq!(sink.inner().count(), 1);
+    }
+
+    #[test]
+    fn short_writes_pass_half_the_lines_and_say_how_much() {
+        let memory = MemorySink::new();
+        let mut sink = FaultySink::new(memory.clone(), Faults::new().short_every(2));
+        sink.write(line(1).as_bytes()).unwrap();
+        let batch = [line(2), line(3), line(4), line(5), line(6)].concat();
+        let err = sink.write(batch.as_bytes()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("{INJECTED_ERROR} (after {} bytes)", 2 * line(2).len())
+        );
+        assert_eq!(PartialWrite::accepted_by(&err), 2 * line(2).len());
+        sink.write(line(7).as_bytes()).unwrap();
+        // A one-line short write passes nothing: a plain error.
+        let err = sink.write(line(8).as_bytes()).unwrap_err();
+        assert_eq!(PartialWrite::accepted_by(&err), 0);
+        let seqs: Vec<_> = memory.events().iter().map(|e| e.seq.unwrap()).collect();
+        assert_eq!(seqs, [1, 2, 3, 7]);
+    }
+
+    #[test]
+    fn stalls_delay_only_every_nth_write() {
+        let faults = Faults::new().stall_every(3, Duration::from_millis(1));
+        assert_eq!(faults.get_stall_every(), (3, Duration::from_millis(1)));
+        let mut sink = FaultySink::new(MemorySink::new(), faults);
+        for n in 1..=4 {
+            sink.write(line(n).as_bytes()).unwrap();
+        }
+        assert_eq!(sink.events_passed(), 4);
     }
 
     #[test]

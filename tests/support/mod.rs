@@ -4,9 +4,13 @@
 use std::io;
 use std::sync::{Arc, Condvar, Mutex};
 
+use fapilog::format::JsonFormat;
+use fapilog::pipeline::{OverflowPolicy, Pipeline, WriterGuard};
 use fapilog::sink::Sink;
+use fapilog::{error, Logger};
 use serde_json::Value as Json;
 
+pub mod child;
 pub mod server;
 
 #[derive(Debug, Default)]
@@ -96,6 +100,25 @@ impl Sink for CaptureSink {
     fn name(&self) -> String {
         "capture".into()
     }
+}
+
+/// A pipeline whose only sink, held closed, has the writer stuck inside its
+/// first write, holding the ERROR event `first` (seq 1).
+pub fn stuck_pipeline(
+    capacity: usize,
+    policy: OverflowPolicy,
+) -> (Pipeline, WriterGuard, CaptureSink, Logger) {
+    let sink = CaptureSink::gated();
+    let (pipeline, guard) = Pipeline::builder()
+        .capacity(capacity)
+        .overflow(policy)
+        .sink(sink.clone(), JsonFormat::new())
+        .build()
+        .unwrap();
+    let log = pipeline.logger();
+    error!(log, "first"); // ERROR wakes the writer at once
+    sink.wait_until_write_entered();
+    (pipeline, guard, sink, log)
 }
 
 /// A sink that fails every write with an error, or panics.

@@ -23,7 +23,8 @@ use crate::event::RawEvent;
 /// # Ok(()) }
 /// ```
 pub trait Enricher: Send + 'static {
-    /// Changes `event` in place. A panic is contained: the event goes on as it is.
+    /// Changes `event` in place. A panic is contained: the event, perhaps
+    /// half-changed, is not written and counts as failed; the writer carries on.
     fn enrich(&mut self, event: &mut RawEvent);
 }
 

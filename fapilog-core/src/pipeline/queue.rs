@@ -171,14 +171,12 @@ impl Queue {
             st.counts.dropped_shutdown += 1;
             return;
         }
-        let seq = st.next_seq;
-        st.next_seq += 1;
-        event.seq = NonZeroU64::new(seq);
         if st.events.len() >= self.capacity {
             drop(st);
-            self.push_full(event, seq);
+            self.push_full(event);
             return;
         }
+        event.seq = NonZeroU64::new(take_seq(&mut st));
         let wake = self.enqueue(&mut st, event);
         drop(st);
         if wake {
@@ -210,7 +208,10 @@ impl Queue {
     /// The queue was full: evict, refuse, or wait for room, as the policy says.
     #[cold]
     #[inline(never)]
-    fn push_full(&self, event: RawEvent, seq: u64) {
+    ///
+    /// The event's `seq` is taken when it enters the queue or is refused, so a
+    /// producer that waited for room cannot put its event behind later ones.
+    fn push_full(&self, mut event: RawEvent) {
         let protected = event.level.is_protected();
         let mut deadline = None;
         let mut st = self.state();
@@ -232,6 +233,7 @@ impl Queue {
                     break;
                 }
                 Room::Refuse => {
+                    let seq = take_seq(&mut st);
                     record_loss(&mut st, LossReason::Overflow, seq);
                     return;
                 }
@@ -241,12 +243,14 @@ impl Queue {
                     let room = self.wait_for_room(until);
                     st = self.state();
                     if !room && !st.closed {
+                        let seq = take_seq(&mut st);
                         record_loss(&mut st, LossReason::BlockTimeout, seq);
                         return;
                     }
                 }
             }
         }
+        event.seq = NonZeroU64::new(take_seq(&mut st));
         let wake = self.enqueue(&mut st, event);
         drop(st);
         if wake {
@@ -485,6 +489,13 @@ impl Queue {
             ..st.counts
         }
     }
+}
+
+/// The next sequence number.
+fn take_seq(st: &mut State) -> u64 {
+    let seq = st.next_seq;
+    st.next_seq += 1;
+    seq
 }
 
 fn record_loss(st: &mut State, reason: LossReason, seq: u64) {

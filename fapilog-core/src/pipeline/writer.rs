@@ -4,7 +4,8 @@
 //! batch goes through the enrichers, processors and redaction (`process`),
 //! and is encoded into one reused buffer per sink and written with one call
 //! per sink. A sink or format that errors or panics is isolated: its events
-//! are counted as failed, a line goes to stderr at most once a second, and the
+//! (those past the accepted prefix, when the sink reports a
+//! [`PartialWrite`]) are counted as failed, a line goes to stderr at most once a second, and the
 //! other sinks carry on.
 
 use std::collections::VecDeque;
@@ -23,10 +24,10 @@ use crate::event::RawEvent;
 use crate::format::Format;
 use crate::level::Level;
 use crate::pipeline::handle::Shared;
-use crate::pipeline::metrics::{add, SinkCounters};
+use crate::pipeline::metrics::{add, MetricsSnapshot, SinkCounters};
 use crate::pipeline::queue::{LossRange, Take};
 use crate::process::{Item, ItemKind, Stages, Tally};
-use crate::sink::Sink;
+use crate::sink::{PartialWrite, Sink};
 use crate::value::{Field, Key, Value};
 
 /// The shortest the writer sleeps while waiting for a processor's deadline.
@@ -40,6 +41,8 @@ pub(crate) struct Output {
     pub(crate) sink: Box<dyn Sink>,
     pub(crate) format: Box<dyn Format>,
     buf: Vec<u8>,
+    /// Per item of the batch, where its line ends in `buf` (`None`: not encoded).
+    ends: Vec<Option<usize>>,
     last_report: Option<Instant>,
 }
 
@@ -49,6 +52,7 @@ impl Output {
             sink,
             format,
             buf: Vec::with_capacity(64 * 1024),
+            ends: Vec::new(),
             last_report: None,
         }
     }
@@ -156,6 +160,9 @@ impl Writer {
             let take = self.shared.queue.take(&mut self.batch, self.linger, idle);
             self.process(&take);
             self.write_items(take.flush);
+            if take.last {
+                self.count_lost_in_stages();
+            }
             // Dropping events frees their owned strings here, not on the caller's thread.
             self.items.clear();
             self.shared.queue.complete(&take);
@@ -188,8 +195,23 @@ impl Writer {
         add(&counters.dropped_filtered, tally.filtered);
         add(&counters.dropped_throttled, tally.throttled);
         add(&counters.dropped_aggregated, tally.aggregated);
-        add(&counters.failed, tally.processor_panics);
+        add(&counters.failed, tally.stage_panics);
         add(&counters.redaction_failures, tally.redaction_failures);
+    }
+
+    /// After the last batch, whatever was accepted but is neither written,
+    /// dropped nor failed was lost inside a stage (a processor that panicked
+    /// while holding events, or kept them past shutdown): it counts as failed,
+    /// so the accounting stays exact.
+    fn count_lost_in_stages(&self) {
+        let shared = &self.shared;
+        let capacity = shared.queue.capacity();
+        let m = MetricsSnapshot::read(&shared.counters, || shared.queue.counts(), capacity, &[]);
+        let lost = m.in_flight();
+        if lost > 0 {
+            add(&shared.counters.failed, lost);
+            eprintln!("fapilog: {lost} events held by processors were lost at shutdown (counted as failed)");
+        }
     }
 
     fn write_items(&mut self, flush: bool) {
@@ -239,6 +261,7 @@ impl Writer {
         let counters = &self.shared.counters.sinks[index];
         let out = &mut self.outputs[index];
         out.buf.clear();
+        out.ends.clear();
         let mut lost_here = 0;
         let items = self.items.iter().zip(self.failed.iter_mut());
         for ((item, failed), thread) in items.zip(&self.threads) {
@@ -249,7 +272,10 @@ impl Writer {
                     value: Value::Static(name),
                 });
             }
-            if !encode(out, &Envelope::enriched(&item.event, &self.enrichment)) {
+            if encode(out, &Envelope::enriched(&item.event, &self.enrichment)) {
+                out.ends.push(Some(out.buf.len()));
+            } else {
+                out.ends.push(None);
                 add(&counters.panics, 1);
                 if item.kind == ItemKind::Event {
                     *failed = true;
@@ -262,9 +288,12 @@ impl Writer {
             let result = catch_unwind(AssertUnwindSafe(|| sink.write(buf)));
             if let Some(fault) = Fault::from_result(result) {
                 fault.count(counters);
-                lost_here = 0;
-                for (item, failed) in self.items.iter().zip(self.failed.iter_mut()) {
-                    if item.kind == ItemKind::Event {
+                // Lines wholly inside what the sink accepted reached it; the rest did not.
+                let accepted = fault.accepted();
+                let items = self.items.iter().zip(self.failed.iter_mut());
+                for ((item, failed), end) in items.zip(&out.ends) {
+                    let lost = end.is_some_and(|end| end > accepted);
+                    if lost && item.kind == ItemKind::Event {
                         *failed = true;
                         lost_here += 1;
                     }
@@ -317,6 +346,14 @@ impl Fault {
             Ok(Ok(())) => None,
             Ok(Err(e)) => Some(Fault::Error(e)),
             Err(_) => Some(Fault::Panic),
+        }
+    }
+
+    /// How many leading bytes of the batch the sink accepted before the fault.
+    fn accepted(&self) -> usize {
+        match self {
+            Fault::Error(e) => PartialWrite::accepted_by(e),
+            Fault::Panic => 0,
         }
     }
 

@@ -82,7 +82,7 @@ impl<P: Processor> ProcessorHarness<P> {
 
     /// Events the processor discarded, for any reason.
     pub fn discarded(&self) -> u64 {
-        self.tally.filtered + self.tally.throttled + self.tally.aggregated
+        self.tally.discarded()
     }
 
     /// The processor.

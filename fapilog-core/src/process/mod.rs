@@ -19,8 +19,10 @@
 //! events stay in flight until the processor emits them: on
 //! [`Processor::tick`] when its deadline passes, and on
 //! [`Processor::flush`] when the pipeline is flushed or shut down, so a drain
-//! loses nothing. A panicking processor loses the event it was given, which
-//! is counted as failed, and the writer carries on.
+//! loses nothing. A panicking processor or enricher loses the event it was
+//! given, which is counted as failed, and the writer carries on; events a
+//! processor still holds after its shutdown (it panicked, or never emitted
+//! them) are counted as failed then.
 //!
 //! # Example
 //!

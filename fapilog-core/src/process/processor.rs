@@ -53,8 +53,15 @@ pub(crate) struct Tally {
     pub(crate) filtered: u64,
     pub(crate) throttled: u64,
     pub(crate) aggregated: u64,
-    pub(crate) processor_panics: u64,
+    pub(crate) stage_panics: u64,
     pub(crate) redaction_failures: u64,
+}
+
+impl Tally {
+    /// Events the stages discarded so far, for any reason.
+    pub(crate) fn discarded(&self) -> u64 {
+        self.filtered + self.throttled + self.aggregated
+    }
 }
 
 /// What kind of record an output item is, for the accounting.

@@ -41,7 +41,12 @@ impl Stages {
         tally: &mut Tally,
     ) {
         for enricher in &mut self.enrichers {
-            let _ = catch_unwind(AssertUnwindSafe(|| enricher.enrich(&mut event)));
+            if catch_unwind(AssertUnwindSafe(|| enricher.enrich(&mut event))).is_err() {
+                // The event may be half-changed: it is not written, and counts as failed.
+                tally.stage_panics += 1;
+                report_panic("enricher");
+                return;
+            }
         }
         feed(
             &mut self.processors,
@@ -128,12 +133,19 @@ fn feed(
         });
         return;
     };
+    let discarded = tally.discarded();
     let result = {
         let mut emit = Emit::new(buf, tally);
         catch_unwind(AssertUnwindSafe(|| stage.process(event, now, &mut emit)))
     };
     if result.is_err() {
-        tally.processor_panics += 1;
+        // A stage that passed or discarded an event before panicking handed it
+        // on (a stateless stage has no other to hand on): not lost, so not failed.
+        let handed_on =
+            tally.discarded() > discarded || buf.iter().any(|item| item.kind == ItemKind::Event);
+        if !handed_on {
+            tally.stage_panics += 1;
+        }
         report_panic(stage.name());
     }
     drain_into(buf, rest, scratch_rest, now, out, tally);
@@ -161,14 +173,14 @@ fn drain_into(
     *buf = items;
 }
 
-/// Reports a panicking processor on stderr, at most once a second.
+/// Reports a panicking processor or enricher on stderr, at most once a second.
 fn report_panic(name: &str) {
     static LAST_REPORT_SECS: AtomicU64 = AtomicU64::new(0);
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     if LAST_REPORT_SECS.swap(now, Ordering::Relaxed) != now {
-        eprintln!("fapilog: processor {name} panicked; the event it held is counted as failed");
+        eprintln!("fapilog: stage {name} panicked; the event it held is counted as failed");
     }
 }
 

@@ -12,6 +12,10 @@
 //! logrotate, a deleted directory) the sink reopens the path; while that fails,
 //! `write` returns the error, and writing resumes once the path is usable again.
 //!
+//! A write that fails part-way (a full disk) leaves no torn line: the partial
+//! line is cut off again, and the error is a [`PartialWrite`] saying how many
+//! bytes of the batch, whole lines, are in the files.
+//!
 //! # Example
 //!
 //! ```
@@ -31,12 +35,14 @@
 //! ```
 
 use std::ffi::OsString;
+use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::SystemTime;
 
-use super::{Rotation, Sink};
+use super::{PartialWrite, Rotation, Sink};
 use crate::ConfigError;
 
 const PATH_SETTING: &str = "file.path";
@@ -54,6 +60,16 @@ pub const DEFAULT_CREATE_DIRS: bool = false;
 /// Default for [`FileSinkBuilder::fsync_on_flush`]: flush without `fsync`.
 pub const DEFAULT_FSYNC_ON_FLUSH: bool = false;
 
+/// A callback run during rotation, between the rename and the reopen.
+#[derive(Clone)]
+struct RotationHook(Arc<dyn Fn() + Send + Sync>);
+
+impl fmt::Debug for RotationHook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RotationHook")
+    }
+}
+
 /// Configures and opens a [`FileSink`]; made by [`FileSink::builder`].
 #[derive(Debug, Clone)]
 #[must_use = "a builder does nothing until `build` is called"]
@@ -64,6 +80,7 @@ pub struct FileSinkBuilder {
     retain: usize,
     create_dirs: bool,
     fsync_on_flush: bool,
+    after_rename: Option<RotationHook>,
 }
 
 impl FileSinkBuilder {
@@ -76,6 +93,7 @@ impl FileSinkBuilder {
             retain: DEFAULT_RETAIN,
             create_dirs: DEFAULT_CREATE_DIRS,
             fsync_on_flush: DEFAULT_FSYNC_ON_FLUSH,
+            after_rename: None,
         }
     }
 
@@ -120,6 +138,15 @@ impl FileSinkBuilder {
         self
     }
 
+    /// Test-only, not a stable API: `hook` runs during each rotation after the
+    /// active file was renamed and before the fresh one is opened, so crash
+    /// tests can stop a process at exactly that point.
+    #[doc(hidden)]
+    pub fn after_rename_hook(mut self, hook: impl Fn() + Send + Sync + 'static) -> Self {
+        self.after_rename = Some(RotationHook(Arc::new(hook)));
+        self
+    }
+
     /// Checks the settings and opens the file for appending now.
     ///
     /// # Errors
@@ -143,6 +170,7 @@ impl FileSinkBuilder {
             retain: self.retain,
             create_dirs: self.create_dirs,
             fsync_on_flush: self.fsync_on_flush,
+            after_rename: self.after_rename,
             active: Some(active),
         })
     }
@@ -194,6 +222,7 @@ pub struct FileSink {
     retain: usize,
     create_dirs: bool,
     fsync_on_flush: bool,
+    after_rename: Option<RotationHook>,
     /// `None` after a failed rotation or reopen; the next write reopens.
     active: Option<ActiveFile>,
 }
@@ -221,9 +250,13 @@ impl FileSink {
     /// Writes `batch` as if the clock read `now`; `write` passes the real time.
     pub(crate) fn write_at(&mut self, now: SystemTime, batch: &[u8]) -> io::Result<()> {
         let mut active = self.take_usable_file()?;
-        let result = self.write_batch(&mut active, now, batch);
+        let mut written = 0;
+        let result = self.write_batch(&mut active, now, batch, &mut written);
         self.active = Some(active);
-        result
+        match result {
+            Err(e) if written > 0 => Err(PartialWrite::new(written, e).into()),
+            other => other,
+        }
     }
 
     /// The open file if its path still names it, else a freshly opened one.
@@ -241,11 +274,14 @@ impl FileSink {
         ActiveFile::open(&self.path, self.rotation)
     }
 
+    /// Appends `batch`, rotating as needed; `written` counts the bytes of it
+    /// that are in the files, which on an error is a whole number of lines.
     fn write_batch(
         &self,
         active: &mut ActiveFile,
         now: SystemTime,
         batch: &[u8],
+        written: &mut usize,
     ) -> io::Result<()> {
         if active.starts_new_period(self.rotation, now) {
             self.rotate(active)?;
@@ -260,6 +296,7 @@ impl FileSink {
                 continue;
             }
             active.append(&rest[..take])?;
+            *written += take;
             rest = &rest[take..];
         }
         Ok(())
@@ -290,6 +327,9 @@ impl FileSink {
     fn rotate(&self, active: &mut ActiveFile) -> io::Result<()> {
         active.file.flush()?;
         shift_rotated_files(&self.path, self.retain)?;
+        if let Some(RotationHook(hook)) = &self.after_rename {
+            hook();
+        }
         *active = ActiveFile::open(&self.path, self.rotation)?;
         Ok(())
     }
@@ -369,8 +409,13 @@ impl ActiveFile {
         }
     }
 
+    /// Appends `bytes` whole, or on an error cuts off whatever part of them
+    /// got in (best effort), so no torn line stays in the file.
     fn append(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.file.write_all(bytes)?;
+        if let Err(e) = self.file.write_all(bytes) {
+            let _ = self.file.set_len(self.size);
+            return Err(e);
+        }
         self.size += bytes.len() as u64;
         Ok(())
     }
@@ -642,6 +687,45 @@ mod tests {
         sink.write(b"c\n").unwrap();
         assert_eq!(read(&rotated_path(&path, 1)), "a\n");
         assert_eq!(read(&path), "c\n");
+    }
+
+    #[test]
+    fn a_batch_cut_by_a_failed_rotation_reports_the_lines_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.log");
+        let mut sink = FileSink::builder(&path)
+            .max_bytes(4)
+            .retain(1)
+            .build()
+            .unwrap();
+        fs::create_dir(rotated_path(&path, 1)).unwrap();
+        let err = sink.write(b"ab\ncd\n").unwrap_err();
+        assert_eq!(PartialWrite::accepted_by(&err), 3);
+        assert_eq!(read(&path), "ab\n");
+        // A write that got nothing in is a plain error.
+        let err = sink.write(b"ef\n").unwrap_err();
+        assert_eq!(PartialWrite::accepted_by(&err), 0);
+        assert!(err.get_ref().is_none_or(|e| !e.is::<PartialWrite>()));
+    }
+
+    #[test]
+    fn rotation_hook_runs_between_rename_and_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.log");
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let probe = (Arc::clone(&seen), path.clone());
+        let mut sink = FileSink::builder(&path)
+            .max_bytes(3)
+            .after_rename_hook(move || {
+                let (seen, path) = &probe;
+                seen.lock()
+                    .unwrap()
+                    .push((path.exists(), rotated_path(path, 1).exists()));
+            })
+            .build()
+            .unwrap();
+        sink.write(b"a\nb\n").unwrap();
+        assert_eq!(*seen.lock().unwrap(), [(false, true)]);
     }
 
     #[test]

@@ -28,6 +28,8 @@
 //! assert_eq!(sink.0, 2);
 //! ```
 
+use std::error::Error;
+use std::fmt;
 use std::io;
 
 mod file;
@@ -48,6 +50,10 @@ pub use stdio::{StderrSink, StdoutSink};
 /// A destination for encoded log lines.
 pub trait Sink: Send + 'static {
     /// Writes one batch: one or more whole lines, each ending in `\n`.
+    ///
+    /// On an error every event of the batch counts as failed, unless the error
+    /// wraps a [`PartialWrite`] saying how many leading bytes (whole lines) the
+    /// sink did accept.
     fn write(&mut self, batch: &[u8]) -> io::Result<()>;
 
     /// Makes everything written so far durable or visible; called at flush and shutdown.
@@ -72,5 +78,66 @@ impl<S: Sink + ?Sized> Sink for Box<S> {
 
     fn name(&self) -> String {
         (**self).name()
+    }
+}
+
+/// The error of a [`Sink::write`] that accepted the first `accepted` bytes
+/// of the batch, whole lines only, before it failed.
+///
+/// Return it wrapped in an [`io::Error`] (`PartialWrite::new(n, e).into()`);
+/// the writer then counts the lines in those bytes as written and only the
+/// lines after them as failed. A line cut by `accepted` counts as failed, so
+/// a sink must not leave a torn line behind.
+///
+/// ```
+/// use fapilog_core::sink::PartialWrite;
+/// use std::io;
+///
+/// let full = io::Error::from(io::ErrorKind::StorageFull);
+/// let err: io::Error = PartialWrite::new(12, full).into();
+/// assert_eq!(err.kind(), io::ErrorKind::StorageFull);
+/// assert_eq!(PartialWrite::accepted_by(&err), 12);
+/// assert_eq!(PartialWrite::accepted_by(&io::Error::other("plain")), 0);
+/// ```
+#[derive(Debug)]
+pub struct PartialWrite {
+    accepted: usize,
+    source: io::Error,
+}
+
+impl PartialWrite {
+    /// `accepted` bytes were taken before `source` stopped the write.
+    pub fn new(accepted: usize, source: io::Error) -> Self {
+        PartialWrite { accepted, source }
+    }
+
+    /// How many leading bytes of the batch the sink accepted.
+    pub fn accepted(&self) -> usize {
+        self.accepted
+    }
+
+    /// The bytes `err` says were accepted: a wrapped `PartialWrite`'s count, else 0.
+    pub fn accepted_by(err: &io::Error) -> usize {
+        err.get_ref()
+            .and_then(|inner| inner.downcast_ref::<PartialWrite>())
+            .map_or(0, PartialWrite::accepted)
+    }
+}
+
+impl fmt::Display for PartialWrite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (after {} bytes)", self.source, self.accepted)
+    }
+}
+
+impl Error for PartialWrite {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
+impl From<PartialWrite> for io::Error {
+    fn from(partial: PartialWrite) -> io::Error {
+        io::Error::new(partial.source.kind(), partial)
     }
 }
