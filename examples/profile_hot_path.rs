@@ -397,6 +397,8 @@ fn format_figure(v: f64) -> String {
         String::new()
     } else if v.abs() >= 10_000.0 {
         format!("{v:.0}")
+    } else if v != 0.0 && v.abs() < 1.0 {
+        format!("{v:.2}")
     } else {
         format!("{v:.1}")
     }
@@ -483,6 +485,9 @@ fn call_site(opts: &Options, cal: &Calibration) -> Result<(Breakdown, Table), Bo
     let mut samples: Vec<Vec<f64>> = vec![Vec::new(); names.len()];
     let mut whole = Vec::new();
     let mut floor_batched = Vec::new();
+    let mut floor_capture = Vec::new();
+    let mut floor_send = Vec::new();
+    let mut raw_tsc = Vec::new();
     let mut minimal_batched = Vec::new();
     let mut snapshots: Vec<Option<Arc<Context>>> = Vec::with_capacity(n);
     let loop_ns = cal.loop_ns;
@@ -603,6 +608,28 @@ fn call_site(opts: &Options, cal: &Calibration) -> Result<(Breakdown, Table), Bo
             }
             timed(start)
         }));
+        // The floor's own two steps, the send as a paired difference.
+        for _ in 0..b {
+            let start = Instant::now();
+            for i in 0..n as u64 {
+                black_box(FloorEvent::capture(black_box(i)));
+            }
+            let captured_ns = timed(start);
+            let start = Instant::now();
+            for i in 0..n as u64 {
+                floor.call(black_box(i));
+            }
+            let called_ns = timed(start);
+            floor_capture.push(captured_ns);
+            floor_send.push(called_ns - captured_ns);
+        }
+        raw_tsc.extend(sample(b, || {
+            let start = Instant::now();
+            for _ in 0..n {
+                black_box(raw_timestamp());
+            }
+            timed(start)
+        }));
         minimal_batched.extend(sample(b, || {
             let start = Instant::now();
             for i in 0..n as u64 {
@@ -696,6 +723,24 @@ fn call_site(opts: &Options, cal: &Calibration) -> Result<(Breakdown, Table), Bo
             1.0,
         ],
     );
+    let blank = f64::NAN;
+    for (name, samples) in [
+        (
+            "floor, step 1: struct with `SystemTime::now()` (ns since epoch)",
+            floor_capture,
+        ),
+        (
+            "floor, step 2: bounded crossbeam send (paired difference)",
+            floor_send,
+        ),
+        (
+            "alternative clock: raw TSC read (`rdtsc`, converted later by the writer)",
+            raw_tsc,
+        ),
+    ] {
+        let s = Stats::of(samples);
+        floors.row(name, vec![s.mean, s.p50, s.p99, blank, blank, blank, blank]);
+    }
     floors.row(
         "minimal capture (seed 001 AC3): (level, msg, fields, time, context) → channel",
         vec![
@@ -721,6 +766,21 @@ fn call_site(opts: &Options, cal: &Calibration) -> Result<(Breakdown, Table), Bo
         ],
     );
     Ok((breakdown, floors))
+}
+
+/// A raw time-stamp counter reading, as a TSC clock (the `quanta` crate)
+/// takes it; scaling it to wall time could happen on the writer.
+#[inline(always)]
+fn raw_timestamp() -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: RDTSC exists on every x86_64 CPU and only reads a counter.
+        unsafe { std::arch::x86_64::_rdtsc() }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        0
+    }
 }
 
 /// Per-call latency, one `Instant` pair around each of `calls` calls (the
@@ -1212,7 +1272,7 @@ const USER: &str = "u-7f3a9c21";
 const ACTION: &str = "checkout.submit";
 const USER_AGENT: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36 (profile; build 42)";
 const REFERER: &str =
-    "https://shop.example.com/cart?items=3&coupon=SPRING-24&utm_source=newsletter&ref=home";
+    "https://shop.example.com/cart?items=3&coupon=SPRING-24&utm_source=newsletter&ref=home&lang=en-GB&currency=EURO";
 
 /// Builds one call's fields.
 type FieldsMaker<'a> = Box<dyn FnMut() -> Fields + 'a>;
@@ -1561,7 +1621,15 @@ fn main() -> Result<(), Box<dyn Error>> {
         "timer: one Instant pair {:.1} ns (p50); empty loop {:.2} ns per iteration (subtracted from call-site rows)",
         cal.timer_pair_ns, cal.loop_ns
     );
+    let sizes = json!({
+        "RawEvent": std::mem::size_of::<fapilog::RawEvent>(),
+        "Fields": std::mem::size_of::<Fields>(),
+        "Field": std::mem::size_of::<Field>(),
+        "floor_event": std::mem::size_of::<FloorEvent>(),
+    });
+    println!("sizes (bytes): {sizes}");
     let mut report = json!({
+        "sizes": sizes,
         "unix_time": started,
         "loadavg_before": load_before,
         "options": {
