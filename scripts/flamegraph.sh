@@ -26,7 +26,7 @@ WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 echo "loadavg before: $(cat /proc/loadavg)" >&2
 # DWARF unwinding: release code has no frame pointers.
-perf record -e cpu-clock -F 2999 --call-graph dwarf,16384 -o "$WORK/perf.data" \
+perf record -e cpu-clock -F 999 --call-graph dwarf,16384 -o "$WORK/perf.data" \
     -- "$BIN" --loop "$CALLS"
 perf script -i "$WORK/perf.data" --no-inline 2>/dev/null \
     | inferno-collapse-perf > "$WORK/folded"
