@@ -550,6 +550,9 @@ fn call_site(opts: &Options, cal: &Calibration) -> Result<(Breakdown, Table), Bo
         // Assembly and enqueue need what the steps before them made; each is
         // timed as the difference between two loops run back to back on the
         // same batch (a paired difference, so both see the same conditions).
+        // The loops are written out, not shared through a closure: behind a
+        // `dyn` call the compiler no longer builds the event in place, and the
+        // loops would measure that instead of the call site's code.
         for _ in 0..b {
             let ts = Timestamp::now();
             let start = Instant::now();
