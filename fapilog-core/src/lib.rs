@@ -56,6 +56,8 @@ mod logger;
 mod macros;
 pub mod pipeline;
 pub mod process;
+#[doc(hidden)]
+pub mod profiling;
 pub mod sink;
 mod value;
 

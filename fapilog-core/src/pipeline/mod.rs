@@ -33,7 +33,7 @@ mod builder;
 mod handle;
 mod metrics;
 mod overflow;
-mod queue;
+pub(crate) mod queue;
 mod shutdown;
 mod writer;
 
