@@ -24,6 +24,7 @@ use spin::mutex::{SpinMutex, SpinMutexGuard};
 use spin::relax::Yield;
 
 use crate::event::RawEvent;
+use crate::level::Level;
 use crate::pipeline::overflow::OverflowPolicy;
 
 /// Why an event that was offered to the queue was not written.
@@ -102,6 +103,18 @@ pub(crate) struct Take {
     pub(crate) last: bool,
 }
 
+/// An empty deque with room for `capacity` events, every page of it already
+/// written once. A ring buffer passes over all its slots sooner or later;
+/// touching them here moves the minor page faults (~1.3 µs each, one per
+/// 13 events: `docs/architecture/hot-path-profile.md`) from callers to startup.
+pub(crate) fn prefaulted(capacity: usize) -> VecDeque<RawEvent> {
+    let mut deque = VecDeque::with_capacity(capacity);
+    let room = deque.capacity();
+    deque.resize_with(room, || RawEvent::new(Level::Trace, ""));
+    deque.clear();
+    deque
+}
+
 /// What a full queue does with an incoming event.
 enum Room {
     Evict(usize),
@@ -126,7 +139,7 @@ impl Queue {
     pub(crate) fn new(capacity: usize, batch_size: usize, policy: OverflowPolicy) -> Self {
         Queue {
             state: SpinMutex::new(State {
-                events: VecDeque::with_capacity(capacity),
+                events: prefaulted(capacity),
                 next_seq: 1,
                 counts: QueueCounts::default(),
                 losses: Vec::new(),

@@ -25,7 +25,7 @@ use crate::format::Format;
 use crate::level::Level;
 use crate::pipeline::handle::Shared;
 use crate::pipeline::metrics::{add, MetricsSnapshot, SinkCounters};
-use crate::pipeline::queue::{LossRange, Take};
+use crate::pipeline::queue::{prefaulted, LossRange, Take};
 use crate::process::{Item, ItemKind, Stages, Tally};
 use crate::sink::{PartialWrite, Sink};
 use crate::value::{Field, Key, Value};
@@ -124,7 +124,7 @@ impl Writer {
         Writer {
             shared,
             outputs,
-            batch: VecDeque::with_capacity(capacity),
+            batch: prefaulted(capacity),
             items: Vec::new(),
             failed: Vec::new(),
             linger: parts.linger,
