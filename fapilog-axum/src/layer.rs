@@ -16,11 +16,11 @@ use crate::service::FapilogService;
 /// Default number of events an unsampled request may hold for error promotion.
 pub const DEFAULT_REQUEST_BUFFER: usize = 256;
 /// Largest per-request buffer accepted.
-pub const MAX_REQUEST_BUFFER: usize = 65_536;
+pub const MAX_REQUEST_BUFFER: usize = fapilog_core::config::MAX_REQUEST_BUFFER;
 /// Default number of events all unsampled requests together may hold.
 pub const DEFAULT_GLOBAL_BUFFER: usize = 65_536;
 /// Largest global buffer accepted.
-pub const MAX_GLOBAL_BUFFER: usize = 1 << 24;
+pub const MAX_GLOBAL_BUFFER: usize = fapilog_core::config::MAX_GLOBAL_BUFFER;
 /// The response header that says whether the request's logs were kept.
 pub const SAMPLED_HEADER: &str = "x-log-sampled";
 

@@ -20,6 +20,10 @@ use crate::sink::{DEFAULT_CREATE_DIRS, DEFAULT_FSYNC_ON_FLUSH, DEFAULT_RETAIN};
 pub const DEFAULT_REQUEST_BUFFER: usize = 256;
 /// Default global buffer for error promotion (fapilog-axum's `DEFAULT_GLOBAL_BUFFER`).
 pub const DEFAULT_GLOBAL_BUFFER: usize = 65_536;
+/// Largest per-request buffer accepted (fapilog-axum's `MAX_REQUEST_BUFFER`).
+pub const MAX_REQUEST_BUFFER: usize = 65_536;
+/// Largest global buffer accepted (fapilog-axum's `MAX_GLOBAL_BUFFER`).
+pub const MAX_GLOBAL_BUFFER: usize = 1 << 24;
 /// Default `Block` overflow timeout, in milliseconds.
 pub const DEFAULT_BLOCK_TIMEOUT_MS: u64 = 100;
 
