@@ -78,7 +78,8 @@ impl Config {
             .fields(r.fields.iter().chain(&r.extra_fields))
             .card_numbers(r.card_numbers)
             .url_credentials(r.url_credentials)
-            .bearer_tokens(r.bearer_tokens);
+            .bearer_tokens(r.bearer_tokens)
+            .secret_params(r.secret_params);
         for pattern in &r.patterns {
             redactor = redactor.pattern(pattern)?;
         }

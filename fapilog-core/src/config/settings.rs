@@ -217,6 +217,8 @@ pub struct RedactionSettings {
     pub url_credentials: bool,
     /// Tokens after `Bearer `.
     pub bearer_tokens: bool,
+    /// Values of `name=value` pairs (query strings, `password=…` in text) whose name is redacted.
+    pub secret_params: bool,
     /// Regexes whose matches are redacted.
     pub patterns: Vec<String>,
 }
@@ -233,6 +235,7 @@ impl Default for RedactionSettings {
             card_numbers: true,
             url_credentials: true,
             bearer_tokens: true,
+            secret_params: true,
             patterns: Vec::new(),
         }
     }
