@@ -244,7 +244,8 @@ impl Logger {
     }
 
     #[inline]
-    fn dispatch(&self, event: RawEvent) {
+    fn dispatch(&self, mut event: RawEvent) {
+        self.inner.pipeline.limit(&mut event);
         match &self.inner.gate {
             None => self.inner.pipeline.submit(event),
             Some(gate) => gate.route(event, &self.inner.pipeline),

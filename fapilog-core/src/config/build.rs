@@ -224,7 +224,9 @@ impl Config {
             .overflow(self.overflow()?)
             .flush_interval(Duration::from_millis(self.writer.flush_interval_ms))
             .drain_deadline(Duration::from_millis(self.writer.drain_deadline_ms))
-            .thread_name(self.writer.thread_name.clone()))
+            .thread_name(self.writer.thread_name.clone())
+            .max_string_bytes(self.limits.max_string_bytes)
+            .max_fields(self.limits.max_fields))
     }
 
     /// Starts the pipeline these settings describe (built-in sink types).

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::format::DEFAULT_MAX_STRING_BYTES;
 use crate::pipeline::{
     DEFAULT_BATCH_SIZE, DEFAULT_CAPACITY, DEFAULT_DRAIN_DEADLINE, DEFAULT_FLUSH_INTERVAL,
+    DEFAULT_MAX_CAPTURE_BYTES, DEFAULT_MAX_FIELDS,
 };
 use crate::process::{
     DEFAULT_AGGREGATION_KEYS, DEFAULT_AGGREGATION_THRESHOLD, DEFAULT_AGGREGATION_WINDOW,
@@ -41,6 +42,8 @@ pub struct Config {
     pub queue: QueueSettings,
     /// The writer thread.
     pub writer: WriterSettings,
+    /// What one event may hold when it is captured.
+    pub limits: LimitSettings,
     /// Where records go; none means JSON to stdout.
     pub sinks: Vec<SinkSettings>,
     /// Request sampling, read by `fapilog-axum`.
@@ -61,6 +64,7 @@ impl Default for Config {
             level: "info".to_owned(),
             queue: QueueSettings::default(),
             writer: WriterSettings::default(),
+            limits: LimitSettings::default(),
             sinks: Vec::new(),
             sampling: SamplingSettings::default(),
             redaction: RedactionSettings::default(),
@@ -116,6 +120,26 @@ impl Default for WriterSettings {
             flush_interval_ms: millis(DEFAULT_FLUSH_INTERVAL),
             drain_deadline_ms: millis(DEFAULT_DRAIN_DEADLINE),
             thread_name: "fapilog-writer".to_owned(),
+        }
+    }
+}
+
+/// `[limits]`: what one event may hold when it is captured, before it is queued.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
+pub struct LimitSettings {
+    /// Strings (message, keys, string values, error text) longer than this are cut at capture.
+    pub max_string_bytes: usize,
+    /// Fields beyond this many are dropped at capture and counted in `fields_truncated`.
+    pub max_fields: usize,
+}
+
+impl Default for LimitSettings {
+    fn default() -> Self {
+        LimitSettings {
+            max_string_bytes: DEFAULT_MAX_CAPTURE_BYTES,
+            max_fields: DEFAULT_MAX_FIELDS,
         }
     }
 }

@@ -207,25 +207,69 @@ pub(crate) fn write_text(out: &mut Vec<u8>, s: &str) {
     escape_bytes::<false>(out, s.as_bytes());
 }
 
-/// Cuts `s` to at most `max` bytes at a character boundary; returns the kept part and how many bytes were cut.
+const MARKER_START: &str = "…[truncated ";
+const MARKER_END: &str = " bytes]";
+
+/// Splits a trailing truncation marker off `s`: the text before it and the
+/// count it holds (0 and `s` itself when there is none).
 #[inline]
-pub(crate) fn truncate(s: &str, max: usize) -> (&str, usize) {
-    if s.len() <= max {
+fn split_marker(s: &str) -> (&str, usize) {
+    if !s.ends_with(MARKER_END) {
         return (s, 0);
     }
+    let Some(start) = s.rfind(MARKER_START) else {
+        return (s, 0);
+    };
+    let digits = s
+        .get(start + MARKER_START.len()..s.len() - MARKER_END.len())
+        .unwrap_or_default();
+    match digits.parse::<usize>() {
+        Ok(n) if !digits.starts_with('+') => (s.get(..start).unwrap_or_default(), n),
+        _ => (s, 0),
+    }
+}
+
+/// Cuts `s` to at most `max` bytes at a character boundary; returns the kept
+/// part and how many bytes were cut.
+///
+/// A string that already ends in a truncation marker (cut when the event was
+/// captured) is measured without it, and its count is added, so the marker
+/// written always counts the bytes cut from what the caller logged.
+#[inline]
+pub(crate) fn truncate(s: &str, max: usize) -> (&str, usize) {
+    let (body, earlier) = split_marker(s);
+    if body.len() <= max {
+        return (body, earlier);
+    }
     let mut end = max;
-    while !s.is_char_boundary(end) {
+    while !body.is_char_boundary(end) {
         end -= 1; // terminates: 0 is always a boundary
     }
-    (s.get(..end).unwrap_or_default(), s.len() - end)
+    (
+        body.get(..end).unwrap_or_default(),
+        body.len() - end + earlier,
+    )
+}
+
+/// `s` cut to at most `max` bytes (at a character boundary) followed by the
+/// truncation marker, or `s` unchanged when it fits.
+pub(crate) fn cut_with_marker(s: &str, max: usize) -> String {
+    let (kept, cut) = truncate(s, max);
+    if cut == 0 {
+        return kept.to_owned();
+    }
+    let mut out = Vec::with_capacity(kept.len() + 32);
+    out.extend_from_slice(kept.as_bytes());
+    write_truncation_marker(&mut out, cut);
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// Appends the truncation marker `…[truncated N bytes]`.
 #[inline]
 pub(crate) fn write_truncation_marker(out: &mut Vec<u8>, cut: usize) {
-    out.extend_from_slice("…[truncated ".as_bytes());
+    out.extend_from_slice(MARKER_START.as_bytes());
     out.extend_from_slice(itoa::Buffer::new().format(cut).as_bytes());
-    out.extend_from_slice(b" bytes]");
+    out.extend_from_slice(MARKER_END.as_bytes());
 }
 
 /// Writes `s` cut to `max` bytes as a quoted JSON string, with the truncation marker inside the quotes when cut.
@@ -343,6 +387,28 @@ mod tests {
         assert_eq!(truncate("héllo", 2), ("h", 5)); // é is 2 bytes
         assert_eq!(truncate("🎉x", 3), ("", 5));
         assert_eq!(truncate("abc", 0), ("", 3));
+    }
+
+    #[test]
+    fn an_earlier_marker_is_counted_not_repeated() {
+        let captured = cut_with_marker(&"x".repeat(100), 40);
+        assert_eq!(captured, format!("{}…[truncated 60 bytes]", "x".repeat(40)));
+        assert_eq!(truncate(&captured, 50), ("x".repeat(40).as_str(), 60));
+        assert_eq!(truncate(&captured, 10), ("x".repeat(10).as_str(), 90));
+        assert_eq!(
+            cut_with_marker(&captured, 10),
+            format!("{}…[truncated 90 bytes]", "x".repeat(10))
+        );
+        // Not a marker: left as text.
+        assert_eq!(
+            truncate("a…[truncated x bytes]", 100),
+            ("a…[truncated x bytes]", 0)
+        );
+        assert_eq!(
+            truncate("a…[truncated +1 bytes]", 100),
+            ("a…[truncated +1 bytes]", 0)
+        );
+        assert_eq!(cut_with_marker("short", 10), "short");
     }
 
     #[test]

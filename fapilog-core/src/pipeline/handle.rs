@@ -10,6 +10,7 @@ use crate::filter::LevelDirectives;
 use crate::level::{AtomicLevelFilter, Level, LevelFilter};
 use crate::logger::Logger;
 use crate::pipeline::builder::PipelineBuilder;
+use crate::pipeline::limits::EventLimits;
 use crate::pipeline::metrics::{add, Counters, MetricsSnapshot, MetricsSource};
 use crate::pipeline::queue::Queue;
 
@@ -52,6 +53,7 @@ pub(crate) struct Shared {
     pub(crate) level: LevelLine,
     pub(crate) directives: RwLock<LevelDirectives>,
     pub(crate) queue: Queue,
+    pub(crate) limits: EventLimits,
     pub(crate) counters: Counters,
     pub(crate) sources: Mutex<Vec<Arc<dyn MetricsSource>>>,
 }
@@ -203,6 +205,12 @@ impl Pipeline {
     #[inline]
     pub fn submit(&self, event: RawEvent) {
         self.shared.queue.push(event);
+    }
+
+    /// Applies the capture limits (string size, field count) to an event before it is queued or held.
+    #[inline]
+    pub(crate) fn limit(&self, event: &mut RawEvent) {
+        self.shared.limits.apply(event);
     }
 
     /// Counts `n` events discarded by request sampling (they count as submitted and dropped).
