@@ -224,7 +224,11 @@ fn split_marker(s: &str) -> (&str, usize) {
         .get(start + MARKER_START.len()..s.len() - MARKER_END.len())
         .unwrap_or_default();
     match digits.parse::<usize>() {
-        Ok(n) if !digits.starts_with('+') => (s.get(..start).unwrap_or_default(), n),
+        Ok(n)
+            if n > 0 && digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0') =>
+        {
+            (s.get(..start).unwrap_or_default(), n)
+        }
         _ => (s, 0),
     }
 }
@@ -232,16 +236,17 @@ fn split_marker(s: &str) -> (&str, usize) {
 /// Cuts `s` to at most `max` bytes at a character boundary; returns the kept
 /// part and how many bytes were cut.
 ///
-/// A string that already ends in a truncation marker (cut when the event was
-/// captured) is measured without it, and its count is added, so the marker
-/// written always counts the bytes cut from what the caller logged.
+/// When `s` must be cut and already ends in a truncation marker (it was cut
+/// when the event was captured), the marker is dropped and its count added,
+/// so the marker written counts the bytes cut from what was logged. A string
+/// that fits is never touched, marker or not.
 #[inline]
 pub(crate) fn truncate(s: &str, max: usize) -> (&str, usize) {
-    let (body, earlier) = split_marker(s);
-    if body.len() <= max {
-        return (body, earlier);
+    if s.len() <= max {
+        return (s, 0);
     }
-    let mut end = max;
+    let (body, earlier) = split_marker(s);
+    let mut end = max.min(body.len());
     while !body.is_char_boundary(end) {
         end -= 1; // terminates: 0 is always a boundary
     }
@@ -391,23 +396,27 @@ mod tests {
 
     #[test]
     fn an_earlier_marker_is_counted_not_repeated() {
-        let captured = cut_with_marker(&"x".repeat(100), 40);
-        assert_eq!(captured, format!("{}…[truncated 60 bytes]", "x".repeat(40)));
-        assert_eq!(truncate(&captured, 50), ("x".repeat(40).as_str(), 60));
-        assert_eq!(truncate(&captured, 10), ("x".repeat(10).as_str(), 90));
+        let x = |n: usize| "x".repeat(n);
+        let captured = cut_with_marker(&x(100), 40);
+        assert_eq!(captured, format!("{}…[truncated 60 bytes]", x(40)));
+        // Fits: untouched.
+        assert_eq!(truncate(&captured, 100), (captured.as_str(), 0));
+        // Cut again: one marker, the total count.
+        assert_eq!(truncate(&captured, 10), (x(10).as_str(), 90));
+        assert_eq!(truncate(&captured, 45), (x(40).as_str(), 60));
         assert_eq!(
             cut_with_marker(&captured, 10),
-            format!("{}…[truncated 90 bytes]", "x".repeat(10))
+            format!("{}…[truncated 90 bytes]", x(10))
         );
-        // Not a marker: left as text.
-        assert_eq!(
-            truncate("a…[truncated x bytes]", 100),
-            ("a…[truncated x bytes]", 0)
-        );
-        assert_eq!(
-            truncate("a…[truncated +1 bytes]", 100),
-            ("a…[truncated +1 bytes]", 0)
-        );
+        // Not markers: cut as text.
+        for s in [
+            "ab…[truncated x bytes]",
+            "ab…[truncated +1 bytes]",
+            "ab…[truncated 01 bytes]",
+            "ab…[truncated 0 bytes]",
+        ] {
+            assert_eq!(truncate(s, 4), ("ab", s.len() - 2), "{s}");
+        }
         assert_eq!(cut_with_marker("short", 10), "short");
     }
 
