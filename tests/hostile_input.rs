@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use axum::routing::get;
 use axum::Router;
-use fapilog::format::{ColorChoice, JsonFormat, LogfmtFormat, PrettyFormat};
+use fapilog::format::JsonFormat;
 use fapilog::pipeline::{Pipeline, WriterGuard, DEFAULT_MAX_FIELDS, FIELDS_TRUNCATED_KEY};
 use fapilog::{info, Field, Level, Logger, RawEvent, Value};
 use fapilog_axum::FapilogLayer;
@@ -64,20 +64,7 @@ struct Outputs {
 
 impl Outputs {
     fn new() -> Self {
-        let (json, logfmt, pretty) = (
-            CaptureSink::open(),
-            CaptureSink::open(),
-            CaptureSink::open(),
-        );
-        let (pipeline, guard) = Pipeline::builder()
-            .sink(json.clone(), JsonFormat::new())
-            .sink(logfmt.clone(), LogfmtFormat::new())
-            .sink(
-                pretty.clone(),
-                PrettyFormat::new().color(ColorChoice::Never),
-            )
-            .build()
-            .unwrap();
+        let (pipeline, guard, [json, logfmt, pretty]) = support::three_formats();
         Outputs {
             pipeline,
             guard: Some(guard),

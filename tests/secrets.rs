@@ -8,13 +8,10 @@ use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
-use fapilog::format::{ColorChoice, JsonFormat, LogfmtFormat, PrettyFormat};
-use fapilog::pipeline::Pipeline;
 use fapilog::{error, info, Logger};
 use fapilog_axum::{AccessLogConfig, FapilogLayer};
 use serde_json::Value as Json;
 use support::server::{get as http_get, serve};
-use support::CaptureSink;
 
 const AUTH: &str = "cnry-authz-51f0";
 const COOKIE: &str = "cnry-cookie-8c2e";
@@ -87,18 +84,7 @@ async fn explode() -> &'static str {
 
 #[tokio::test]
 async fn canaries_reach_no_sink_on_any_path() {
-    let json = CaptureSink::open();
-    let logfmt = CaptureSink::open();
-    let pretty = CaptureSink::open();
-    let (pipeline, guard) = Pipeline::builder()
-        .sink(json.clone(), JsonFormat::new())
-        .sink(logfmt.clone(), LogfmtFormat::new())
-        .sink(
-            pretty.clone(),
-            PrettyFormat::new().color(ColorChoice::Never),
-        )
-        .build()
-        .unwrap();
+    let (pipeline, guard, [json, logfmt, pretty]) = support::three_formats();
     let mut access = AccessLogConfig::new().user_agent(true);
     for name in [
         "authorization",

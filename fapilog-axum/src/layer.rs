@@ -225,22 +225,7 @@ impl FapilogLayerBuilder {
 
     /// Checks the settings and returns the layer.
     pub fn build(mut self) -> Result<FapilogLayer, ConfigError> {
-        if !(1..=MAX_REQUEST_BUFFER).contains(&self.request_buffer) {
-            let reason = format!("must be between 1 and {MAX_REQUEST_BUFFER}");
-            return Err(ConfigError::invalid(
-                "sampling.request_buffer",
-                self.request_buffer,
-                reason,
-            ));
-        }
-        if !(self.request_buffer..=MAX_GLOBAL_BUFFER).contains(&self.global_buffer) {
-            let reason = format!("must be between sampling.request_buffer and {MAX_GLOBAL_BUFFER}");
-            return Err(ConfigError::invalid(
-                "sampling.global_buffer",
-                self.global_buffer,
-                reason,
-            ));
-        }
+        fapilog_core::config::check_buffers(self.request_buffer, self.global_buffer)?;
         let pipeline = self.pipeline.take().unwrap_or_else(default_pipeline);
         Ok(self.finish(pipeline))
     }

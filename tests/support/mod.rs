@@ -4,6 +4,8 @@
 use std::io;
 use std::sync::{Arc, Condvar, Mutex};
 
+use fapilog::format::{ColorChoice, JsonFormat, LogfmtFormat, PrettyFormat};
+use fapilog::pipeline::{Pipeline, WriterGuard};
 use fapilog::sink::Sink;
 use serde_json::Value as Json;
 
@@ -116,4 +118,23 @@ impl Sink for BrokenSink {
     fn name(&self) -> String {
         format!("broken-{self:?}").to_lowercase()
     }
+}
+
+/// One capture sink per format behind one pipeline: `[json, logfmt, pretty]` (pretty without colour).
+pub fn three_formats() -> (Pipeline, WriterGuard, [CaptureSink; 3]) {
+    let sinks = [
+        CaptureSink::open(),
+        CaptureSink::open(),
+        CaptureSink::open(),
+    ];
+    let (pipeline, guard) = Pipeline::builder()
+        .sink(sinks[0].clone(), JsonFormat::new())
+        .sink(sinks[1].clone(), LogfmtFormat::new())
+        .sink(
+            sinks[2].clone(),
+            PrettyFormat::new().color(ColorChoice::Never),
+        )
+        .build()
+        .unwrap();
+    (pipeline, guard, sinks)
 }

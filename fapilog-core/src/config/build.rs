@@ -291,24 +291,43 @@ impl SamplingSettings {
                 "must be a valid HTTP header name (token characters, not empty)",
             ));
         }
-        if !(1..=MAX_REQUEST_BUFFER).contains(&self.request_buffer) {
-            let reason = format!("must be between 1 and {MAX_REQUEST_BUFFER}");
-            return Err(ConfigError::invalid(
-                "sampling.request_buffer",
-                self.request_buffer,
-                reason,
-            ));
-        }
-        if !(self.request_buffer..=MAX_GLOBAL_BUFFER).contains(&self.global_buffer) {
-            let reason = format!("must be between sampling.request_buffer and {MAX_GLOBAL_BUFFER}");
-            return Err(ConfigError::invalid(
-                "sampling.global_buffer",
-                self.global_buffer,
-                reason,
-            ));
-        }
-        Ok(())
+        check_buffers(self.request_buffer, self.global_buffer)
     }
+}
+
+/// Checks the error-promotion buffers: `request_buffer` from 1 to
+/// [`MAX_REQUEST_BUFFER`], `global_buffer` from `request_buffer` to
+/// [`MAX_GLOBAL_BUFFER`].
+///
+/// # Errors
+///
+/// A [`ConfigError`] naming `sampling.request_buffer` or `sampling.global_buffer`.
+///
+/// ```
+/// use fapilog_core::config::check_buffers;
+///
+/// assert!(check_buffers(256, 65_536).is_ok());
+/// assert_eq!(check_buffers(0, 1).unwrap_err().setting(), "sampling.request_buffer");
+/// assert_eq!(check_buffers(8, 4).unwrap_err().setting(), "sampling.global_buffer");
+/// ```
+pub fn check_buffers(request_buffer: usize, global_buffer: usize) -> Result<(), ConfigError> {
+    if !(1..=MAX_REQUEST_BUFFER).contains(&request_buffer) {
+        let reason = format!("must be between 1 and {MAX_REQUEST_BUFFER}");
+        return Err(ConfigError::invalid(
+            "sampling.request_buffer",
+            request_buffer,
+            reason,
+        ));
+    }
+    if !(request_buffer..=MAX_GLOBAL_BUFFER).contains(&global_buffer) {
+        let reason = format!("must be between sampling.request_buffer and {MAX_GLOBAL_BUFFER}");
+        return Err(ConfigError::invalid(
+            "sampling.global_buffer",
+            global_buffer,
+            reason,
+        ));
+    }
+    Ok(())
 }
 
 /// Checks a sampling path rule: it starts with `/`, holds no whitespace or

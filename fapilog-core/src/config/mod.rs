@@ -54,7 +54,7 @@ mod schema;
 mod settings;
 mod toml;
 
-pub use build::check_path_rule;
+pub use build::{check_buffers, check_path_rule};
 pub use registry::{SinkFactory, SinkRegistry};
 pub use schema::Setting;
 pub use settings::{
