@@ -2,9 +2,9 @@
 
 use std::borrow::Cow;
 
-use crate::event::RawEvent;
+use crate::event::{Fields, Message, RawEvent};
 use crate::format::cut_with_marker;
-use crate::value::{Field, Key, Value};
+use crate::value::{Field, Key, Value, INLINE_CAPACITY};
 
 /// Default limit on one string of an event at capture: 64 KiB.
 pub const DEFAULT_MAX_CAPTURE_BYTES: usize = 64 * 1024;
@@ -16,10 +16,11 @@ pub const FIELDS_TRUNCATED_KEY: &str = "fields_truncated";
 /// What one event may hold when it is captured: a memory bound for the queue
 /// and the request buffers, whatever a caller passes.
 ///
-/// A string (the message, a key, a string value, the error's message and
-/// chain) longer than `max_string_bytes` is cut at a character boundary and
-/// ends in `…[truncated N bytes]`; the formats keep that count when they cut
-/// further. Fields beyond `max_fields` are dropped and replaced by one field,
+/// A string the call copied (the message, a key, a string value, the
+/// error's message and chain) longer than `max_string_bytes` is cut at a
+/// character boundary and ends in `…[truncated N bytes]`; the formats keep
+/// that count when they cut further. `&'static str` text is the program's
+/// own and is left to the formats. Fields beyond `max_fields` are dropped and replaced by one field,
 /// `fields_truncated`, holding how many were dropped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct EventLimits {
@@ -40,21 +41,29 @@ impl EventLimits {
     /// Applies the limits to `event`; costs a few comparisons when it is within them.
     #[inline]
     pub(crate) fn apply(&self, event: &mut RawEvent) {
-        let max = self.max_string_bytes;
-        let over =
-            event.message.len() > max
-                || event.fields.len() > self.max_fields
-                || event.fields.iter().any(|f| {
-                    f.key().len() > max || f.value.as_str().is_some_and(|s| s.len() > max)
-                })
-                || event.error.as_ref().is_some_and(|e| {
-                    e.message.len() > max || e.chain.iter().any(|c| c.len() > max)
-                });
-        if over {
+        if self.may_exceed(&event.message, &event.fields, event.error.is_some()) {
             self.enforce(event);
         }
     }
 
+    /// Whether an event of these parts may be over a limit. Only what the
+    /// call copied can be long: an owned message, key or string value (inline
+    /// strings hold at most [`INLINE_CAPACITY`] bytes; `&'static str` is
+    /// program text), or a captured error, which [`enforce`](Self::enforce)
+    /// checks in full.
+    #[inline]
+    pub(crate) fn may_exceed(&self, message: &Message, fields: &Fields, error: bool) -> bool {
+        let max = self.max_string_bytes;
+        max < INLINE_CAPACITY
+            || matches!(message, Cow::Owned(m) if m.len() > max)
+            || fields.len() > self.max_fields
+            || error
+            || fields.iter().any(|f| {
+                f.key.owned_len() > max || matches!(&f.value, Value::Owned(s) if s.len() > max)
+            })
+    }
+
+    /// Cuts what is over the limits; see the type's documentation.
     #[cold]
     #[inline(never)]
     fn enforce(&self, event: &mut RawEvent) {
