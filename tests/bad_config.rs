@@ -71,6 +71,12 @@ fn config_mistakes_name_the_setting_and_start_nothing() {
             "queue.capacity",
         ),
         (toml("[queue]\nbatch_size = 0"), "queue.batch_size"),
+        (toml("[limits]\nmax_fields = 0"), "limits.max_fields"),
+        (toml("[limits]\nmax_fields = 1000000"), "limits.max_fields"),
+        (
+            toml("[limits]\nmax_string_bytes = 0"),
+            "limits.max_string_bytes",
+        ),
         (toml("[sampling]\nrate = 1.5"), "sampling.rate"),
         (toml("[sampling]\nrate = -0.1"), "sampling.rate"),
         (toml("[sampling]\nrate = nan"), "sampling.rate"),
@@ -180,6 +186,11 @@ fn pipeline_builder_mistakes_name_the_setting_and_start_no_writer() {
         ),
         (Pipeline::builder().capacity(usize::MAX), "queue.capacity"),
         (Pipeline::builder().batch_size(0), "queue.batch_size"),
+        (Pipeline::builder().max_fields(0), "limits.max_fields"),
+        (
+            Pipeline::builder().max_string_bytes(0),
+            "limits.max_string_bytes",
+        ),
         (
             Pipeline::builder().overflow(OverflowPolicy::Block {
                 timeout: Duration::ZERO,

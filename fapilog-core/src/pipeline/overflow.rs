@@ -22,8 +22,11 @@ use std::time::Duration;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum OverflowPolicy {
-    /// Evict the oldest queued (unprotected) event to make room. The default:
-    /// recent events are usually the ones that explain a problem.
+    /// Evict the oldest queued event of the incoming event's rank to make
+    /// room. The default: recent events are usually the ones that explain a
+    /// problem. (An INFO-or-below event looks for one only among the first 16
+    /// queued events, so that WARN and ERROR events piled at the front are not
+    /// moved on every push of a flood; past them it is refused.)
     #[default]
     DropOldest,
     /// Refuse the incoming event.
