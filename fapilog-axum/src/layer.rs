@@ -16,11 +16,11 @@ use crate::service::FapilogService;
 /// Default number of events an unsampled request may hold for error promotion.
 pub const DEFAULT_REQUEST_BUFFER: usize = 256;
 /// Largest per-request buffer accepted.
-pub const MAX_REQUEST_BUFFER: usize = 65_536;
+pub const MAX_REQUEST_BUFFER: usize = fapilog_core::config::MAX_REQUEST_BUFFER;
 /// Default number of events all unsampled requests together may hold.
 pub const DEFAULT_GLOBAL_BUFFER: usize = 65_536;
 /// Largest global buffer accepted.
-pub const MAX_GLOBAL_BUFFER: usize = 1 << 24;
+pub const MAX_GLOBAL_BUFFER: usize = fapilog_core::config::MAX_GLOBAL_BUFFER;
 /// The response header that says whether the request's logs were kept.
 pub const SAMPLED_HEADER: &str = "x-log-sampled";
 
@@ -225,22 +225,7 @@ impl FapilogLayerBuilder {
 
     /// Checks the settings and returns the layer.
     pub fn build(mut self) -> Result<FapilogLayer, ConfigError> {
-        if !(1..=MAX_REQUEST_BUFFER).contains(&self.request_buffer) {
-            let reason = format!("must be between 1 and {MAX_REQUEST_BUFFER}");
-            return Err(ConfigError::invalid(
-                "sampling.request_buffer",
-                self.request_buffer,
-                reason,
-            ));
-        }
-        if !(self.request_buffer..=MAX_GLOBAL_BUFFER).contains(&self.global_buffer) {
-            let reason = format!("must be between sampling.request_buffer and {MAX_GLOBAL_BUFFER}");
-            return Err(ConfigError::invalid(
-                "sampling.global_buffer",
-                self.global_buffer,
-                reason,
-            ));
-        }
+        fapilog_core::config::check_buffers(self.request_buffer, self.global_buffer)?;
         let pipeline = self.pipeline.take().unwrap_or_else(default_pipeline);
         Ok(self.finish(pipeline))
     }

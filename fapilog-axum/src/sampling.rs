@@ -155,20 +155,11 @@ impl PathRule {
     }
 
     fn parse_for(setting: &'static str, rule: &str) -> Result<PathRule, ConfigError> {
-        let invalid = |reason: &str| ConfigError::invalid(setting, format!("{rule:?}"), reason);
-        if !rule.starts_with('/') {
-            return Err(invalid("a path rule must start with `/`"));
-        }
-        if rule.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(invalid(
-                "a path rule must not contain whitespace or control characters",
-            ));
-        }
-        match rule.find('*') {
-            None => Ok(PathRule::Exact(rule.to_owned())),
-            Some(i) if i == rule.len() - 1 => Ok(PathRule::Prefix(rule[..i].to_owned())),
-            Some(_) => Err(invalid("`*` is only allowed at the end of a path rule")),
-        }
+        fapilog_core::config::check_path_rule(setting, rule)?;
+        Ok(match rule.strip_suffix('*') {
+            Some(prefix) => PathRule::Prefix(prefix.to_owned()),
+            None => PathRule::Exact(rule.to_owned()),
+        })
     }
 
     /// Whether `path` matches this rule.

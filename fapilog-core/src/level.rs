@@ -60,6 +60,18 @@ impl Level {
         self as u8 >= Level::Error as u8
     }
 
+    /// How a full queue ranks this level: 0 for INFO and below, 1 for WARN,
+    /// 2 for ERROR and above. An incoming event evicts a queued event of a
+    /// lower rank rather than being lost, so a flood of INFO cannot push out
+    /// WARN or ERROR events.
+    pub(crate) const fn overflow_rank(self) -> u8 {
+        match self {
+            Level::Trace | Level::Debug | Level::Info => 0,
+            Level::Warn => 1,
+            Level::Error | Level::Fatal => 2,
+        }
+    }
+
     const fn from_u8(v: u8) -> Option<Level> {
         match v {
             0 => Some(Level::Trace),

@@ -216,6 +216,7 @@ impl Logger {
         if event.thread == 0 {
             event.thread = self.inner.pipeline.thread_tag();
         }
+        self.inner.pipeline.limit(&mut event);
         self.dispatch(event);
     }
 
@@ -230,6 +231,12 @@ impl Logger {
         fields: Fields,
         error: Option<CapturedError>,
     ) {
+        // Checked on the parts, before the event is built: the common case
+        // costs a few comparisons and builds the event in one go.
+        let over = self
+            .inner
+            .pipeline
+            .may_exceed_limits(&message, &fields, error.is_some());
         let thread = self.inner.pipeline.thread_tag();
         let mut event = RawEvent::capture(
             level,
@@ -240,6 +247,9 @@ impl Logger {
             thread,
         );
         event.error = error.map(Box::new);
+        if over {
+            self.inner.pipeline.limit(&mut event);
+        }
         self.dispatch(event);
     }
 
@@ -311,6 +321,8 @@ impl EventBuilder<'_> {
                 .pipeline
                 .enabled_for(event.level, event.target)
             {
+                let mut event = event;
+                self.logger.inner.pipeline.limit(&mut event);
                 self.logger.dispatch(event);
             }
         }

@@ -40,6 +40,15 @@ impl Key {
         &self.0
     }
 
+    /// The length of an owned key; 0 for a static one (program text).
+    #[inline]
+    pub(crate) fn owned_len(&self) -> usize {
+        match &self.0 {
+            Cow::Owned(s) => s.len(),
+            Cow::Borrowed(_) => 0,
+        }
+    }
+
     /// The key's text when it is a `&'static str` (a key written in a macro call).
     pub(crate) fn as_static(&self) -> Option<&'static str> {
         match self.0 {

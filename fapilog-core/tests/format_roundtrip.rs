@@ -1,4 +1,5 @@
-//! Round-trip and injection-safety properties of the JSON, logfmt and pretty formats.
+//! Round-trip and injection-safety properties of the JSON, logfmt and pretty
+//! formats, alone and behind a pipeline (capture limits, then format limits).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -6,8 +7,11 @@ use std::sync::Arc;
 use fapilog_core::format::{
     ColorChoice, Format, JsonFormat, LogfmtFormat, PrettyFormat, DEFAULT_MAX_STRING_BYTES,
 };
+use fapilog_core::pipeline::Pipeline;
+use fapilog_core::process::Redactor;
+use fapilog_core::sink::MemorySink;
 use fapilog_core::{
-    CapturedError, Context, Envelope, Level, RawEvent, SamplingTag, Value, RESERVED_KEYS,
+    CapturedError, Context, Envelope, Field, Level, RawEvent, SamplingTag, Value, RESERVED_KEYS,
 };
 use proptest::prelude::*;
 
@@ -378,4 +382,116 @@ fn default_limit_is_used() {
         .as_str()
         .unwrap()
         .ends_with("…[truncated 10 bytes]"));
+}
+
+// ---------------------------------------------------------------- nested values, and a pipeline in front
+
+/// Lists and maps (hostile keys) of hostile strings, integers and booleans, with their JSON.
+fn nested() -> impl Strategy<Value = (Value, serde_json::Value)> {
+    let leaf = prop_oneof![
+        hostile_string().prop_map(|s| (Value::from(s.as_str()), serde_json::json!(s))),
+        any::<i64>().prop_map(|n| (Value::from(n), serde_json::json!(n))),
+        any::<bool>().prop_map(|b| (Value::from(b), serde_json::json!(b))),
+    ];
+    leaf.prop_recursive(3, 24, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(|items| {
+                let (values, json): (Vec<_>, Vec<_>) = items.into_iter().unzip();
+                (Value::Seq(values.into()), serde_json::Value::Array(json))
+            }),
+            prop::collection::btree_map(hostile_string(), inner, 0..4).prop_map(|map| {
+                let fields: Vec<Field> = map
+                    .iter()
+                    .map(|(k, (v, _))| Field::new(k.clone(), v.clone()))
+                    .collect();
+                let json = map.into_iter().map(|(k, (_, j))| (k, j)).collect();
+                (Value::Map(fields.into()), serde_json::Value::Object(json))
+            }),
+        ]
+    })
+}
+
+/// A longer hostile string: several pieces joined.
+fn long_hostile_string() -> impl Strategy<Value = String> {
+    prop::collection::vec(hostile_string(), 0..6).prop_map(|parts| parts.concat())
+}
+
+/// What the output holds for `s` cut to `capture` bytes when captured, then to `format` bytes.
+fn expected_double_cut(s: &str, capture: usize, format: usize) -> String {
+    if s.len() <= capture {
+        return expected_cut(s, format);
+    }
+    let captured = expected_cut(s, capture);
+    if captured.len() <= format {
+        captured
+    } else {
+        expected_cut(s, capture.min(format))
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn nested_values_round_trip_and_stay_one_clean_line(
+        (value, json) in nested(),
+        key in key(),
+    ) {
+        let mut ev = RawEvent::new(Level::Info, "nested");
+        ev.push_field(key.clone(), value);
+        let line = encode(&mut JsonFormat::new(), &ev);
+        assert_one_safe_line(&line);
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        let got = if RESERVED_KEYS.contains(&key.as_str()) { &v["fields"][&key] } else { &v[&key] };
+        prop_assert_eq!(got, &json, "line: {}", line);
+
+        let line = encode(&mut LogfmtFormat::new(), &ev);
+        assert_one_safe_line(&line);
+        let pairs = parse_logfmt(&line);
+        let (_, text) = pairs.iter().find(|(k, _)| *k == logfmt_key(&key)).unwrap();
+        let back: serde_json::Value = match (&json, text.as_str()) {
+            // Scalars are written as themselves; strings come back as text.
+            (serde_json::Value::String(_), t) => serde_json::json!(t),
+            (_, t) => serde_json::from_str(t).unwrap(),
+        };
+        prop_assert_eq!(&back, &json, "line: {}", line);
+
+        let line = encode(&mut PrettyFormat::new().color(ColorChoice::Never), &ev);
+        let body = line.strip_suffix('\n').expect("final newline");
+        prop_assert!(body.bytes().all(|b| b >= 0x20 && b != 0x7F), "control byte in {:?}", line);
+        assert_one_safe_line(&line);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    #[test]
+    fn cuts_at_capture_then_in_the_format_count_every_byte_once(
+        msg in long_hostile_string(),
+        value in long_hostile_string(),
+        capture in 1usize..48,
+        format in 0usize..48,
+    ) {
+        let json = MemorySink::new();
+        let logfmt = MemorySink::new();
+        let (pipeline, guard) = Pipeline::builder()
+            .redaction(Redactor::disabled())
+            .max_string_bytes(capture)
+            .sink(json.clone(), JsonFormat::new().max_string_bytes(format))
+            .sink(logfmt.clone(), LogfmtFormat::new().max_string_bytes(format))
+            .build()
+            .unwrap();
+        let mut ev = RawEvent::new(Level::Info, msg.clone());
+        ev.push_field("v", value.as_str());
+        pipeline.logger().submit(ev);
+        drop(guard);
+
+        let v: serde_json::Value = serde_json::from_str(&json.lines()[0]).unwrap();
+        prop_assert_eq!(v["msg"].as_str().unwrap(), expected_double_cut(&msg, capture, format));
+        prop_assert_eq!(v["v"].as_str().unwrap(), expected_double_cut(&value, capture, format));
+        let pairs = parse_logfmt(&format!("{}\n", logfmt.lines()[0]));
+        let msg_pair = pairs.iter().find(|(k, _)| k == "msg").unwrap();
+        prop_assert_eq!(&msg_pair.1, &expected_double_cut(&msg, capture, format));
+    }
 }

@@ -4,7 +4,7 @@
 use std::io;
 use std::sync::{Arc, Condvar, Mutex};
 
-use fapilog::format::JsonFormat;
+use fapilog::format::{ColorChoice, JsonFormat, LogfmtFormat, PrettyFormat};
 use fapilog::pipeline::{OverflowPolicy, Pipeline, WriterGuard};
 use fapilog::sink::Sink;
 use fapilog::{error, Logger};
@@ -139,4 +139,23 @@ impl Sink for BrokenSink {
     fn name(&self) -> String {
         format!("broken-{self:?}").to_lowercase()
     }
+}
+
+/// One capture sink per format behind one pipeline: `[json, logfmt, pretty]` (pretty without colour).
+pub fn three_formats() -> (Pipeline, WriterGuard, [CaptureSink; 3]) {
+    let sinks = [
+        CaptureSink::open(),
+        CaptureSink::open(),
+        CaptureSink::open(),
+    ];
+    let (pipeline, guard) = Pipeline::builder()
+        .sink(sinks[0].clone(), JsonFormat::new())
+        .sink(sinks[1].clone(), LogfmtFormat::new())
+        .sink(
+            sinks[2].clone(),
+            PrettyFormat::new().color(ColorChoice::Never),
+        )
+        .build()
+        .unwrap();
+    (pipeline, guard, sinks)
 }

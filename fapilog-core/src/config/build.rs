@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use crate::config::{Config, SinkRegistry, SinkSettings};
+use crate::config::{
+    Config, SamplingSettings, SinkRegistry, SinkSettings, MAX_GLOBAL_BUFFER, MAX_REQUEST_BUFFER,
+};
 use crate::enrich::Enrichment;
 use crate::error::ConfigError;
 use crate::filter::LevelDirectives;
@@ -76,7 +78,8 @@ impl Config {
             .fields(r.fields.iter().chain(&r.extra_fields))
             .card_numbers(r.card_numbers)
             .url_credentials(r.url_credentials)
-            .bearer_tokens(r.bearer_tokens);
+            .bearer_tokens(r.bearer_tokens)
+            .secret_params(r.secret_params);
         for pattern in &r.patterns {
             redactor = redactor.pattern(pattern)?;
         }
@@ -169,14 +172,7 @@ impl Config {
         self.redactor()?;
         self.aggregator()?;
         self.throttle()?;
-        let s = &self.sampling;
-        if !(0.0..=1.0).contains(&s.rate) {
-            return Err(ConfigError::invalid(
-                "sampling.rate",
-                s.rate,
-                "must be a number from 0.0 to 1.0",
-            ));
-        }
+        self.sampling.validate()?;
         for (index, sink) in self.sinks.iter().enumerate() {
             registry.check_type(index, &sink.kind)?;
             format_for(index, sink)?;
@@ -229,7 +225,9 @@ impl Config {
             .overflow(self.overflow()?)
             .flush_interval(Duration::from_millis(self.writer.flush_interval_ms))
             .drain_deadline(Duration::from_millis(self.writer.drain_deadline_ms))
-            .thread_name(self.writer.thread_name.clone()))
+            .thread_name(self.writer.thread_name.clone())
+            .max_string_bytes(self.limits.max_string_bytes)
+            .max_fields(self.limits.max_fields))
     }
 
     /// Starts the pipeline these settings describe (built-in sink types).
@@ -252,6 +250,138 @@ impl Config {
     ) -> Result<(Pipeline, WriterGuard), ConfigError> {
         self.pipeline_builder_with(registry)?.build()
     }
+}
+
+impl SamplingSettings {
+    /// Checks the section the way `fapilog-axum` applies it, so that a
+    /// [`Config`] whose `[sampling]` is wrong fails in [`Config::build`],
+    /// before anything starts.
+    ///
+    /// # Errors
+    ///
+    /// A [`ConfigError`] naming the `sampling.*` setting at fault: a rate
+    /// outside 0.0..=1.0, a bad path rule ([`check_path_rule`]), a trusted
+    /// header that is not a valid HTTP header name, or a buffer out of range.
+    ///
+    /// ```
+    /// use fapilog_core::config::Config;
+    ///
+    /// let config = Config::from_toml_str("[sampling]\ntrust_upstream = \"x sampled\"").unwrap();
+    /// let err = config.sampling.validate().unwrap_err();
+    /// assert_eq!(err.setting(), "sampling.trust_upstream");
+    /// ```
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if !(0.0..=1.0).contains(&self.rate) {
+            return Err(ConfigError::invalid(
+                "sampling.rate",
+                self.rate,
+                "must be a number from 0.0 to 1.0",
+            ));
+        }
+        for rule in &self.always_paths {
+            check_path_rule("sampling.always_paths", rule)?;
+        }
+        for rule in &self.never_paths {
+            check_path_rule("sampling.never_paths", rule)?;
+        }
+        let header = &self.trust_upstream;
+        if !header.is_empty() && !header.bytes().all(is_token_byte) {
+            return Err(ConfigError::invalid(
+                "sampling.trust_upstream",
+                format!("{header:?}"),
+                "must be a valid HTTP header name (token characters, not empty)",
+            ));
+        }
+        check_buffers(self.request_buffer, self.global_buffer)
+    }
+}
+
+/// Checks the error-promotion buffers: `request_buffer` from 1 to
+/// [`MAX_REQUEST_BUFFER`], `global_buffer` from `request_buffer` to
+/// [`MAX_GLOBAL_BUFFER`].
+///
+/// # Errors
+///
+/// A [`ConfigError`] naming `sampling.request_buffer` or `sampling.global_buffer`.
+///
+/// ```
+/// use fapilog_core::config::check_buffers;
+///
+/// assert!(check_buffers(256, 65_536).is_ok());
+/// assert_eq!(check_buffers(0, 1).unwrap_err().setting(), "sampling.request_buffer");
+/// assert_eq!(check_buffers(8, 4).unwrap_err().setting(), "sampling.global_buffer");
+/// ```
+pub fn check_buffers(request_buffer: usize, global_buffer: usize) -> Result<(), ConfigError> {
+    if !(1..=MAX_REQUEST_BUFFER).contains(&request_buffer) {
+        let reason = format!("must be between 1 and {MAX_REQUEST_BUFFER}");
+        return Err(ConfigError::invalid(
+            "sampling.request_buffer",
+            request_buffer,
+            reason,
+        ));
+    }
+    if !(request_buffer..=MAX_GLOBAL_BUFFER).contains(&global_buffer) {
+        let reason = format!("must be between sampling.request_buffer and {MAX_GLOBAL_BUFFER}");
+        return Err(ConfigError::invalid(
+            "sampling.global_buffer",
+            global_buffer,
+            reason,
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a sampling path rule: it starts with `/`, holds no whitespace or
+/// control character, and has `*` only as its last character (a prefix rule).
+///
+/// # Errors
+///
+/// A [`ConfigError`] naming `setting`.
+///
+/// ```
+/// use fapilog_core::config::check_path_rule;
+///
+/// assert!(check_path_rule("sampling.never_paths", "/internal/*").is_ok());
+/// assert!(check_path_rule("sampling.never_paths", "/a*/b").is_err());
+/// ```
+pub fn check_path_rule(setting: &'static str, rule: &str) -> Result<(), ConfigError> {
+    let invalid = |reason: &str| ConfigError::invalid(setting, format!("{rule:?}"), reason);
+    if !rule.starts_with('/') {
+        return Err(invalid("a path rule must start with `/`"));
+    }
+    if rule.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(invalid(
+            "a path rule must not contain whitespace or control characters",
+        ));
+    }
+    match rule.find('*') {
+        Some(i) if i + 1 != rule.len() => {
+            Err(invalid("`*` is only allowed at the end of a path rule"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Whether `b` is an HTTP token character (RFC 9110 `tchar`).
+const fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b'!' | b'#'
+                | b'$'
+                | b'%'
+                | b'&'
+                | b'\''
+                | b'*'
+                | b'+'
+                | b'-'
+                | b'.'
+                | b'^'
+                | b'_'
+                | b'`'
+                | b'|'
+                | b'~'
+        )
 }
 
 fn positive_millis(setting: &'static str, ms: u64) -> Result<Duration, ConfigError> {

@@ -54,10 +54,11 @@ mod schema;
 mod settings;
 mod toml;
 
+pub use build::{check_buffers, check_path_rule};
 pub use registry::{SinkFactory, SinkRegistry};
 pub use schema::Setting;
 pub use settings::{
-    AggregationSettings, Config, EnricherSettings, QueueSettings, RedactionSettings,
+    AggregationSettings, Config, EnricherSettings, LimitSettings, QueueSettings, RedactionSettings,
     SamplingSettings, SinkSettings, ThrottleSettings, WriterSettings, DEFAULT_BLOCK_TIMEOUT_MS,
-    DEFAULT_GLOBAL_BUFFER, DEFAULT_REQUEST_BUFFER,
+    DEFAULT_GLOBAL_BUFFER, DEFAULT_REQUEST_BUFFER, MAX_GLOBAL_BUFFER, MAX_REQUEST_BUFFER,
 };

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::format::DEFAULT_MAX_STRING_BYTES;
 use crate::pipeline::{
     DEFAULT_BATCH_SIZE, DEFAULT_CAPACITY, DEFAULT_DRAIN_DEADLINE, DEFAULT_FLUSH_INTERVAL,
+    DEFAULT_MAX_CAPTURE_BYTES, DEFAULT_MAX_FIELDS,
 };
 use crate::process::{
     DEFAULT_AGGREGATION_KEYS, DEFAULT_AGGREGATION_THRESHOLD, DEFAULT_AGGREGATION_WINDOW,
@@ -20,6 +21,10 @@ use crate::sink::{DEFAULT_CREATE_DIRS, DEFAULT_FSYNC_ON_FLUSH, DEFAULT_RETAIN};
 pub const DEFAULT_REQUEST_BUFFER: usize = 256;
 /// Default global buffer for error promotion (fapilog-axum's `DEFAULT_GLOBAL_BUFFER`).
 pub const DEFAULT_GLOBAL_BUFFER: usize = 65_536;
+/// Largest per-request buffer accepted (fapilog-axum's `MAX_REQUEST_BUFFER`).
+pub const MAX_REQUEST_BUFFER: usize = 65_536;
+/// Largest global buffer accepted (fapilog-axum's `MAX_GLOBAL_BUFFER`).
+pub const MAX_GLOBAL_BUFFER: usize = 1 << 24;
 /// Default `Block` overflow timeout, in milliseconds.
 pub const DEFAULT_BLOCK_TIMEOUT_MS: u64 = 100;
 
@@ -37,6 +42,8 @@ pub struct Config {
     pub queue: QueueSettings,
     /// The writer thread.
     pub writer: WriterSettings,
+    /// What one event may hold when it is captured.
+    pub limits: LimitSettings,
     /// Where records go; none means JSON to stdout.
     pub sinks: Vec<SinkSettings>,
     /// Request sampling, read by `fapilog-axum`.
@@ -57,6 +64,7 @@ impl Default for Config {
             level: "info".to_owned(),
             queue: QueueSettings::default(),
             writer: WriterSettings::default(),
+            limits: LimitSettings::default(),
             sinks: Vec::new(),
             sampling: SamplingSettings::default(),
             redaction: RedactionSettings::default(),
@@ -112,6 +120,26 @@ impl Default for WriterSettings {
             flush_interval_ms: millis(DEFAULT_FLUSH_INTERVAL),
             drain_deadline_ms: millis(DEFAULT_DRAIN_DEADLINE),
             thread_name: "fapilog-writer".to_owned(),
+        }
+    }
+}
+
+/// `[limits]`: what one event may hold when it is captured, before it is queued.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
+pub struct LimitSettings {
+    /// Strings (message, keys, string values, error text) longer than this are cut at capture.
+    pub max_string_bytes: usize,
+    /// Fields beyond this many are dropped at capture and counted in `fields_truncated`.
+    pub max_fields: usize,
+}
+
+impl Default for LimitSettings {
+    fn default() -> Self {
+        LimitSettings {
+            max_string_bytes: DEFAULT_MAX_CAPTURE_BYTES,
+            max_fields: DEFAULT_MAX_FIELDS,
         }
     }
 }
@@ -213,6 +241,8 @@ pub struct RedactionSettings {
     pub url_credentials: bool,
     /// Tokens after `Bearer `.
     pub bearer_tokens: bool,
+    /// Values of `name=value` pairs (query strings, `password=…` in text) whose name is redacted.
+    pub secret_params: bool,
     /// Regexes whose matches are redacted.
     pub patterns: Vec<String>,
 }
@@ -229,6 +259,7 @@ impl Default for RedactionSettings {
             card_numbers: true,
             url_credentials: true,
             bearer_tokens: true,
+            secret_params: true,
             patterns: Vec::new(),
         }
     }

@@ -207,25 +207,74 @@ pub(crate) fn write_text(out: &mut Vec<u8>, s: &str) {
     escape_bytes::<false>(out, s.as_bytes());
 }
 
-/// Cuts `s` to at most `max` bytes at a character boundary; returns the kept part and how many bytes were cut.
+const MARKER_START: &str = "…[truncated ";
+const MARKER_END: &str = " bytes]";
+
+/// Splits a trailing truncation marker off `s`: the text before it and the
+/// count it holds (0 and `s` itself when there is none).
+#[inline]
+fn split_marker(s: &str) -> (&str, usize) {
+    if !s.ends_with(MARKER_END) {
+        return (s, 0);
+    }
+    let Some(start) = s.rfind(MARKER_START) else {
+        return (s, 0);
+    };
+    let digits = s
+        .get(start + MARKER_START.len()..s.len() - MARKER_END.len())
+        .unwrap_or_default();
+    match digits.parse::<usize>() {
+        Ok(n)
+            if n > 0 && digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0') =>
+        {
+            (s.get(..start).unwrap_or_default(), n)
+        }
+        _ => (s, 0),
+    }
+}
+
+/// Cuts `s` to at most `max` bytes at a character boundary; returns the kept
+/// part and how many bytes were cut.
+///
+/// When `s` must be cut and already ends in a truncation marker (it was cut
+/// when the event was captured), the marker is dropped and its count added,
+/// so the marker written counts the bytes cut from what was logged. A string
+/// that fits is never touched, marker or not.
 #[inline]
 pub(crate) fn truncate(s: &str, max: usize) -> (&str, usize) {
     if s.len() <= max {
         return (s, 0);
     }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
+    let (body, earlier) = split_marker(s);
+    let mut end = max.min(body.len());
+    while !body.is_char_boundary(end) {
         end -= 1; // terminates: 0 is always a boundary
     }
-    (s.get(..end).unwrap_or_default(), s.len() - end)
+    (
+        body.get(..end).unwrap_or_default(),
+        body.len() - end + earlier,
+    )
+}
+
+/// `s` cut to at most `max` bytes (at a character boundary) followed by the
+/// truncation marker, or `s` unchanged when it fits.
+pub(crate) fn cut_with_marker(s: &str, max: usize) -> String {
+    let (kept, cut) = truncate(s, max);
+    if cut == 0 {
+        return kept.to_owned();
+    }
+    let mut out = Vec::with_capacity(kept.len() + 32);
+    out.extend_from_slice(kept.as_bytes());
+    write_truncation_marker(&mut out, cut);
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// Appends the truncation marker `…[truncated N bytes]`.
 #[inline]
 pub(crate) fn write_truncation_marker(out: &mut Vec<u8>, cut: usize) {
-    out.extend_from_slice("…[truncated ".as_bytes());
+    out.extend_from_slice(MARKER_START.as_bytes());
     out.extend_from_slice(itoa::Buffer::new().format(cut).as_bytes());
-    out.extend_from_slice(b" bytes]");
+    out.extend_from_slice(MARKER_END.as_bytes());
 }
 
 /// Writes `s` cut to `max` bytes as a quoted JSON string, with the truncation marker inside the quotes when cut.
@@ -343,6 +392,32 @@ mod tests {
         assert_eq!(truncate("héllo", 2), ("h", 5)); // é is 2 bytes
         assert_eq!(truncate("🎉x", 3), ("", 5));
         assert_eq!(truncate("abc", 0), ("", 3));
+    }
+
+    #[test]
+    fn an_earlier_marker_is_counted_not_repeated() {
+        let x = |n: usize| "x".repeat(n);
+        let captured = cut_with_marker(&x(100), 40);
+        assert_eq!(captured, format!("{}…[truncated 60 bytes]", x(40)));
+        // Fits: untouched.
+        assert_eq!(truncate(&captured, 100), (captured.as_str(), 0));
+        // Cut again: one marker, the total count.
+        assert_eq!(truncate(&captured, 10), (x(10).as_str(), 90));
+        assert_eq!(truncate(&captured, 45), (x(40).as_str(), 60));
+        assert_eq!(
+            cut_with_marker(&captured, 10),
+            format!("{}…[truncated 90 bytes]", x(10))
+        );
+        // Not markers: cut as text.
+        for s in [
+            "ab…[truncated x bytes]",
+            "ab…[truncated +1 bytes]",
+            "ab…[truncated 01 bytes]",
+            "ab…[truncated 0 bytes]",
+        ] {
+            assert_eq!(truncate(s, 4), ("ab", s.len() - 2), "{s}");
+        }
+        assert_eq!(cut_with_marker("short", 10), "short");
     }
 
     #[test]

@@ -29,6 +29,7 @@ mod logfmt;
 mod pretty;
 pub(crate) mod time;
 
+pub(crate) use escape::cut_with_marker;
 pub use json::JsonFormat;
 pub use logfmt::LogfmtFormat;
 pub use pretty::{ColorChoice, PrettyFormat};

@@ -11,6 +11,7 @@ use crate::filter::LevelDirectives;
 use crate::format::{Format, JsonFormat};
 use crate::level::{Level, LevelFilter};
 use crate::pipeline::handle::{LevelLine, Pipeline, Shared};
+use crate::pipeline::limits::EventLimits;
 use crate::pipeline::metrics::{Counters, SinkCounters};
 use crate::pipeline::overflow::OverflowPolicy;
 use crate::pipeline::queue::Queue;
@@ -24,6 +25,8 @@ pub const DEFAULT_CAPACITY: usize = 16_384;
 /// Largest queue capacity accepted. The queue pre-allocates two buffers of
 /// `capacity` events (a few hundred bytes each), so memory stays bounded.
 pub const MAX_CAPACITY: usize = 1 << 20;
+/// Largest per-event field limit accepted ([`PipelineBuilder::max_fields`]).
+pub const MAX_FIELDS: usize = 65_536;
 /// Default batch size: the queue depth at which a lingering writer is woken.
 pub const DEFAULT_BATCH_SIZE: usize = 1024;
 /// Default flush interval: how long the writer lingers for a fuller batch.
@@ -80,6 +83,7 @@ pub struct PipelineBuilder {
     redactor: Redactor,
     aggregator: Option<Aggregator>,
     throttle: Option<Throttle>,
+    limits: EventLimits,
 }
 
 impl Default for PipelineBuilder {
@@ -100,6 +104,7 @@ impl Default for PipelineBuilder {
             redactor: Redactor::new(),
             aggregator: None,
             throttle: None,
+            limits: EventLimits::default(),
         }
     }
 }
@@ -227,6 +232,25 @@ impl PipelineBuilder {
         self
     }
 
+    /// Cuts every string of an event (message, keys, string values, the
+    /// error's message and chain) longer than `max` bytes when it is captured,
+    /// before it is queued, ending it in `…[truncated N bytes]`. Default:
+    /// [`DEFAULT_MAX_CAPTURE_BYTES`](crate::pipeline::DEFAULT_MAX_CAPTURE_BYTES). This bounds memory; each format also
+    /// cuts strings for output (its own `max_string_bytes`, usually smaller),
+    /// keeping the count of bytes cut from what was logged.
+    pub fn max_string_bytes(mut self, max: usize) -> Self {
+        self.limits.max_string_bytes = max;
+        self
+    }
+
+    /// Keeps at most `max` fields of an event when it is captured; the rest
+    /// are dropped and replaced by one field, [`FIELDS_TRUNCATED_KEY`](crate::pipeline::FIELDS_TRUNCATED_KEY)
+    /// (`fields_truncated`), holding how many. Default: [`DEFAULT_MAX_FIELDS`](crate::pipeline::DEFAULT_MAX_FIELDS).
+    pub fn max_fields(mut self, max: usize) -> Self {
+        self.limits.max_fields = max;
+        self
+    }
+
     /// Adds an already boxed sink and format (for sinks chosen at run time).
     pub fn boxed_sink(mut self, sink: Box<dyn Sink>, format: Box<dyn Format>) -> Self {
         self.outputs.push((sink, format));
@@ -247,6 +271,21 @@ impl PipelineBuilder {
                 "queue.batch_size",
                 0,
                 "must be at least 1",
+            ));
+        }
+        if self.limits.max_string_bytes == 0 {
+            return Err(ConfigError::invalid(
+                "limits.max_string_bytes",
+                0,
+                "must be at least 1",
+            ));
+        }
+        if !(1..=MAX_FIELDS).contains(&self.limits.max_fields) {
+            let reason = format!("must be between 1 and {MAX_FIELDS}");
+            return Err(ConfigError::invalid(
+                "limits.max_fields",
+                self.limits.max_fields,
+                reason,
             ));
         }
         check_wait("writer.flush_interval_ms", self.flush_interval, false)?;
@@ -280,6 +319,7 @@ impl PipelineBuilder {
             level: LevelLine::new(&directives, false),
             directives: RwLock::new(directives),
             queue: Queue::new(1, 1, OverflowPolicy::DropNewest),
+            limits: EventLimits::default(),
             counters: Counters::default(),
             sources: Default::default(),
         });
@@ -305,6 +345,7 @@ impl PipelineBuilder {
             level: LevelLine::new(&self.directives, self.enrichment.writes_thread_name()),
             directives: RwLock::new(self.directives),
             queue: Queue::new(self.capacity, self.batch_size, self.overflow),
+            limits: self.limits,
             counters,
             sources: Default::default(),
         });
@@ -354,6 +395,7 @@ impl fmt::Debug for PipelineBuilder {
             .field("flush_interval", &self.flush_interval)
             .field("overflow", &self.overflow)
             .field("drain_deadline", &self.drain_deadline)
+            .field("limits", &self.limits)
             .field(
                 "sinks",
                 &self

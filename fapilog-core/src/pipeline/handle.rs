@@ -5,11 +5,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
-use crate::event::RawEvent;
+use crate::event::{Fields, Message, RawEvent};
 use crate::filter::LevelDirectives;
 use crate::level::{AtomicLevelFilter, Level, LevelFilter};
 use crate::logger::Logger;
 use crate::pipeline::builder::PipelineBuilder;
+use crate::pipeline::limits::EventLimits;
 use crate::pipeline::metrics::{add, Counters, MetricsSnapshot, MetricsSource};
 use crate::pipeline::queue::Queue;
 
@@ -52,6 +53,7 @@ pub(crate) struct Shared {
     pub(crate) level: LevelLine,
     pub(crate) directives: RwLock<LevelDirectives>,
     pub(crate) queue: Queue,
+    pub(crate) limits: EventLimits,
     pub(crate) counters: Counters,
     pub(crate) sources: Mutex<Vec<Arc<dyn MetricsSource>>>,
 }
@@ -203,6 +205,23 @@ impl Pipeline {
     #[inline]
     pub fn submit(&self, event: RawEvent) {
         self.shared.queue.push(event);
+    }
+
+    /// Applies the capture limits (string size, field count) to an event before it is queued or held.
+    #[inline]
+    pub(crate) fn limit(&self, event: &mut RawEvent) {
+        self.shared.limits.apply(event);
+    }
+
+    /// Whether an event made of these parts may be over the capture limits.
+    #[inline]
+    pub(crate) fn may_exceed_limits(
+        &self,
+        message: &Message,
+        fields: &Fields,
+        error: bool,
+    ) -> bool {
+        self.shared.limits.may_exceed(message, fields, error)
     }
 
     /// Counts `n` events discarded by request sampling (they count as submitted and dropped).

@@ -373,6 +373,9 @@ impl MetricsSnapshot {
             "Events a sink did not receive.",
             &per_sink(|s| s.events_failed),
         );
+        for counter in &self.extra {
+            metric(counter.name, "counter", counter.help, &plain(counter.value));
+        }
         out
     }
 }
@@ -410,7 +413,15 @@ mod tests {
             dropped_overflow: 1,
             ..QueueCounts::default()
         };
-        let m = MetricsSnapshot::read(&counters, || q, 64, &[]);
+        #[derive(Debug)]
+        struct Requests;
+        impl MetricsSource for Requests {
+            fn collect(&self, out: &mut Vec<ExtraCounter>) {
+                out.push(ExtraCounter::new("x_requests_total", "Requests.", 5));
+            }
+        }
+        let sources: [Arc<dyn MetricsSource>; 1] = [Arc::new(Requests)];
+        let m = MetricsSnapshot::read(&counters, || q, 64, &sources);
         assert_eq!(m.submitted, 12);
         assert_eq!(m.in_flight(), 0);
         assert_eq!((m.dropped.throttled, m.redaction_failures), (2, 1));
@@ -421,5 +432,6 @@ mod tests {
         assert!(text.contains("fapilog_redaction_failures_total 1\n"));
         assert!(text.contains("fapilog_sink_errors_total{sink=\"file:/tmp/a\\\"b.log\"} 1\n"));
         assert!(text.contains("# TYPE fapilog_queue_depth gauge\n"));
+        assert!(text.contains("# HELP x_requests_total Requests.\n# TYPE x_requests_total counter\nx_requests_total 5\n"));
     }
 }

@@ -31,6 +31,7 @@
 
 mod builder;
 mod handle;
+mod limits;
 mod metrics;
 mod overflow;
 pub(crate) mod queue;
@@ -39,9 +40,10 @@ mod writer;
 
 pub use builder::{
     PipelineBuilder, DEFAULT_BATCH_SIZE, DEFAULT_CAPACITY, DEFAULT_DRAIN_DEADLINE,
-    DEFAULT_FLUSH_INTERVAL, DEFAULT_LEVEL, MAX_CAPACITY, MAX_WAIT,
+    DEFAULT_FLUSH_INTERVAL, DEFAULT_LEVEL, MAX_CAPACITY, MAX_FIELDS, MAX_WAIT,
 };
 pub use handle::{Pipeline, DEFAULT_FLUSH_TIMEOUT};
+pub use limits::{DEFAULT_MAX_CAPTURE_BYTES, DEFAULT_MAX_FIELDS, FIELDS_TRUNCATED_KEY};
 pub use metrics::{DroppedCounts, ExtraCounter, MetricsSnapshot, MetricsSource, SinkMetrics};
 pub use overflow::OverflowPolicy;
 pub use shutdown::{DrainReport, WriterGuard};

@@ -4,9 +4,11 @@ use std::time::Duration;
 
 /// What happens to an event offered to a full queue.
 ///
-/// Whatever the policy, events at ERROR and above are protected: when the
-/// queue is full they evict a lower-level event instead of being lost, unless
-/// the queue holds only protected events. Every loss is counted and reported
+/// Whatever the policy, WARN and ERROR events are protected from a flood of
+/// lesser ones: a full queue ranks events INFO and below, then WARN, then
+/// ERROR and above, and an incoming event evicts the oldest queued event of
+/// the lowest rank below its own instead of being lost. Only among events of
+/// its own rank does the policy decide. Every loss is counted and reported
 /// in-band by a WARN record once there is room again.
 ///
 /// ```
@@ -20,8 +22,11 @@ use std::time::Duration;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum OverflowPolicy {
-    /// Evict the oldest queued (unprotected) event to make room. The default:
-    /// recent events are usually the ones that explain a problem.
+    /// Evict the oldest queued event of the incoming event's rank to make
+    /// room. The default: recent events are usually the ones that explain a
+    /// problem. (An INFO-or-below event looks for one only among the first 16
+    /// queued events, so that WARN and ERROR events piled at the front are not
+    /// moved on every push of a flood; past them it is refused.)
     #[default]
     DropOldest,
     /// Refuse the incoming event.

@@ -115,6 +115,10 @@ pub(crate) fn prefaulted(capacity: usize) -> VecDeque<RawEvent> {
     deque
 }
 
+/// How far into a full queue an incoming INFO-or-below event looks for one of
+/// its own rank to evict under `DropOldest` (see `Queue::room_for`).
+const EVICTION_WINDOW: usize = 16;
+
 /// What a full queue does with an incoming event.
 enum Room {
     Evict(usize),
@@ -184,14 +188,24 @@ impl Queue {
             st.counts.dropped_shutdown += 1;
             return;
         }
+        let mut evicted = None;
         if st.events.len() >= self.capacity {
-            drop(st);
-            self.push_full(event);
-            return;
+            // The common overflow, an eviction, is done under this same lock;
+            // refusing and waiting take the slow path.
+            match self.room_for(&st, event.level.overflow_rank()) {
+                Room::Evict(index) => evicted = evict(&mut st, index),
+                _ => {
+                    drop(st);
+                    self.push_full(event);
+                    return;
+                }
+            }
         }
         event.seq = NonZeroU64::new(take_seq(&mut st));
         let wake = self.enqueue(&mut st, event);
         drop(st);
+        // Freed after the lock is released, not while other producers spin on it.
+        drop(evicted);
         if wake {
             self.wake_writer();
         }
@@ -225,8 +239,11 @@ impl Queue {
     /// The event's `seq` is taken when it enters the queue or is refused, so a
     /// producer that waited for room cannot put its event behind later ones.
     fn push_full(&self, mut event: RawEvent) {
-        let protected = event.level.is_protected();
+        let rank = event.level.overflow_rank();
         let mut deadline = None;
+        // Declared before the guard, so an evicted event is freed after the
+        // lock is released, not while other producers spin on it.
+        let mut evicted = None;
         let mut st = self.state();
         loop {
             if st.closed {
@@ -237,12 +254,9 @@ impl Queue {
             if st.events.len() < self.capacity {
                 break;
             }
-            match self.room_for(&st, protected) {
+            match self.room_for(&st, rank) {
                 Room::Evict(index) => {
-                    if let Some(victim) = st.events.remove(index) {
-                        let victim_seq = victim.seq().unwrap_or(0);
-                        record_loss(&mut st, LossReason::Overflow, victim_seq);
-                    }
+                    evicted = evict(&mut st, index);
                     break;
                 }
                 Room::Refuse => {
@@ -266,18 +280,35 @@ impl Queue {
         event.seq = NonZeroU64::new(take_seq(&mut st));
         let wake = self.enqueue(&mut st, event);
         drop(st);
+        drop(evicted);
         if wake {
             self.wake_writer();
         }
     }
 
-    fn room_for(&self, st: &State, protected: bool) -> Room {
-        let unprotected = st.events.iter().position(|e| !e.level.is_protected());
-        match (self.policy, protected, unprotected) {
-            (_, true, Some(i)) => Room::Evict(i),
-            (OverflowPolicy::DropOldest, false, Some(i)) => Room::Evict(i),
-            (OverflowPolicy::DropOldest, true, None) => Room::Evict(0),
-            (OverflowPolicy::Block { timeout }, _, _) => Room::Wait(timeout),
+    /// How to make room for an event of overflow `rank` (see `Level::overflow_rank`):
+    /// evict the oldest event of the lowest rank below it, whatever the
+    /// policy; otherwise the policy decides among events of its own rank.
+    ///
+    /// An event of the lowest rank (INFO and below) under `DropOldest` only
+    /// looks among the first [`EVICTION_WINDOW`] queued events: when WARN and
+    /// ERROR events pile up at the front, evicting an INFO behind them would
+    /// move all of them, on every push of a flood; the incoming INFO is
+    /// refused instead (the same loss, counted the same way).
+    fn room_for(&self, st: &State, rank: u8) -> Room {
+        let oldest_of = |r: u8| st.events.iter().position(|e| e.level.overflow_rank() == r);
+        if let Some(i) = (0..rank).find_map(oldest_of) {
+            return Room::Evict(i);
+        }
+        match self.policy {
+            OverflowPolicy::DropOldest if rank == 0 => st
+                .events
+                .iter()
+                .take(EVICTION_WINDOW)
+                .position(|e| e.level.overflow_rank() == 0)
+                .map_or(Room::Refuse, Room::Evict),
+            OverflowPolicy::DropOldest => oldest_of(rank).map_or(Room::Refuse, Room::Evict),
+            OverflowPolicy::Block { timeout } => Room::Wait(timeout),
             _ => Room::Refuse,
         }
     }
@@ -511,6 +542,13 @@ fn take_seq(st: &mut State) -> u64 {
     seq
 }
 
+/// Removes the event at `index` from a full queue and records its loss; returns it, to be freed unlocked.
+fn evict(st: &mut State, index: usize) -> Option<RawEvent> {
+    let victim = st.events.remove(index)?;
+    record_loss(st, LossReason::Overflow, victim.seq().unwrap_or(0));
+    Some(victim)
+}
+
 fn record_loss(st: &mut State, reason: LossReason, seq: u64) {
     match reason {
         LossReason::Overflow => st.counts.dropped_overflow += 1,
@@ -605,6 +643,55 @@ mod tests {
         q.push(event(Level::Error, 3)); // all protected: oldest goes
         let (got, _) = drain(&q);
         assert_eq!(got, [(Level::Error, 1), (Level::Error, 3)]);
+    }
+
+    #[test]
+    fn warn_survives_an_info_flood_and_errors_evict_info_before_warn() {
+        for policy in [OverflowPolicy::DropOldest, OverflowPolicy::DropNewest] {
+            let q = Queue::new(3, 3, policy);
+            q.push(event(Level::Warn, 0));
+            for n in 1..100 {
+                q.push(event(Level::Info, n));
+            }
+            q.push(event(Level::Warn, 100)); // evicts the oldest Info
+            q.push(event(Level::Error, 101)); // evicts the last Info, not a Warn
+            q.push(event(Level::Error, 102)); // no Info left: evicts the oldest Warn
+            q.push(event(Level::Info, 103)); // nothing of a lower rank: refused
+            let (got, _) = drain(&q);
+            assert_eq!(
+                got,
+                [(Level::Warn, 100), (Level::Error, 101), (Level::Error, 102)],
+                "{policy:?}"
+            );
+        }
+        // A Warn meeting only Warn and Error: the policy decides among the Warns.
+        let q = Queue::new(2, 2, OverflowPolicy::DropOldest);
+        for (level, n) in [(Level::Warn, 0), (Level::Error, 1), (Level::Warn, 2)] {
+            q.push(event(level, n));
+        }
+        assert_eq!(drain(&q).0, [(Level::Error, 1), (Level::Warn, 2)]);
+        let q = Queue::new(2, 2, OverflowPolicy::DropNewest);
+        for (level, n) in [(Level::Warn, 0), (Level::Error, 1), (Level::Warn, 2)] {
+            q.push(event(level, n));
+        }
+        assert_eq!(drain(&q).0, [(Level::Warn, 0), (Level::Error, 1)]);
+    }
+
+    #[test]
+    fn info_behind_many_warnings_is_refused_not_dug_out() {
+        let q = Queue::new(EVICTION_WINDOW + 2, 4, OverflowPolicy::DropOldest);
+        for n in 0..EVICTION_WINDOW as u64 {
+            q.push(event(Level::Warn, n));
+        }
+        q.push(event(Level::Info, 100));
+        q.push(event(Level::Info, 101));
+        q.push(event(Level::Info, 102)); // the oldest Info is past the window: refused
+        let (got, take) = drain(&q);
+        assert_eq!(
+            got[EVICTION_WINDOW..],
+            [(Level::Info, 100), (Level::Info, 101)]
+        );
+        assert_eq!(take.losses[0].count, 1);
     }
 
     #[test]

@@ -6,12 +6,14 @@
 //!   match case-insensitively, at any depth of a map value, as whole words of
 //!   the key: `password`, `db_password`, `X-Api-Key`, `apiKey` and
 //!   `accessToken` all match, `tokens_used` does not. Words are split at `_`,
-//!   `-`, `.`, spaces and camelCase humps. The whole value becomes [`REDACTED`].
+//!   `-`, `.`, `:`, `/`, brackets, spaces and camelCase humps. The whole value becomes [`REDACTED`].
 //! - **Value patterns**, in string values, the message and the captured
 //!   error, replace only the secret: payment card numbers of 13 to 19 digits
 //!   (spaces or dashes allowed between digit groups) that pass the Luhn check,
 //!   the password of `scheme://user:password@host` URLs, the token after
-//!   `Bearer `, and every match of user-supplied regexes.
+//!   `Bearer `, the value of a `name=value` pair whose name is a redacted
+//!   field name (a query string's `?token=…`, a form body, `password=…` in
+//!   text), and every match of user-supplied regexes.
 //!
 //! String literals in the source (a message or value written as `"..."` in a
 //! macro call) are program text, not data, and are not pattern-scanned; field
@@ -92,6 +94,7 @@ pub struct Redactor {
     card_numbers: bool,
     url_credentials: bool,
     bearer_tokens: bool,
+    secret_params: bool,
     patterns: Vec<Regex>,
     /// Verdicts for `&'static str` keys, by address and length.
     key_cache: HashMap<(usize, usize), bool, BuildHasherDefault<AddressHasher>>,
@@ -110,7 +113,7 @@ struct Unredactable;
 
 impl Redactor {
     /// The default rules: [`DEFAULT_REDACTED_FIELDS`], card numbers, URL
-    /// credentials and bearer tokens.
+    /// credentials, bearer tokens and secret `name=value` parameters.
     pub fn new() -> Self {
         Redactor {
             enabled: true,
@@ -121,6 +124,7 @@ impl Redactor {
             card_numbers: true,
             url_credentials: true,
             bearer_tokens: true,
+            secret_params: true,
             patterns: Vec::new(),
             key_cache: HashMap::default(),
             last_context: None,
@@ -183,6 +187,16 @@ impl Redactor {
     #[must_use]
     pub fn bearer_tokens(mut self, on: bool) -> Self {
         self.bearer_tokens = on;
+        self
+    }
+
+    /// Redact the value of `name=value` pairs in text whose name is a
+    /// redacted field name: `?token=…&`, `password=…`, `api_key=…`; the value
+    /// runs to the next `&`, `;`, `,`, `#`, quote, bracket or whitespace.
+    /// Default: on.
+    #[must_use]
+    pub fn secret_params(mut self, on: bool) -> Self {
+        self.secret_params = on;
         self
     }
 
@@ -379,13 +393,19 @@ impl Redactor {
             || (self.card_numbers && hints.digits >= 13)
             || (self.url_credentials && hints.colon)
             || (self.bearer_tokens && hints.b)
+            || (self.secret_params && hints.equals)
     }
 
     /// Applies the value patterns to `text`; `None` when nothing matched.
     fn scan(&self, text: &str) -> Result<Option<String>, Unredactable> {
         let mut current: Cow<'_, str> = Cow::Borrowed(text);
         // One pass decides which built-in patterns can match at all.
-        let Hints { digits, colon, b } = Hints::of(text.as_bytes());
+        let Hints {
+            digits,
+            colon,
+            b,
+            equals,
+        } = Hints::of(text.as_bytes());
         if self.card_numbers && digits >= 13 {
             if let Some(s) = redact_cards(&current) {
                 current = Cow::Owned(s);
@@ -398,6 +418,11 @@ impl Redactor {
         }
         if self.bearer_tokens && b {
             if let Some(s) = redact_bearer(&current) {
+                current = Cow::Owned(s);
+            }
+        }
+        if self.secret_params && equals {
+            if let Some(s) = redact_secret_params(&self.names, &current) {
                 current = Cow::Owned(s);
             }
         }
@@ -421,6 +446,7 @@ impl fmt::Debug for Redactor {
             .field("card_numbers", &self.card_numbers)
             .field("url_credentials", &self.url_credentials)
             .field("bearer_tokens", &self.bearer_tokens)
+            .field("secret_params", &self.secret_params)
             .field(
                 "patterns",
                 &self.patterns.iter().map(Regex::as_str).collect::<Vec<_>>(),
@@ -434,6 +460,7 @@ struct Hints {
     digits: usize,
     colon: bool,
     b: bool,
+    equals: bool,
 }
 
 impl Hints {
@@ -442,11 +469,13 @@ impl Hints {
             digits: 0,
             colon: false,
             b: false,
+            equals: false,
         };
         for &byte in bytes {
             hints.digits += usize::from(byte.is_ascii_digit());
             hints.colon |= byte == b':';
             hints.b |= byte | 0x20 == b'b';
+            hints.equals |= byte == b'=';
         }
         hints
     }
@@ -482,7 +511,7 @@ fn normalize(key: &str) -> String {
     let mut out = String::with_capacity(key.len() + 4);
     let chars: Vec<char> = key.chars().collect();
     for (i, &c) in chars.iter().enumerate() {
-        if matches!(c, '_' | '-' | '.' | ' ' | ':' | '/') {
+        if matches!(c, '_' | '-' | '.' | ' ' | ':' | '/' | '[' | ']') {
             if !out.is_empty() && !out.ends_with('_') {
                 out.push('_');
             }
@@ -621,6 +650,55 @@ fn redact_url_passwords(text: &str) -> Option<String> {
     Some(s)
 }
 
+/// Whether `b` may be part of a parameter name (`api_key`, `user[password]`, `X-Token`).
+const fn is_param_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'[' | b']')
+}
+
+/// Whether `b` ends a parameter value.
+const fn ends_param_value(b: u8) -> bool {
+    b.is_ascii_whitespace()
+        || matches!(
+            b,
+            b'&' | b';' | b',' | b'#' | b'"' | b'\'' | b'<' | b'>' | b'(' | b')' | b'{' | b'}'
+        )
+}
+
+/// Replaces the value of every `name=value` in `text` whose name matches `names`.
+fn redact_secret_params(names: &[String], text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out: Option<String> = None;
+    let mut copied = 0;
+    let mut search = 0;
+    while let Some(found) = text.get(search..).and_then(|rest| rest.find('=')) {
+        let eq = search + found;
+        let head = bytes.get(..eq).unwrap_or_default();
+        let name_start = head
+            .iter()
+            .rposition(|&b| !is_param_name_byte(b))
+            .map_or(0, |p| p + 1);
+        let tail = bytes.get(eq + 1..).unwrap_or_default();
+        let value_end = eq
+            + 1
+            + tail
+                .iter()
+                .position(|&b| ends_param_value(b))
+                .unwrap_or(tail.len());
+        // Name bytes are ASCII and so are the value's end bytes: all boundaries.
+        let name = text.get(name_start..eq).unwrap_or_default();
+        if !name.is_empty() && value_end > eq + 1 && name_matches(names, name) {
+            let s = out.get_or_insert_with(|| String::with_capacity(text.len()));
+            s.push_str(text.get(copied..=eq).unwrap_or_default());
+            s.push_str(REDACTED);
+            copied = value_end;
+        }
+        search = value_end.max(eq + 1);
+    }
+    let mut s = out?;
+    s.push_str(text.get(copied..).unwrap_or_default());
+    Some(s)
+}
+
 /// Replaces the token after every `Bearer ` (any case) in `text`.
 fn redact_bearer(text: &str) -> Option<String> {
     const WORD: &[u8] = b"bearer";
@@ -736,6 +814,46 @@ mod tests {
         assert_eq!(inner[0].value().as_str(), Some(REDACTED));
         assert_eq!(inner[1].value().as_u64(), Some(7));
         assert_eq!(items[1].as_str(), Some("plain"));
+    }
+
+    #[test]
+    fn secret_parameters_lose_their_value_only() {
+        for (text, want) in [
+            (
+                "GET /pay?token=t0k&id=7 failed",
+                "GET /pay?token=[REDACTED]&id=7 failed",
+            ),
+            (
+                "login password=hunter2, user=ada",
+                "login password=[REDACTED], user=ada",
+            ),
+            (
+                "a=1&access_token=xyz#frag",
+                "a=1&access_token=[REDACTED]#frag",
+            ),
+            (
+                "form user[password]=p w",
+                "form user[password]=[REDACTED] w",
+            ),
+            ("X-Api-Key=k1;next", "X-Api-Key=[REDACTED];next"),
+            ("é token=ü€ ok", "é token=[REDACTED] ok"),
+        ] {
+            assert_eq!(redacted_value("note", text).as_str(), Some(want), "{text}");
+        }
+        for clean in [
+            "tokens_used=5",
+            "a == b",
+            "=token",
+            "token=",
+            "token= x",
+            "x=1&y=2",
+        ] {
+            assert_eq!(redacted_value("note", clean).as_str(), Some(clean));
+        }
+        let mut off = Redactor::new().secret_params(false);
+        let mut e = event_with("note", String::from("?token=abc"));
+        off.redact(&mut e);
+        assert_eq!(e.fields()[0].value().as_str(), Some("?token=abc"));
     }
 
     #[test]
