@@ -422,11 +422,15 @@ fn child(case_name: &str, measurement: &str) -> Sample {
         "producers1" | "producers2" => {
             let threads = if measurement == "producers2" { 2 } else { 1 };
             let t = measure::measure_throughput(make(THROUGHPUT_QUEUE), threads, s.events);
+            let lost = lost(s.events, t.delivery);
+            // Events written (not calls made) per second until the last is written.
+            let written = s.events as f64 - lost.unwrap_or(0.0);
             Sample {
                 producer_per_s: Some(t.producer_rate(s.events)),
-                end_to_end_per_s: (!def.disabled).then(|| t.end_to_end_rate(s.events)),
+                end_to_end_per_s: (!def.disabled)
+                    .then(|| written / t.end_to_end.as_secs_f64()),
                 expected: Some(s.events as f64),
-                lost: lost(s.events, t.delivery),
+                lost,
                 bytes_per_event: bytes(),
                 mean_ns: def.disabled.then(|| disabled_loop_ns(s.calls as u64 * 10)),
                 reported_lost: t.delivery.map(|d| d.lost as f64),
