@@ -143,28 +143,23 @@ def main():
     def pick(rows, section, key):
         return [row[section].get(key) for row in rows]
 
-    bar_chart(
-        out_dir / "latency.svg",
-        "Per-call latency (log scale, lower is better)",
-        f"{sizes['calls']:,} calls each timed alone after {sizes['warmup']:,} warm-up; "
-        f"{runs}; {timer}",
-        [c["label"] for c in cases],
-        [(q, pick(cases, "latency", k)) for q, k in
-         (("p50", "p50"), ("p99", "p99"), ("p99.9", "p999"))],
-        True,
-        ns_label,
+    latency_charts = (
+        ("latency", "Per-call latency",
+         f"{sizes['calls']:,} calls each timed alone after {sizes['warmup']:,} warm-up"),
+        ("paced", "Per-call latency paced at 100k calls/s",
+         f"{sizes['paced_calls']:,} calls, one every {sizes['paced_interval_ns'] / 1000:g} µs"),
     )
-    bar_chart(
-        out_dir / "paced.svg",
-        "Per-call latency paced at 100k calls/s (log scale, lower is better)",
-        f"{sizes['paced_calls']:,} calls, one every {sizes['paced_interval_ns'] / 1000:g} µs; "
-        f"{runs}; {timer}",
-        [c["label"] for c in cases],
-        [(q, pick(cases, "paced", k)) for q, k in
-         (("p50", "p50"), ("p99", "p99"), ("p99.9", "p999"))],
-        True,
-        ns_label,
-    )
+    for section, title, counts in latency_charts:
+        bar_chart(
+            out_dir / f"{section}.svg",
+            f"{title} (log scale, lower is better)",
+            f"{counts}; {runs}; {timer}",
+            [c["label"] for c in cases],
+            [(q, pick(cases, section, k)) for q, k in
+             (("p50", "p50"), ("p99", "p99"), ("p99.9", "p999"))],
+            True,
+            ns_label,
+        )
     enabled = [c for c in cases if c["producers1"].get("end_to_end_per_s") is not None]
     bar_chart(
         out_dir / "throughput.svg",

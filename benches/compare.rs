@@ -427,8 +427,7 @@ fn child(case_name: &str, measurement: &str) -> Sample {
             let written = s.events as f64 - lost.unwrap_or(0.0);
             Sample {
                 producer_per_s: Some(t.producer_rate(s.events)),
-                end_to_end_per_s: (!def.disabled)
-                    .then(|| written / t.end_to_end.as_secs_f64()),
+                end_to_end_per_s: (!def.disabled).then(|| written / t.end_to_end.as_secs_f64()),
                 expected: Some(s.events as f64),
                 lost,
                 bytes_per_event: bytes(),
