@@ -259,6 +259,12 @@ fn cases() -> Vec<CaseDef> {
         case("fapilog_file", "fapilog → file (Block)", false, |f, c| {
             Box::new(Fapilog::new(f, c, BLOCK))
         }),
+        case(
+            "fapilog_file_no_stages",
+            "fapilog → file, no redaction/enrichment (Block)",
+            false,
+            |f, c| Box::new(Fapilog::with(f, c, BLOCK, false, Level::Info)),
+        ),
         CaseDef {
             file: false,
             ..case(

@@ -40,7 +40,7 @@ echo "load average at start: $(cat /proc/loadavg)"
 
 cargo bench --bench compare | tee "$out/compare.txt"
 cargo bench --bench middleware -- "${criterion_args[@]}" 2>&1 | tr '\r' '\n' \
-  | grep -v '^Benchmarking' | grep -E -B1 'time:' | grep -v '^--$' | tee "$out/middleware.txt"
+  | grep -E '^request/|time:' | tee "$out/middleware.txt"
 benches/load.sh "$load_seconds" | tee "$out/load.txt"
 echo "load average at end: $(cat /proc/loadavg)" | tee -a "$out/compare.txt"
 python3 benches/charts.py "$FAPILOG_BENCH_JSON" "$out"
