@@ -4,7 +4,7 @@
 #   2. cargo bench --bench middleware  per request through the router
 #   3. benches/load.sh                 wrk loopback load: bare / fapilog / tower-http+tracing
 #   4. benches/charts.py               SVG charts from compare.json
-# Outputs go to docs/bench/ (compare.json, *.txt, *.svg).
+# Outputs go to docs/bench/ (compare.json, *.txt, *.svg), or to $FAPILOG_BENCH_OUT.
 #
 # Usage: benches/compare.sh
 #   FAPILOG_BENCH_QUICK=1   ten times smaller counts, one round, 2 s of load, criterion --quick;
@@ -17,11 +17,11 @@ cd "$(dirname "$0")/.."
 quick=${FAPILOG_BENCH_QUICK:-}
 [ "$quick" = 0 ] && quick=
 if [ -n "$quick" ]; then
-  out=${CARGO_TARGET_DIR:-target}/bench-quick
+  out=${FAPILOG_BENCH_OUT:-${CARGO_TARGET_DIR:-target}/bench-quick}
   load_seconds=2
   criterion_args=(--quick)
 else
-  out=docs/bench
+  out=${FAPILOG_BENCH_OUT:-docs/bench}
   load_seconds=10
   criterion_args=()
 fi
