@@ -16,6 +16,8 @@
 //! `docs/bench/compare.json`, or the temp dir when quick).
 #![allow(missing_docs)]
 
+#[path = "support/alloc_count.rs"]
+mod alloc_count;
 #[path = "support/cases.rs"]
 mod cases;
 #[path = "support/measure.rs"]

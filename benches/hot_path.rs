@@ -10,6 +10,8 @@
 //! `path: &str`, `latency_ms: f64`.
 #![allow(missing_docs)]
 
+#[path = "support/alloc_count.rs"]
+mod alloc_count;
 #[path = "support/cases.rs"]
 mod cases;
 #[path = "support/measure.rs"]

@@ -18,9 +18,7 @@
 //! with `user_id: u64`, `path: &str` (copied), `latency_ms: f64`.
 #![allow(missing_docs, unsafe_code)]
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::borrow::Cow;
-use std::cell::Cell;
 use std::collections::VecDeque;
 use std::error::Error;
 use std::fmt;
@@ -42,39 +40,11 @@ use fapilog_core::profiling::{assemble, thread_tag, QueueProbe, StagesProbe};
 use serde::Serialize;
 use serde_json::json;
 
-// ---- allocation counting (as in benches/hot_path.rs) ----
+// ---- allocation counting (shared with the benches) ----
 
-thread_local! {
-    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
-}
-
-/// Counts heap allocations made by the current thread.
-struct CountingAllocator;
-
-// SAFETY: every call is forwarded unchanged to the system allocator; the
-// counter is a const-initialised thread-local `Cell`, which never allocates.
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.with(|c| c.set(c.get() + 1));
-        System.alloc(layout)
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        System.dealloc(ptr, layout)
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.with(|c| c.set(c.get() + 1));
-        System.realloc(ptr, layout, new_size)
-    }
-}
-
-#[global_allocator]
-static GLOBAL: CountingAllocator = CountingAllocator;
-
-fn allocations() -> u64 {
-    ALLOCATIONS.with(Cell::get)
-}
+#[path = "../benches/support/alloc_count.rs"]
+mod alloc_count;
+use alloc_count::allocations;
 
 // ---- options ----
 

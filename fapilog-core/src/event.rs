@@ -227,18 +227,7 @@ pub struct RawEvent {
 impl RawEvent {
     /// An event stamped with the current time, with no fields and no context.
     pub fn new(level: Level, message: impl Into<Message>) -> Self {
-        RawEvent {
-            timestamp: Timestamp::now(),
-            level,
-            target: None,
-            message: message.into(),
-            fields: Fields::new(),
-            context: None,
-            error: None,
-            sampling: None,
-            seq: None,
-            thread: 0,
-        }
+        Self::capture(level, None, message.into(), Fields::new(), None, 0)
     }
 
     /// `thread` is the caller's interned thread name (0: not captured).
@@ -251,8 +240,30 @@ impl RawEvent {
         context: Option<Arc<Context>>,
         thread: u32,
     ) -> Self {
+        Self::capture_at(
+            Timestamp::now(),
+            level,
+            target,
+            message,
+            fields,
+            context,
+            thread,
+        )
+    }
+
+    /// [`capture`](Self::capture) with the timestamp given (the profiler times taking it apart).
+    #[inline]
+    pub(crate) fn capture_at(
+        timestamp: Timestamp,
+        level: Level,
+        target: Option<&'static str>,
+        message: Message,
+        fields: Fields,
+        context: Option<Arc<Context>>,
+        thread: u32,
+    ) -> Self {
         RawEvent {
-            timestamp: Timestamp::now(),
+            timestamp,
             level,
             target,
             message,

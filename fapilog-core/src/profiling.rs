@@ -49,18 +49,7 @@ pub fn assemble(
     context: Option<Arc<Context>>,
     thread: u32,
 ) -> RawEvent {
-    RawEvent {
-        timestamp,
-        level,
-        target,
-        message,
-        fields,
-        context,
-        error: None,
-        sampling: None,
-        seq: None,
-        thread,
-    }
+    RawEvent::capture_at(timestamp, level, target, message, fields, context, thread)
 }
 
 /// The caller's thread tag as an enabled call takes it (0 unless the
