@@ -325,25 +325,9 @@ impl Queue {
         if wake {
             self.wake_writer();
         }
-        let mut sleep = self.sleep();
-        let room = loop {
-            {
-                let st = self.state();
-                if st.events.len() < self.capacity || st.closed {
-                    break true;
-                }
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                break false;
-            }
-            sleep = self
-                .space
-                .wait_timeout(sleep, deadline - now)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
-        };
-        drop(sleep);
+        let room = self.wait_on(&self.space, deadline, |st| {
+            st.events.len() < self.capacity || st.closed
+        });
         self.state().blocked_producers -= 1;
         room
     }
@@ -476,6 +460,11 @@ impl Queue {
     }
 
     fn wait_progress(&self, deadline: Instant, done: impl Fn(&State) -> bool) -> bool {
+        self.wait_on(&self.progress, deadline, done)
+    }
+
+    /// Sleeps on `signal` until `done` holds (true) or `deadline` passes (false).
+    fn wait_on(&self, signal: &Condvar, deadline: Instant, done: impl Fn(&State) -> bool) -> bool {
         let mut sleep = self.sleep();
         loop {
             if done(&self.state()) {
@@ -485,8 +474,7 @@ impl Queue {
             if now >= deadline {
                 return false;
             }
-            sleep = self
-                .progress
+            sleep = signal
                 .wait_timeout(sleep, deadline - now)
                 .unwrap_or_else(PoisonError::into_inner)
                 .0;
