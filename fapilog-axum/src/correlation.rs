@@ -31,6 +31,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use fapilog_core::ConfigError;
 use http::{HeaderMap, HeaderName};
@@ -59,9 +60,40 @@ const ALLOWED: [bool; 256] = {
 
 /// A validated correlation ID: 1 to [`MAX_LEN`] bytes of `[A-Za-z0-9._:-]`.
 ///
-/// Cheap to clone (a reference-counted string).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct CorrelationId(Arc<str>);
+/// Cheap to clone: IDs of up to 40 bytes (UUIDs, W3C trace IDs) are stored
+/// inline, longer ones in a reference-counted string.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct CorrelationId(Repr);
+
+/// The longest ID stored inline.
+const INLINE_LEN: usize = 40;
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum Repr {
+    Inline { len: u8, buf: [u8; INLINE_LEN] },
+    Shared(Arc<str>),
+}
+
+impl CorrelationId {
+    /// Stores an already validated ID.
+    fn new(id: &str) -> CorrelationId {
+        if id.len() > INLINE_LEN {
+            return CorrelationId(Repr::Shared(Arc::from(id)));
+        }
+        let mut buf = [0u8; INLINE_LEN];
+        buf[..id.len()].copy_from_slice(id.as_bytes());
+        CorrelationId(Repr::Inline {
+            len: id.len() as u8,
+            buf,
+        })
+    }
+}
+
+impl fmt::Debug for CorrelationId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("CorrelationId").field(&self.as_str()).finish()
+    }
+}
 
 impl CorrelationId {
     /// Validates `value` as a correlation ID.
@@ -85,7 +117,7 @@ impl CorrelationId {
         }
         // Every allowed byte is ASCII, so this cannot fail.
         let s = std::str::from_utf8(value).ok()?;
-        Some(CorrelationId(Arc::from(s)))
+        Some(CorrelationId::new(s))
     }
 
     /// Generates a new ID in `format` (a lowercase hyphenated UUID).
@@ -101,11 +133,16 @@ impl CorrelationId {
     /// not the OS: a correlation ID must be unique, not secret, and asking the
     /// kernel for randomness on every request cost a system call each.
     pub fn generate(format: IdFormat) -> CorrelationId {
+        CorrelationId::generate_at(format, SystemTime::now())
+    }
+
+    /// [`generate`](Self::generate) with the clock read by the caller.
+    pub(crate) fn generate_at(format: IdFormat, now: SystemTime) -> CorrelationId {
         let mut random = [0u8; 16];
         fastrand::fill(&mut random);
         let uuid = match format {
             IdFormat::UuidV7 => {
-                let millis = std::time::SystemTime::now()
+                let millis = now
                     .duration_since(std::time::UNIX_EPOCH)
                     .map_or(0, |d| d.as_millis() as u64);
                 let mut tail = [0u8; 10];
@@ -115,29 +152,39 @@ impl CorrelationId {
             IdFormat::UuidV4 => uuid::Builder::from_random_bytes(random).into_uuid(),
         };
         let mut buf = Uuid::encode_buffer();
-        CorrelationId(Arc::from(&*uuid.hyphenated().encode_lower(&mut buf)))
+        CorrelationId::new(uuid.hyphenated().encode_lower(&mut buf))
     }
 
     /// The ID as a string slice.
     pub fn as_str(&self) -> &str {
-        &self.0
+        match &self.0 {
+            // Only validated ASCII is stored, so this cannot fail; the
+            // fallback keeps the code free of panics and unsafe.
+            Repr::Inline { len, buf } => {
+                std::str::from_utf8(&buf[..usize::from(*len)]).unwrap_or_default()
+            }
+            Repr::Shared(s) => s,
+        }
     }
 
-    /// The ID as a shared string, without copying.
+    /// The ID as a shared string (copied unless it was long enough to be shared already).
     pub fn into_arc(self) -> Arc<str> {
-        self.0
+        match self.0 {
+            Repr::Shared(s) => s,
+            Repr::Inline { .. } => Arc::from(self.as_str()),
+        }
     }
 }
 
 impl fmt::Display for CorrelationId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 
 impl AsRef<str> for CorrelationId {
     fn as_ref(&self) -> &str {
-        &self.0
+        self.as_str()
     }
 }
 
@@ -312,6 +359,11 @@ impl CorrelationConfig {
 
     /// Chooses the correlation ID for a request with these `headers`.
     pub fn resolve(&self, headers: &HeaderMap) -> Resolved {
+        self.resolve_at(headers, SystemTime::now())
+    }
+
+    /// [`resolve`](Self::resolve) at `now`, the request's start (a generated v7 ID holds it).
+    pub(crate) fn resolve_at(&self, headers: &HeaderMap, now: SystemTime) -> Resolved {
         let mut replaced_invalid = false;
         if let Some(value) = headers.get(&self.header) {
             match CorrelationId::parse(value.as_bytes()) {
@@ -338,7 +390,7 @@ impl CorrelationConfig {
             }
         }
         Resolved {
-            id: CorrelationId::generate(self.id_format),
+            id: CorrelationId::generate_at(self.id_format, now),
             source: IdSource::Generated,
             replaced_invalid,
         }

@@ -7,9 +7,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime};
 
-use fapilog_core::{error, Logger};
+use fapilog_core::{error, Context as LogContext, Logger, Timestamp};
 use http::header::{HeaderName, HeaderValue};
 use http::{Response, StatusCode};
 use http_body::Body;
@@ -17,7 +17,7 @@ use pin_project_lite::pin_project;
 use tokio::task::futures::TaskLocalFuture;
 
 use crate::access_log::{self, RequestInfo};
-use crate::correlation::CorrelationId;
+use crate::context_pool;
 use crate::layer::SAMPLED_HEADER;
 use crate::panic;
 use crate::request::{Mode, RequestScope};
@@ -27,9 +27,12 @@ use crate::request::{Mode, RequestScope};
 pub(crate) struct Finish {
     pub(crate) scope: Arc<RequestScope>,
     pub(crate) logger: Logger,
-    pub(crate) id: CorrelationId,
+    /// The request's context, recycled once the response is out.
+    pub(crate) context: Arc<LogContext>,
     pub(crate) info: Option<RequestInfo>,
     pub(crate) started: Instant,
+    /// The wall clock at `started`: the access event is stamped with it plus the latency.
+    pub(crate) started_at: SystemTime,
 }
 
 pin_project! {
@@ -99,20 +102,29 @@ where
 const SAMPLED_HEADER_NAME: HeaderName = HeaderName::from_static(SAMPLED_HEADER);
 
 impl Finish {
-    fn complete<B: Body, E>(self, result: Result<Response<B>, E>) -> Result<Response<B>, E> {
+    fn complete<B: Body, E>(mut self, result: Result<Response<B>, E>) -> Result<Response<B>, E> {
+        let result = self.record(result);
+        context_pool::release(self.context);
+        result
+    }
+
+    /// Decides, decorates the response and writes the access event.
+    fn record<B: Body, E>(&mut self, result: Result<Response<B>, E>) -> Result<Response<B>, E> {
         match result {
             Ok(mut res) => {
                 let kept = self.end(res.status().is_server_error());
                 self.decorate(&mut res, kept);
-                if let Some(info) = self.info {
-                    access_log::log_response(&self.logger, info, &res, self.started.elapsed());
+                if let Some(info) = self.info.take() {
+                    let (at, latency) = self.ended();
+                    access_log::log_response(&self.logger, info, &res, at, latency);
                 }
                 Ok(res)
             }
             Err(e) => {
                 self.end(true);
-                if let Some(info) = self.info {
-                    access_log::log_failure(&self.logger, info, self.started.elapsed());
+                if let Some(info) = self.info.take() {
+                    let (at, latency) = self.ended();
+                    access_log::log_failure(&self.logger, info, at, latency);
                 }
                 Err(e)
             }
@@ -135,6 +147,12 @@ impl Finish {
             .unwrap_or_else(|never| match never {})
     }
 
+    /// When the request ended, and how long it took: one clock read.
+    fn ended(&self) -> (Timestamp, Duration) {
+        let latency = self.started.elapsed();
+        (Timestamp::from(self.started_at + latency), latency)
+    }
+
     /// Makes the final decision; returns whether the request's logs are kept.
     fn end(&self, failed: bool) -> bool {
         let kept = self.scope.finish(failed);
@@ -149,7 +167,8 @@ impl Finish {
 
     fn decorate<B>(&self, res: &mut Response<B>, kept: bool) {
         let headers = res.headers_mut();
-        if let Ok(value) = HeaderValue::from_str(self.id.as_str()) {
+        let id = self.context.correlation_id().unwrap_or_default();
+        if let Ok(value) = HeaderValue::from_str(id) {
             let name = self.scope.shared().correlation.header_name().clone();
             headers.insert(name, value);
         }

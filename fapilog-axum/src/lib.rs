@@ -38,6 +38,7 @@
 #![forbid(unsafe_code)]
 
 mod access_log;
+mod context_pool;
 pub mod correlation;
 mod extract;
 mod future;

@@ -3,14 +3,14 @@
 
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use axum::extract::MatchedPath;
-use fapilog_core::Context as LogContext;
 use http::{Request, Response};
 use http_body::Body;
 use tower_service::Service;
 
+use crate::context_pool;
 use crate::extract::CURRENT;
 use crate::future::{Finish, ResponseFuture};
 use crate::layer::Shared;
@@ -44,8 +44,9 @@ where
 
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
         let started = Instant::now();
+        let started_at = SystemTime::now();
         let shared = &self.shared;
-        let resolved = shared.correlation.resolve(req.headers());
+        let resolved = shared.correlation.resolve_at(req.headers(), started_at);
         if resolved.replaced_invalid {
             shared.counters.add_id_replaced();
         }
@@ -60,8 +61,8 @@ where
             (false, false) => Mode::Held,
         };
         let scope = Arc::new(RequestScope::new(Arc::clone(shared), mode));
-        let context = LogContext::new().with_correlation_id(resolved.id.clone().into_arc());
-        let logger = shared.root_logger.scoped(context, scope.clone());
+        let context = context_pool::acquire(resolved.id.as_str());
+        let logger = shared.root_logger.scoped(Arc::clone(&context), scope.clone());
         let info = shared
             .access_log
             .is_enabled()
@@ -70,9 +71,10 @@ where
         let finish = Finish {
             scope,
             logger: logger.clone(),
-            id: resolved.id,
+            context,
             info,
             started,
+            started_at,
         };
         // The inner service's `call` runs in the scope too: a service that
         // logs before returning its future still reaches the request's logger.

@@ -23,7 +23,50 @@ use crate::value::Field;
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Context {
     fields: Vec<Field>,
-    correlation_id: Option<Arc<str>>,
+    correlation_id: Option<CorrelationText>,
+}
+
+/// The longest correlation ID stored inside the context; UUIDs (36) and W3C
+/// trace IDs (32) fit, longer ones are shared on the heap.
+const INLINE_ID: usize = 46;
+
+/// A correlation ID's text: copied inline when short, so a per-request
+/// context is one allocation (and none when the context is recycled).
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub(crate) enum CorrelationText {
+    Inline { len: u8, buf: [u8; INLINE_ID] },
+    Shared(Arc<str>),
+}
+
+impl CorrelationText {
+    fn new(id: &str) -> Self {
+        if id.len() > INLINE_ID {
+            return CorrelationText::Shared(Arc::from(id));
+        }
+        let mut buf = [0u8; INLINE_ID];
+        buf[..id.len()].copy_from_slice(id.as_bytes());
+        CorrelationText::Inline {
+            len: id.len() as u8,
+            buf,
+        }
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            // Only whole `&str`s are copied in, so this cannot fail; the
+            // fallback keeps the code free of panics and unsafe.
+            CorrelationText::Inline { len, buf } => {
+                std::str::from_utf8(&buf[..usize::from(*len)]).unwrap_or_default()
+            }
+            CorrelationText::Shared(s) => s,
+        }
+    }
+}
+
+impl std::fmt::Debug for CorrelationText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
 }
 
 impl Context {
@@ -44,8 +87,8 @@ impl Context {
 
     /// This context with `id` as its correlation ID.
     #[must_use]
-    pub fn with_correlation_id(mut self, id: impl Into<Arc<str>>) -> Self {
-        self.correlation_id = Some(id.into());
+    pub fn with_correlation_id(mut self, id: impl AsRef<str>) -> Self {
+        self.correlation_id = Some(CorrelationText::new(id.as_ref()));
         self
     }
 
@@ -57,8 +100,8 @@ impl Context {
         }
     }
 
-    /// The correlation ID, shared.
-    pub(crate) fn correlation_arc(&self) -> Option<&Arc<str>> {
+    /// The correlation ID as stored, for grouping by it.
+    pub(crate) fn correlation_text(&self) -> Option<&CorrelationText> {
         self.correlation_id.as_ref()
     }
 
@@ -69,7 +112,7 @@ impl Context {
 
     /// The request's correlation ID, when bound.
     pub fn correlation_id(&self) -> Option<&str> {
-        self.correlation_id.as_deref()
+        self.correlation_id.as_ref().map(CorrelationText::as_str)
     }
 }
 
@@ -86,5 +129,17 @@ mod tests {
         let keys: Vec<_> = ctx.fields().iter().map(Field::key).collect();
         assert_eq!(keys, ["a", "b"]);
         assert_eq!(ctx.fields()[0].value().as_i64(), Some(3));
+    }
+
+    #[test]
+    fn correlation_ids_of_any_length_read_back() {
+        for len in [0, 1, 36, INLINE_ID, INLINE_ID + 1, 128] {
+            let id = "a".repeat(len);
+            let ctx = Context::new().with_correlation_id(&id);
+            assert_eq!(ctx.correlation_id(), Some(id.as_str()));
+            assert_eq!(ctx.clone(), ctx);
+        }
+        let inline = Context::new().with_correlation_id("req-1");
+        assert_ne!(inline, Context::new().with_correlation_id("req-2"));
     }
 }

@@ -99,7 +99,7 @@ impl Logger {
 
     /// A new logger whose events carry `id` as their `correlation_id`.
     #[must_use]
-    pub fn with_correlation_id(&self, id: impl Into<Arc<str>>) -> Logger {
+    pub fn with_correlation_id(&self, id: impl AsRef<str>) -> Logger {
         self.with_new_context(self.context_or_empty().with_correlation_id(id))
     }
 
@@ -122,13 +122,14 @@ impl Logger {
     }
 
     /// A new logger on the same pipeline with `context` as its whole context
-    /// and `gate` deciding each event: one allocation, for per-request loggers.
+    /// and `gate` deciding each event, for per-request loggers. Given an
+    /// `Arc<Context>` it allocates only the logger (a caller may recycle contexts).
     #[must_use]
-    pub fn scoped(&self, context: Context, gate: Arc<dyn EventGate>) -> Logger {
+    pub fn scoped(&self, context: impl Into<Arc<Context>>, gate: Arc<dyn EventGate>) -> Logger {
         Logger {
             inner: Arc::new(LoggerInner {
                 pipeline: self.inner.pipeline.clone(),
-                context: Some(Arc::new(context)),
+                context: Some(context.into()),
                 gate: Some(gate),
             }),
         }

@@ -180,42 +180,39 @@ impl Queue {
     }
 
     /// Offers an event; never blocks unless the policy is `Block`, and then at most its timeout.
+    ///
+    /// The event is moved once, into its slot: a full or closed queue is
+    /// handled out of line, so the common path holds no second event (an
+    /// evicted one) and makes no other copy of this one.
     #[inline]
-    pub(crate) fn push(&self, mut event: RawEvent) {
+    pub(crate) fn push(&self, event: RawEvent) {
         let mut st = self.state();
         st.counts.submitted += 1;
-        if st.closed {
-            st.counts.dropped_shutdown += 1;
+        let len = st.events.len();
+        // The second test never holds (the deque is made with room for
+        // `capacity`), but it lets the compiler drop `push_back`'s growth
+        // path, and with it a copy of the event kept in case growth unwinds.
+        if st.closed || len >= self.capacity || len == st.events.capacity() {
+            drop(st);
+            self.push_full(event);
             return;
         }
-        let mut evicted = None;
-        if st.events.len() >= self.capacity {
-            // The common overflow, an eviction, is done under this same lock;
-            // refusing and waiting take the slow path.
-            match self.room_for(&st, event.level.overflow_rank()) {
-                Room::Evict(index) => evicted = evict(&mut st, index),
-                _ => {
-                    drop(st);
-                    self.push_full(event);
-                    return;
-                }
-            }
-        }
-        event.seq = NonZeroU64::new(take_seq(&mut st));
-        let wake = self.enqueue(&mut st, event);
+        let seq = take_seq(&mut st);
+        let wake = self.enqueue(&mut st, event, seq);
         drop(st);
-        // Freed after the lock is released, not while other producers spin on it.
-        drop(evicted);
         if wake {
             self.wake_writer();
         }
     }
 
-    /// Appends an event under the state lock; says whether the writer must be woken.
+    /// Appends an event under the state lock, numbered `seq`; says whether the writer must be woken.
     #[inline]
-    fn enqueue(&self, st: &mut State, event: RawEvent) -> bool {
+    fn enqueue(&self, st: &mut State, event: RawEvent, seq: u64) -> bool {
         let protected = event.level.is_protected();
         st.events.push_back(event);
+        if let Some(slot) = st.events.back_mut() {
+            slot.seq = NonZeroU64::new(seq);
+        }
         let depth = st.events.len();
         st.counts.high_water = st.counts.high_water.max(depth);
         if protected {
@@ -238,7 +235,7 @@ impl Queue {
     ///
     /// The event's `seq` is taken when it enters the queue or is refused, so a
     /// producer that waited for room cannot put its event behind later ones.
-    fn push_full(&self, mut event: RawEvent) {
+    fn push_full(&self, event: RawEvent) {
         let rank = event.level.overflow_rank();
         let mut deadline = None;
         // Declared before the guard, so an evicted event is freed after the
@@ -277,8 +274,8 @@ impl Queue {
                 }
             }
         }
-        event.seq = NonZeroU64::new(take_seq(&mut st));
-        let wake = self.enqueue(&mut st, event);
+        let seq = take_seq(&mut st);
+        let wake = self.enqueue(&mut st, event, seq);
         drop(st);
         drop(evicted);
         if wake {

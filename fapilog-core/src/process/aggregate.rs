@@ -60,9 +60,9 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::context::CorrelationText;
 use crate::error::ConfigError;
 use crate::event::{Message, RawEvent, Timestamp};
 use crate::filter::covers;
@@ -92,13 +92,13 @@ struct GroupKey {
     target: &'static str,
     level: Level,
     message: Message,
-    correlation: Option<Arc<str>>,
+    correlation: Option<CorrelationText>,
 }
 
 #[derive(Debug)]
 struct Group {
     /// The group's correlation ID, when it is not part of the key.
-    correlation: Option<Arc<str>>,
+    correlation: Option<CorrelationText>,
     opened: Instant,
     created: u64,
     last_used: u64,
@@ -298,7 +298,7 @@ impl Aggregator {
     fn open(
         &mut self,
         key: GroupKey,
-        correlation: Option<Arc<str>>,
+        correlation: Option<CorrelationText>,
         event: RawEvent,
         now: Instant,
         out: &mut Emit<'_>,
@@ -396,7 +396,7 @@ impl Processor for Aggregator {
         let correlation = event
             .context
             .as_deref()
-            .and_then(|c| c.correlation_arc().cloned());
+            .and_then(|c| c.correlation_text().cloned());
         let key = GroupKey {
             target,
             level: event.level,
@@ -462,6 +462,7 @@ impl fmt::Debug for Aggregator {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
     use crate::context::Context;
     use crate::process::{Item, ItemKind, Tally};
 
