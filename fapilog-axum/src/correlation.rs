@@ -91,7 +91,9 @@ impl CorrelationId {
 
 impl fmt::Debug for CorrelationId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("CorrelationId").field(&self.as_str()).finish()
+        f.debug_tuple("CorrelationId")
+            .field(&self.as_str())
+            .finish()
     }
 }
 

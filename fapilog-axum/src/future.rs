@@ -26,7 +26,6 @@ use crate::request::{Mode, RequestScope};
 #[derive(Debug)]
 pub(crate) struct Finish {
     pub(crate) scope: Arc<RequestScope>,
-    pub(crate) logger: Logger,
     /// The request's context, recycled once the response is out.
     pub(crate) context: Arc<LogContext>,
     pub(crate) info: Option<RequestInfo>,
@@ -74,11 +73,11 @@ where
             .finish
             .as_ref()
             .is_some_and(|f| f.scope.shared().catch_panics);
-        let inner = this.inner;
+        let mut inner = this.inner;
         let polled = if catch {
-            catch_unwind(AssertUnwindSafe(move || inner.poll(cx)))
+            catch_unwind(AssertUnwindSafe(|| inner.as_mut().poll(cx)))
         } else {
-            Ok(inner.poll(cx))
+            Ok(inner.as_mut().poll(cx))
         };
         let outcome = match polled {
             Ok(Poll::Pending) => return Poll::Pending,
@@ -92,9 +91,11 @@ where
                 Err(payload) => std::panic::resume_unwind(payload),
             });
         };
+        // The task-local's own logger, rather than a clone kept for this.
+        let logger = inner.take_value().unwrap_or_else(|| finish.logger());
         Poll::Ready(match outcome {
-            Ok(result) => finish.complete(result),
-            Err(payload) => Ok(finish.panicked(payload)),
+            Ok(result) => finish.complete(&logger, result),
+            Err(payload) => Ok(finish.panicked(&logger, payload)),
         })
     }
 }
@@ -102,21 +103,29 @@ where
 const SAMPLED_HEADER_NAME: HeaderName = HeaderName::from_static(SAMPLED_HEADER);
 
 impl Finish {
-    fn complete<B: Body, E>(mut self, result: Result<Response<B>, E>) -> Result<Response<B>, E> {
-        let result = self.record(result);
+    fn complete<B: Body, E>(
+        mut self,
+        logger: &Logger,
+        result: Result<Response<B>, E>,
+    ) -> Result<Response<B>, E> {
+        let result = self.record(logger, result);
         context_pool::release(self.context);
         result
     }
 
     /// Decides, decorates the response and writes the access event.
-    fn record<B: Body, E>(&mut self, result: Result<Response<B>, E>) -> Result<Response<B>, E> {
+    fn record<B: Body, E>(
+        &mut self,
+        logger: &Logger,
+        result: Result<Response<B>, E>,
+    ) -> Result<Response<B>, E> {
         match result {
             Ok(mut res) => {
                 let kept = self.end(res.status().is_server_error());
                 self.decorate(&mut res, kept);
                 if let Some(info) = self.info.take() {
                     let (at, latency) = self.ended();
-                    access_log::log_response(&self.logger, info, &res, at, latency);
+                    access_log::log_response(logger, info, &res, at, latency);
                 }
                 Ok(res)
             }
@@ -124,26 +133,38 @@ impl Finish {
                 self.end(true);
                 if let Some(info) = self.info.take() {
                     let (at, latency) = self.ended();
-                    access_log::log_failure(&self.logger, info, at, latency);
+                    access_log::log_failure(logger, info, at, latency);
                 }
                 Err(e)
             }
         }
     }
 
-    fn panicked<B: Body + Default>(self, payload: Box<dyn Any + Send>) -> Response<B> {
+    /// A request logger made anew; only needed if the task-local lost its value.
+    fn logger(&self) -> Logger {
+        let shared = self.scope.shared();
+        shared
+            .root_logger
+            .scoped(Arc::clone(&self.context), self.scope.clone())
+    }
+
+    fn panicked<B: Body + Default>(
+        self,
+        logger: &Logger,
+        payload: Box<dyn Any + Send>,
+    ) -> Response<B> {
         self.scope.shared().counters.add_panic();
         let message = panic::message(&*payload);
         let location = panic::take_location();
         error!(
-            self.logger,
+            logger,
             "handler panicked",
             "panic.message" = message,
             "panic.location" = location
         );
         let mut res = Response::new(B::default());
         *res.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-        self.complete::<B, std::convert::Infallible>(Ok(res))
+        self.complete::<B, std::convert::Infallible>(logger, Ok(res))
             .unwrap_or_else(|never| match never {})
     }
 

@@ -12,6 +12,7 @@ use crate::metrics::LayerCounters;
 use crate::request::HoldBudget;
 use crate::sampling::SamplingConfig;
 use crate::service::FapilogService;
+use crate::wall_clock::WallClock;
 
 /// Default number of events an unsampled request may hold for error promotion.
 pub const DEFAULT_REQUEST_BUFFER: usize = 256;
@@ -35,6 +36,7 @@ pub(crate) struct Shared {
     pub(crate) budget: Arc<HoldBudget>,
     pub(crate) counters: Arc<LayerCounters>,
     pub(crate) catch_panics: bool,
+    pub(crate) wall_clock: WallClock,
 }
 
 /// Gives every request a correlation ID, a request-scoped `Logger`, one
@@ -246,6 +248,7 @@ impl FapilogLayerBuilder {
                 budget: Arc::new(HoldBudget::new(self.request_buffer, self.global_buffer)),
                 counters,
                 catch_panics: self.catch_panics,
+                wall_clock: WallClock::new(),
             }),
         }
     }

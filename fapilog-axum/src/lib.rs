@@ -53,6 +53,7 @@ pub mod sampling;
 mod service;
 #[cfg(feature = "tracing")]
 pub mod tracing_bridge;
+mod wall_clock;
 
 pub use access_log::{AccessLogConfig, ACCESS_TARGET, ALWAYS_REDACTED, REDACTED};
 pub use correlation::{CorrelationConfig, CorrelationId, IdFormat};

@@ -124,6 +124,11 @@ impl RequestScope {
             pipeline.count_sampled_out(1);
         }
         if self.budget().try_take() {
+            if held.events.capacity() == 0 {
+                // Most requests hold one or two events; the deque's own first
+                // growth (four slots) is too big for the allocator's thread cache.
+                held.events.reserve_exact(2);
+            }
             held.events.push_back(event);
         } else {
             self.shared.counters.add_budget_exhausted(1);

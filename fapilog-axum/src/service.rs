@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
 use axum::extract::MatchedPath;
 use http::{Request, Response};
@@ -43,34 +43,37 @@ where
     }
 
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
-        let started = Instant::now();
-        let started_at = SystemTime::now();
         let shared = &self.shared;
+        let started = Instant::now();
+        let started_at = shared.wall_clock.at(started);
         let resolved = shared.correlation.resolve_at(req.headers(), started_at);
         if resolved.replaced_invalid {
             shared.counters.add_id_replaced();
         }
-        let route = req.extensions().get::<MatchedPath>().cloned();
-        let path = route.as_ref().map_or(req.uri().path(), MatchedPath::as_str);
-        let decision = shared
-            .sampling
-            .decide(path, resolved.id.as_str(), req.headers());
-        let mode = match (decision.is_excluded(), decision.keep) {
-            (true, _) => Mode::Excluded,
-            (false, true) => Mode::Kept,
-            (false, false) => Mode::Held,
+        let id = resolved.id.as_str();
+        let (mode, info) = {
+            let route = req.extensions().get::<MatchedPath>();
+            let path = route.map_or(req.uri().path(), MatchedPath::as_str);
+            let decision = shared.sampling.decide(path, id, req.headers());
+            let mode = match (decision.is_excluded(), decision.keep) {
+                (true, _) => Mode::Excluded,
+                (false, true) => Mode::Kept,
+                (false, false) => Mode::Held,
+            };
+            let info = shared
+                .access_log
+                .is_enabled()
+                .then(|| shared.access_log.capture(&req, route));
+            (mode, info)
         };
         let scope = Arc::new(RequestScope::new(Arc::clone(shared), mode));
-        let context = context_pool::acquire(resolved.id.as_str());
-        let logger = shared.root_logger.scoped(Arc::clone(&context), scope.clone());
-        let info = shared
-            .access_log
-            .is_enabled()
-            .then(|| shared.access_log.capture(&req, route.as_ref()));
+        let context = context_pool::acquire(id);
+        let logger = shared
+            .root_logger
+            .scoped(Arc::clone(&context), scope.clone());
         req.extensions_mut().insert(logger.clone());
         let finish = Finish {
             scope,
-            logger: logger.clone(),
             context,
             info,
             started,

@@ -246,7 +246,15 @@ impl RawEvent {
     /// assert_eq!(event.timestamp().unix_nanos(), 5);
     /// ```
     pub fn new_at(timestamp: Timestamp, level: Level, message: impl Into<Message>) -> Self {
-        Self::capture_at(timestamp, level, None, message.into(), Fields::new(), None, 0)
+        Self::capture_at(
+            timestamp,
+            level,
+            None,
+            message.into(),
+            Fields::new(),
+            None,
+            0,
+        )
     }
 
     /// `thread` is the caller's interned thread name (0: not captured).

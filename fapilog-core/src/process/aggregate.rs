@@ -462,9 +462,9 @@ impl fmt::Debug for Aggregator {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
     use crate::context::Context;
     use crate::process::{Item, ItemKind, Tally};
+    use std::sync::Arc;
 
     struct Harness {
         agg: Aggregator,
