@@ -18,15 +18,74 @@
 //! # charge_card(100); // outside a request: no logger, nothing logged
 //! ```
 
+use std::cell::Cell;
+
 use fapilog_core::Logger;
 
 tokio::task_local! {
     pub(crate) static CURRENT: Logger;
 }
 
-/// The logger of the request whose future is running on this task, if any.
+thread_local! {
+    /// The request's logger while the inner service's `call` runs, before
+    /// its future exists. A thread-local moved in and out, not a scoped
+    /// task-local: that cost a clone and two moves of the request.
+    static IN_CALL: Cell<Option<Logger>> = const { Cell::new(None) };
+}
+
+/// The logger of the request whose future (or inner `call`) is running on this task, if any.
 pub fn current_logger() -> Option<Logger> {
-    CURRENT.try_with(Logger::clone).ok()
+    with_current(Logger::clone)
+}
+
+/// Runs `f` with the current request's logger, if there is one.
+pub(crate) fn with_current<R>(f: impl FnOnce(&Logger) -> R) -> Option<R> {
+    // A clone, so code that `f` runs finds the logger in place too.
+    let in_call = IN_CALL
+        .try_with(|slot| {
+            let logger = slot.take();
+            let copy = logger.clone();
+            slot.set(logger);
+            copy
+        })
+        .ok()
+        .flatten();
+    match in_call {
+        Some(logger) => Some(f(&logger)),
+        None => CURRENT.try_with(f).ok(),
+    }
+}
+
+/// Makes `logger` the current one until [`CallScope::exit`] gives it back.
+pub(crate) struct CallScope {
+    previous: Option<Option<Logger>>,
+}
+
+impl CallScope {
+    pub(crate) fn enter(logger: Logger) -> CallScope {
+        let previous = IN_CALL.try_with(|slot| slot.replace(Some(logger))).ok();
+        CallScope { previous }
+    }
+
+    /// Restores the previous logger and returns the one entered.
+    pub(crate) fn exit(mut self, entered: impl FnOnce() -> Logger) -> Logger {
+        self.restore().unwrap_or_else(entered)
+    }
+
+    fn restore(&mut self) -> Option<Logger> {
+        let previous = self.previous.take()?;
+        IN_CALL
+            .try_with(|slot| slot.replace(previous))
+            .ok()
+            .flatten()
+    }
+}
+
+impl Drop for CallScope {
+    fn drop(&mut self) {
+        // Reached with `previous` still set only when the call panicked.
+        drop(self.restore());
+    }
 }
 
 /// Where a bridge sends what is logged outside any request.

@@ -141,7 +141,7 @@ impl Finish {
     }
 
     /// A request logger made anew; only needed if the task-local lost its value.
-    fn logger(&self) -> Logger {
+    pub(crate) fn logger(&self) -> Logger {
         let shared = self.scope.shared();
         shared
             .root_logger

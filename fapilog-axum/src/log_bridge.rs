@@ -38,7 +38,7 @@ use std::sync::{OnceLock, PoisonError, RwLock};
 use fapilog_core::{Key, Level, Logger, Message, RawEvent, Value};
 use log::kv::{self, VisitSource};
 
-use crate::extract::{BridgeRoot, CURRENT};
+use crate::extract::{with_current, BridgeRoot};
 
 /// How many distinct non-module-path targets are interned process-wide.
 pub const MAX_INTERNED_TARGETS: usize = 1024;
@@ -90,10 +90,7 @@ impl LogBridge {
     }
 
     fn with_logger<R>(&self, f: impl Fn(&Logger) -> R) -> Option<R> {
-        CURRENT
-            .try_with(|logger| f(logger))
-            .ok()
-            .or_else(|| self.root.as_ref().map(&f))
+        with_current(&f).or_else(|| self.root.as_ref().map(&f))
     }
 }
 

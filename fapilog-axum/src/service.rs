@@ -11,7 +11,7 @@ use http_body::Body;
 use tower_service::Service;
 
 use crate::context_pool;
-use crate::extract::CURRENT;
+use crate::extract::{CallScope, CURRENT};
 use crate::future::{Finish, ResponseFuture};
 use crate::layer::Shared;
 use crate::request::{Mode, RequestScope};
@@ -81,7 +81,9 @@ where
         };
         // The inner service's `call` runs in the scope too: a service that
         // logs before returning its future still reaches the request's logger.
-        let future = CURRENT.sync_scope(logger.clone(), || self.inner.call(req));
+        let in_call = CallScope::enter(logger);
+        let future = self.inner.call(req);
+        let logger = in_call.exit(|| finish.logger());
         let inner = CURRENT.scope(logger, future);
         ResponseFuture::new(inner, finish)
     }

@@ -69,7 +69,7 @@ use tracing::{Event, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
 
-use crate::extract::{BridgeRoot, CURRENT};
+use crate::extract::{with_current, BridgeRoot};
 
 /// The default for [`TracingBridgeBuilder::span_fields`]: [`SpanFields::Flatten`].
 pub const DEFAULT_SPAN_FIELDS: SpanFields = SpanFields::Flatten;
@@ -232,8 +232,8 @@ where
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
-        let in_request = CURRENT.try_with(|logger| self.forward(logger, event, &ctx));
-        if in_request.is_err() {
+        let in_request = with_current(|logger| self.forward(logger, event, &ctx));
+        if in_request.is_none() {
             if let Some(root) = &self.root {
                 self.forward(root, event, &ctx);
             }
