@@ -10,6 +10,7 @@ use http::{Request, Response};
 use http_body::Body;
 use tower_service::Service;
 
+use crate::access_log::RequestInfo;
 use crate::context_pool;
 use crate::extract::{CallScope, CURRENT};
 use crate::future::{Finish, ResponseFuture};
@@ -51,21 +52,7 @@ where
             shared.counters.add_id_replaced();
         }
         let id = resolved.id.as_str();
-        let (mode, info) = {
-            let route = req.extensions().get::<MatchedPath>();
-            let path = route.map_or(req.uri().path(), MatchedPath::as_str);
-            let decision = shared.sampling.decide(path, id, req.headers());
-            let mode = match (decision.is_excluded(), decision.keep) {
-                (true, _) => Mode::Excluded,
-                (false, true) => Mode::Kept,
-                (false, false) => Mode::Held,
-            };
-            let info = shared
-                .access_log
-                .is_enabled()
-                .then(|| shared.access_log.capture(&req, route));
-            (mode, info)
-        };
+        let (mode, info) = plan(shared, &req, id);
         let scope = Arc::new(RequestScope::new(Arc::clone(shared), mode));
         let context = context_pool::acquire(id);
         let logger = shared
@@ -87,4 +74,21 @@ where
         let inner = CURRENT.scope(logger, future);
         ResponseFuture::new(inner, finish)
     }
+}
+
+/// The request's sampling mode, and what the access log needs from it.
+fn plan<B>(shared: &Shared, req: &Request<B>, id: &str) -> (Mode, Option<RequestInfo>) {
+    let route = req.extensions().get::<MatchedPath>();
+    let path = route.map_or(req.uri().path(), MatchedPath::as_str);
+    let decision = shared.sampling.decide(path, id, req.headers());
+    let mode = match (decision.is_excluded(), decision.keep) {
+        (true, _) => Mode::Excluded,
+        (false, true) => Mode::Kept,
+        (false, false) => Mode::Held,
+    };
+    let info = shared
+        .access_log
+        .is_enabled()
+        .then(|| shared.access_log.capture(req, route));
+    (mode, info)
 }
