@@ -32,6 +32,12 @@ impl Stages {
         }
     }
 
+    /// Whether events leave as they came in (no enricher, no processor):
+    /// the writer then moves a batch into its output in one pass.
+    pub(crate) fn passes_through(&self) -> bool {
+        self.enrichers.is_empty() && self.processors.is_empty()
+    }
+
     /// Enriches `event` and runs it through every processor into `out`.
     pub(crate) fn process(
         &mut self,
