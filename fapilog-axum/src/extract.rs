@@ -111,3 +111,46 @@ impl BridgeRoot {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fapilog_core::pipeline::Pipeline;
+
+    fn logger(id: &str) -> (Logger, fapilog_core::pipeline::WriterGuard) {
+        let (pipeline, guard) = Pipeline::builder().build().expect("pipeline");
+        (pipeline.logger().with_correlation_id(id), guard)
+    }
+
+    fn current_id() -> Option<String> {
+        with_current(|l| l.context()?.correlation_id().map(str::to_owned)).flatten()
+    }
+
+    #[test]
+    fn a_call_scope_is_seen_inside_and_gives_its_logger_back() {
+        let (outer, _g1) = logger("outer");
+        let (inner, _g2) = logger("inner");
+        assert_eq!(current_id(), None);
+        let outer_scope = CallScope::enter(outer);
+        let inner_scope = CallScope::enter(inner);
+        assert_eq!(current_id().as_deref(), Some("inner"));
+        let inner = inner_scope.exit(|| unreachable!("the logger is in place"));
+        assert_eq!(inner.context().unwrap().correlation_id(), Some("inner"));
+        assert_eq!(current_id().as_deref(), Some("outer"));
+        drop(outer_scope.exit(|| unreachable!("the logger is in place")));
+        assert_eq!(current_id(), None);
+    }
+
+    #[test]
+    fn a_call_that_panics_leaves_no_logger_behind() {
+        let (log, _guard) = logger("panicky");
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _scope = CallScope::enter(log);
+            assert_eq!(current_id().as_deref(), Some("panicky"));
+            panic!("inner call failed");
+        }));
+        assert!(result.is_err());
+        assert_eq!(current_id(), None);
+        assert!(current_logger().is_none());
+    }
+}
