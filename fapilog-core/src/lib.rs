@@ -3,14 +3,14 @@
 //! The call site captures an owned [`RawEvent`] (timestamp, level, message,
 //! typed fields, an `Arc` snapshot of the bound context, an eagerly captured
 //! error) and pushes it into a bounded queue. A background writer thread pops
-//! whole batches, builds the [`Envelope`], formats it ([`format`]) and writes
+//! whole batches, builds the [`Envelope`], formats it ([`format`](mod@format)) and writes
 //! each batch to every [`sink`] with one call. Every event is accounted for:
 //! `submitted == written + dropped + failed` ([`pipeline::MetricsSnapshot`]).
 //!
 //! | module | what it holds |
 //! |---|---|
 //! | [`pipeline`] | builder, queue and overflow policies, writer, metrics, shutdown |
-//! | [`format`] | JSON, logfmt and pretty encoders with one escaping layer |
+//! | [`format`](mod@format) | JSON, logfmt and pretty encoders with one escaping layer |
 //! | [`sink`] | stdout, stderr, file (rotation), null, memory, and the `Sink` trait |
 //! | [`process`] | writer-side stages: redaction (on by default), aggregation, throttling, custom processors |
 //! | [`enrich`] | service, host, process, thread and Kubernetes fields; custom enrichers |

@@ -22,7 +22,7 @@ impl Default for Enrichment {
 
 impl Enrichment {
     /// The defaults: host name, process ID and Kubernetes fields on; thread
-    /// name off (see the [module docs](self)); no service name, version or
+    /// name off (see the [`enrich`](crate::enrich) module); no service name, version or
     /// environment.
     pub fn new() -> Self {
         Enrichment {

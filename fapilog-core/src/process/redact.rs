@@ -1,27 +1,6 @@
 //! Redaction of secrets, by field name and by value pattern, before any sink.
 //!
-//! On by default. Rules:
-//!
-//! - **Field names** ([`DEFAULT_REDACTED_FIELDS`], extendable and replaceable)
-//!   match case-insensitively, at any depth of a map value, as whole words of
-//!   the key: `password`, `db_password`, `X-Api-Key`, `apiKey` and
-//!   `accessToken` all match, `tokens_used` does not. Words are split at `_`,
-//!   `-`, `.`, `:`, `/`, brackets, spaces and camelCase humps. The whole value becomes [`REDACTED`].
-//! - **Value patterns**, in string values, the message and the captured
-//!   error, replace only the secret: payment card numbers of 13 to 19 digits
-//!   (spaces or dashes allowed between digit groups) that pass the Luhn check,
-//!   the password of `scheme://user:password@host` URLs, the token after
-//!   `Bearer `, the value of a `name=value` pair whose name is a redacted
-//!   field name (a query string's `?token=…`, a form body, `password=…` in
-//!   text), and every match of user-supplied regexes.
-//!
-//! String literals in the source (a message or value written as `"..."` in a
-//! macro call) are program text, not data, and are not pattern-scanned; field
-//! names still apply to them.
-//!
-//! Redaction fails closed: a field that cannot be redacted (a value nested
-//! deeper than 64 levels, or a panic inside a pattern) is dropped, never
-//! written in clear, and counted in `redaction_failures`.
+//! The rules are in [`Redactor`]'s documentation.
 //!
 //! # Example
 //!
@@ -86,6 +65,29 @@ const KEY_CACHE_LIMIT: usize = 4096;
 /// Redacts secrets in events, by field name and by value pattern.
 ///
 /// Every setting's default is on; [`Redactor::disabled`] turns redaction off.
+///
+/// On by default. Rules:
+///
+/// - **Field names** ([`DEFAULT_REDACTED_FIELDS`], extendable and replaceable)
+///   match case-insensitively, at any depth of a map value, as whole words of
+///   the key: `password`, `db_password`, `X-Api-Key`, `apiKey` and
+///   `accessToken` all match, `tokens_used` does not. Words are split at `_`,
+///   `-`, `.`, `:`, `/`, brackets, spaces and camelCase humps. The whole value becomes [`REDACTED`].
+/// - **Value patterns**, in string values, the message and the captured
+///   error, replace only the secret: payment card numbers of 13 to 19 digits
+///   (spaces or dashes allowed between digit groups) that pass the Luhn check,
+///   the password of `scheme://user:password@host` URLs, the token after
+///   `Bearer `, the value of a `name=value` pair whose name is a redacted
+///   field name (a query string's `?token=…`, a form body, `password=…` in
+///   text), and every match of user-supplied regexes.
+///
+/// String literals in the source (a message or value written as `"..."` in a
+/// macro call) are program text, not data, and are not pattern-scanned; field
+/// names still apply to them.
+///
+/// Redaction fails closed: a field that cannot be redacted (a value nested
+/// deeper than 64 levels, or a panic inside a pattern) is dropped, never
+/// written in clear, and counted in `redaction_failures`.
 #[derive(Clone)]
 pub struct Redactor {
     enabled: bool,
@@ -144,7 +146,7 @@ impl Redactor {
         self.enabled
     }
 
-    /// Adds a field name to redact (matched as described in the [module docs](self)).
+    /// Adds a field name to redact (matched as described for [`Redactor`]).
     #[must_use]
     pub fn field(mut self, name: &str) -> Self {
         let name = normalize(name);
