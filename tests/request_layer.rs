@@ -451,3 +451,73 @@ async fn an_inner_service_that_logs_in_call_reaches_the_request_logger() {
     let events = h.for_id("sync-1");
     assert_eq!(messages(&events), ["logged in call", "request completed"]);
 }
+
+/// Logs on drop, through whatever logger is current then.
+struct LogOnDrop;
+
+impl Drop for LogOnDrop {
+    fn drop(&mut self) {
+        if let Some(log) = current_logger() {
+            info!(log, "rolled back");
+        }
+    }
+}
+
+/// An inner future that panics when polled; its `LogOnDrop` is dropped later,
+/// with the layer's response future, not by the unwinding.
+struct PanicsWhenPolled(#[allow(dead_code)] LogOnDrop);
+
+impl std::future::Future for PanicsWhenPolled {
+    type Output = Result<http::Response<axum::body::Body>, std::convert::Infallible>;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        panic!("inner future failed")
+    }
+}
+
+#[tokio::test]
+async fn what_a_panicked_inner_future_logs_when_dropped_keeps_the_request_id() {
+    use tower::{Layer, ServiceExt};
+
+    let h = Harness::new();
+    let inner =
+        tower::service_fn(|_req: http::Request<axum::body::Body>| PanicsWhenPolled(LogOnDrop));
+    let service = h.layer(SamplingConfig::new()).layer(inner);
+    let req = http::Request::get("/drop")
+        .header("x-request-id", "drop-1")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let res = service.oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let events = h.for_id("drop-1");
+    let messages = messages(&events);
+    assert!(messages.contains(&"handler panicked"), "{messages:?}");
+    assert!(messages.contains(&"rolled back"), "{messages:?}");
+}
+
+#[tokio::test]
+async fn the_access_event_is_stamped_after_the_handlers_events() {
+    let h = Harness::new();
+    let (addr, stop, _) = serve(app(h.layer(SamplingConfig::new()))).await;
+    let res = http_get(addr, "/orders/7", &[("x-request-id", b"ts-1")]).await;
+    assert_eq!(res.status, 200);
+    let _ = stop.send(());
+    let events = h.for_id("ts-1");
+    let access = events
+        .iter()
+        .find(|e| e["msg"] == "request completed")
+        .unwrap();
+    let handler = events
+        .iter()
+        .find(|e| e["msg"] != "request completed")
+        .unwrap();
+    let (a, b) = (
+        access["ts"].as_str().unwrap(),
+        handler["ts"].as_str().unwrap(),
+    );
+    // RFC 3339 with a fixed width: text order is time order.
+    assert!(a >= b, "access {a} before handler {b}");
+}

@@ -254,3 +254,32 @@ fn the_pipeline_level_gates_bridged_events_at_run_time() {
     assert_eq!(logs.messages(), ["kept at INFO"]);
     assert_eq!(capture.metrics().submitted, 1);
 }
+
+#[tokio::test]
+async fn tracing_events_in_an_inner_services_call_carry_the_request_id() {
+    use tower::{Layer, ServiceExt};
+
+    install_bridge();
+    let app = TestApp::new(router()).unwrap();
+    // Logs in `call`, before its future exists (axum's router defers `call`,
+    // so this needs the layer over a plain service).
+    let inner = tower::service_fn(|_req: http::Request<axum::body::Body>| {
+        tracing::info!("in call");
+        async {
+            tracing::info!("in future");
+            Ok::<_, std::convert::Infallible>(http::Response::new(axum::body::Body::empty()))
+        }
+    });
+    let service = app.layer().clone().layer(inner);
+    let req = http::Request::get("/inner")
+        .header("x-request-id", "inner-trace-1")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let res = service.oneshot(req).await.unwrap();
+    assert_eq!(res.status(), 200);
+    let events = app.flush().unwrap().by_correlation_id("inner-trace-1");
+    assert_eq!(
+        messages(&events),
+        ["in call", "in future", "request completed"]
+    );
+}

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::extract::{ConnectInfo, MatchedPath};
-use fapilog_core::{ConfigError, Field, Level, Logger, RawEvent, Timestamp, Value};
+use fapilog_core::{ConfigError, Field, Level, Logger, RawEvent, Value};
 use http::header::{HeaderName, CONTENT_LENGTH, USER_AGENT};
 use http::{HeaderMap, Method, Request, Response, StatusCode};
 use http_body::Body;
@@ -210,7 +210,6 @@ pub(crate) fn log_response<B: Body>(
     log: &Logger,
     info: RequestInfo,
     res: &Response<B>,
-    at: Timestamp,
     latency: Duration,
 ) {
     let status = res.status();
@@ -223,7 +222,7 @@ pub(crate) fn log_response<B: Body>(
         .size_hint()
         .exact()
         .or_else(|| content_length(res.headers()));
-    let mut event = RawEvent::new_at(at, level, "request completed");
+    let mut event = RawEvent::new(level, "request completed");
     event.reserve_fields(1 + info.field_count() + usize::from(response_bytes.is_some()));
     event.push_field("status", status.as_u16());
     push_request_fields(&mut event, info, latency, response_bytes);
@@ -231,11 +230,11 @@ pub(crate) fn log_response<B: Body>(
 }
 
 /// Logs the access event for a request whose service returned an error.
-pub(crate) fn log_failure(log: &Logger, info: RequestInfo, at: Timestamp, latency: Duration) {
+pub(crate) fn log_failure(log: &Logger, info: RequestInfo, latency: Duration) {
     if !log.enabled(Level::Error) {
         return;
     }
-    let mut event = RawEvent::new_at(at, Level::Error, "request failed");
+    let mut event = RawEvent::new(Level::Error, "request failed");
     event.reserve_fields(info.field_count());
     push_request_fields(&mut event, info, latency, None);
     log.submit(event);

@@ -479,6 +479,24 @@ mod tests {
     }
 
     #[test]
+    fn ids_on_both_sides_of_the_inline_limit_round_trip() {
+        use std::collections::HashSet;
+        for len in [1, 36, INLINE_LEN - 1, INLINE_LEN, INLINE_LEN + 1, MAX_LEN] {
+            let text = "a".repeat(len);
+            let id = CorrelationId::parse(text.as_bytes()).unwrap();
+            assert_eq!(id.as_str(), text);
+            assert_eq!(&*id.clone().into_arc(), text);
+            assert_eq!(format!("{id}"), text);
+            assert_eq!(format!("{id:?}"), format!("CorrelationId({text:?})"));
+            let same = CorrelationId::parse(text.as_bytes()).unwrap();
+            assert_eq!(id, same);
+            assert!(HashSet::from([id.clone()]).contains(&same));
+            let other = format!("{}b", &text[1..]);
+            assert_ne!(id, CorrelationId::parse(other.as_bytes()).unwrap());
+        }
+    }
+
+    #[test]
     fn traceparent_vectors() {
         let good = b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
         assert_eq!(

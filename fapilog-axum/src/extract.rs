@@ -72,6 +72,14 @@ impl CallScope {
         self.restore().unwrap_or_else(entered)
     }
 
+    /// Hides the current call's logger until the guard is dropped: a
+    /// request's future runs after its inner `call` returned, and must see
+    /// its own task-local logger, not an enclosing call's.
+    pub(crate) fn suspend() -> CallScope {
+        let previous = IN_CALL.try_with(Cell::take).ok();
+        CallScope { previous }
+    }
+
     fn restore(&mut self) -> Option<Logger> {
         let previous = self.previous.take()?;
         IN_CALL
@@ -83,7 +91,7 @@ impl CallScope {
 
 impl Drop for CallScope {
     fn drop(&mut self) {
-        // Reached with `previous` still set only when the call panicked.
+        // Ends a suspension, or a call that panicked before `exit`.
         drop(self.restore());
     }
 }

@@ -7,9 +7,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::Instant;
 
-use fapilog_core::{error, Context as LogContext, Logger, Timestamp};
+use fapilog_core::{error, Context as LogContext, Logger};
 use http::header::{HeaderName, HeaderValue};
 use http::{Response, StatusCode};
 use http_body::Body;
@@ -18,6 +18,7 @@ use tokio::task::futures::TaskLocalFuture;
 
 use crate::access_log::{self, RequestInfo};
 use crate::context_pool;
+use crate::extract::CallScope;
 use crate::layer::SAMPLED_HEADER;
 use crate::panic;
 use crate::request::{Mode, RequestScope};
@@ -30,8 +31,6 @@ pub(crate) struct Finish {
     pub(crate) context: Arc<LogContext>,
     pub(crate) info: Option<RequestInfo>,
     pub(crate) started: Instant,
-    /// The wall clock at `started`: the access event is stamped with it plus the latency.
-    pub(crate) started_at: SystemTime,
 }
 
 pin_project! {
@@ -74,6 +73,9 @@ where
             .as_ref()
             .is_some_and(|f| f.scope.shared().catch_panics);
         let mut inner = this.inner;
+        // The inner service's `call` has returned: a logger it saw through
+        // `CallScope` belongs to an enclosing call, not to this future.
+        let _outside_call = CallScope::suspend();
         let polled = if catch {
             catch_unwind(AssertUnwindSafe(|| inner.as_mut().poll(cx)))
         } else {
@@ -91,11 +93,19 @@ where
                 Err(payload) => std::panic::resume_unwind(payload),
             });
         };
-        // The task-local's own logger, rather than a clone kept for this.
-        let logger = inner.take_value().unwrap_or_else(|| finish.logger());
         Poll::Ready(match outcome {
-            Ok(result) => finish.complete(&logger, result),
-            Err(payload) => Ok(finish.panicked(&logger, payload)),
+            Ok(result) => {
+                // The inner future is gone (dropped in its scope): the
+                // task-local's logger is free to take, rather than a clone.
+                let logger = inner.take_value().unwrap_or_else(|| finish.logger());
+                finish.complete(&logger, result)
+            }
+            Err(payload) => {
+                // The panicked inner future is dropped with this one, in its
+                // scope: it keeps the task-local's logger for what its drop logs.
+                let logger = finish.logger();
+                Ok(finish.panicked(&logger, payload))
+            }
         })
     }
 }
@@ -124,16 +134,14 @@ impl Finish {
                 let kept = self.end(res.status().is_server_error());
                 self.decorate(&mut res, kept);
                 if let Some(info) = self.info.take() {
-                    let (at, latency) = self.ended();
-                    access_log::log_response(logger, info, &res, at, latency);
+                    access_log::log_response(logger, info, &res, self.started.elapsed());
                 }
                 Ok(res)
             }
             Err(e) => {
                 self.end(true);
                 if let Some(info) = self.info.take() {
-                    let (at, latency) = self.ended();
-                    access_log::log_failure(logger, info, at, latency);
+                    access_log::log_failure(logger, info, self.started.elapsed());
                 }
                 Err(e)
             }
@@ -166,12 +174,6 @@ impl Finish {
         *res.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
         self.complete::<B, std::convert::Infallible>(logger, Ok(res))
             .unwrap_or_else(|never| match never {})
-    }
-
-    /// When the request ended, and how long it took: one clock read.
-    fn ended(&self) -> (Timestamp, Duration) {
-        let latency = self.started.elapsed();
-        (Timestamp::from(self.started_at + latency), latency)
     }
 
     /// Makes the final decision; returns whether the request's logs are kept.

@@ -64,7 +64,6 @@ where
             context,
             info,
             started,
-            started_at,
         };
         // The inner service's `call` runs in the scope too: a service that
         // logs before returning its future still reaches the request's logger.

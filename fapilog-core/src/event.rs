@@ -235,28 +235,6 @@ impl RawEvent {
         Self::capture(level, None, message.into(), Fields::new(), None, 0)
     }
 
-    /// An event stamped with `timestamp`, for a caller that has read the
-    /// clock already (the request layer stamps its access event with the
-    /// request's start plus its duration).
-    ///
-    /// ```
-    /// use fapilog_core::{Level, RawEvent, Timestamp};
-    ///
-    /// let event = RawEvent::new_at(Timestamp::from_unix_nanos(5), Level::Info, "done");
-    /// assert_eq!(event.timestamp().unix_nanos(), 5);
-    /// ```
-    pub fn new_at(timestamp: Timestamp, level: Level, message: impl Into<Message>) -> Self {
-        Self::capture_at(
-            timestamp,
-            level,
-            None,
-            message.into(),
-            Fields::new(),
-            None,
-            0,
-        )
-    }
-
     /// `thread` is the caller's interned thread name (0: not captured).
     #[inline]
     pub(crate) fn capture(

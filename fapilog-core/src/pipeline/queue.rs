@@ -182,8 +182,8 @@ impl Queue {
     /// Offers an event; never blocks unless the policy is `Block`, and then at most its timeout.
     ///
     /// The event is moved once, into its slot: a full or closed queue is
-    /// handled out of line, so the common path holds no second event (an
-    /// evicted one) and makes no other copy of this one.
+    /// handled out of line (under the same lock), so the common path holds no
+    /// second event (an evicted one) and makes no other copy of this one.
     #[inline]
     pub(crate) fn push(&self, event: RawEvent) {
         let mut st = self.state();
@@ -193,8 +193,7 @@ impl Queue {
         // `capacity`), but it lets the compiler drop `push_back`'s growth
         // path, and with it a copy of the event kept in case growth unwinds.
         if st.closed || len >= self.capacity || len == st.events.capacity() {
-            drop(st);
-            self.push_full(event);
+            self.push_full(st, event);
             return;
         }
         let seq = take_seq(&mut st);
@@ -229,19 +228,20 @@ impl Queue {
         wake
     }
 
-    /// The queue was full: evict, refuse, or wait for room, as the policy says.
-    #[cold]
-    #[inline(never)]
+    /// The queue was full (or closed): evict, refuse, or wait for room, as the
+    /// policy says. Called with the state locked.
     ///
     /// The event's `seq` is taken when it enters the queue or is refused, so a
     /// producer that waited for room cannot put its event behind later ones.
-    fn push_full(&self, event: RawEvent) {
+    #[cold]
+    #[inline(never)]
+    fn push_full(&self, locked: SpinMutexGuard<'_, State>, event: RawEvent) {
         let rank = event.level.overflow_rank();
         let mut deadline = None;
         // Declared before the guard, so an evicted event is freed after the
         // lock is released, not while other producers spin on it.
         let mut evicted = None;
-        let mut st = self.state();
+        let mut st = locked;
         loop {
             if st.closed {
                 // A producer blocked for room was overtaken by shutdown.
