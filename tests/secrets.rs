@@ -21,19 +21,22 @@ const API_KEY: &str = "cnry-apikey-0d4c";
 const QUERY: &str = "cnry-query-e61b";
 const URL_PASS: &str = "cnry-urlpass-9f13";
 const PASSWORD: &str = "cnry-password-c5a8";
+/// `svc:cnry-basic-4e21` in base64: Basic credentials, written in free text.
+const BASIC: &str = "c3ZjOmNucnktYmFzaWMtNGUyMQ==";
 /// Luhn-valid (a test Visa number).
 const CARD: &str = "4111 1111 1111 1111";
 
 /// Every form a canary could take in the output.
 fn canaries() -> Vec<String> {
     let mut all: Vec<String> = [
-        AUTH, COOKIE, SET_COOKIE, PROXY, API_KEY, QUERY, URL_PASS, PASSWORD, CARD,
+        AUTH, COOKIE, SET_COOKIE, PROXY, API_KEY, QUERY, URL_PASS, PASSWORD, CARD, BASIC,
     ]
     .iter()
     .map(|s| (*s).to_owned())
     .collect();
     all.push(CARD.replace(' ', ""));
     all.push(CARD.replace(' ', "-"));
+    all.push("cnry-basic-4e21".to_owned());
     all
 }
 
@@ -67,7 +70,7 @@ async fn login(log: Logger, uri: Uri, headers: HeaderMap) -> impl IntoResponse {
 /// The error path: the error's message carries every kind of secret.
 async fn charge(log: Logger) -> StatusCode {
     let err = std::io::Error::other(format!(
-        "POST {} failed for card {CARD}; sent Authorization: Bearer {AUTH}; password={PASSWORD}",
+        "POST {} failed for card {CARD}; sent Authorization: Bearer {AUTH}; password={PASSWORD}; proxy said Basic {BASIC}",
         upstream_url()
     ));
     error!(log, "charge failed", error = &err);

@@ -77,7 +77,8 @@ const KEY_CACHE_LIMIT: usize = 4096;
 ///   error, replace only the secret: payment card numbers of 13 to 19 digits
 ///   (spaces or dashes allowed between digit groups) that pass the Luhn check,
 ///   the password of `scheme://user:password@host` URLs, the token after
-///   `Bearer `, the value of a `name=value` pair whose name is a redacted
+///   `Bearer `, the credentials after `Basic ` (when they decode to
+///   `user:password`), the value of a `name=value` pair whose name is a redacted
 ///   field name (a query string's `?token=…`, a form body, `password=…` in
 ///   text), and every match of user-supplied regexes.
 ///
@@ -185,7 +186,8 @@ impl Redactor {
         self
     }
 
-    /// Redact the token after `Bearer `. Default: on.
+    /// Redact the token after `Bearer `, and the credentials after `Basic `
+    /// when they decode to `user:password`. Default: on.
     #[must_use]
     pub fn bearer_tokens(mut self, on: bool) -> Self {
         self.bearer_tokens = on;
@@ -701,28 +703,54 @@ fn redact_secret_params(names: &[String], text: &str) -> Option<String> {
     Some(s)
 }
 
-/// Replaces the token after every `Bearer ` (any case) in `text`.
-fn redact_bearer(text: &str) -> Option<String> {
-    const WORD: &[u8] = b"bearer";
-    let bytes = text.as_bytes();
-    if bytes.len() < WORD.len() + 2 {
-        return None;
+/// The HTTP authorization schemes whose credentials are redacted in text.
+#[derive(Clone, Copy)]
+enum Scheme {
+    /// `Bearer <token>`: the token, whatever it is.
+    Bearer,
+    /// `Basic <base64>`: the credentials, when they decode to `user:password`
+    /// (so the English word "basic" before an ordinary word is left alone).
+    Basic,
+}
+
+impl Scheme {
+    fn word(self) -> &'static [u8] {
+        match self {
+            Scheme::Bearer => b"bearer",
+            Scheme::Basic => b"basic",
+        }
     }
+
+    fn covers(self, token: &[u8]) -> bool {
+        match self {
+            Scheme::Bearer => true,
+            Scheme::Basic => base64_credentials(token),
+        }
+    }
+}
+
+/// Replaces the token after every `Bearer ` and the credentials after every
+/// `Basic ` (any case) in `text`.
+fn redact_bearer(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
     let mut out: Option<String> = None;
     let mut copied = 0;
     let mut i = 0;
-    while i + WORD.len() < bytes.len() {
-        if bytes[i] | 0x20 != b'b' {
+    while i < bytes.len() {
+        if bytes[i] | 0x20 != b'b' || (i > 0 && bytes[i - 1].is_ascii_alphanumeric()) {
             i += 1;
             continue;
         }
-        let at_word = bytes[i..i + WORD.len()].eq_ignore_ascii_case(WORD)
-            && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric());
-        if !at_word {
+        let scheme = [Scheme::Bearer, Scheme::Basic].into_iter().find(|s| {
+            bytes
+                .get(i..i + s.word().len())
+                .is_some_and(|w| w.eq_ignore_ascii_case(s.word()))
+        });
+        let Some(scheme) = scheme else {
             i += 1;
             continue;
-        }
-        let mut j = i + WORD.len();
+        };
+        let mut j = i + scheme.word().len();
         let spaces = j;
         while j < bytes.len() && bytes[j] == b' ' {
             j += 1;
@@ -733,7 +761,7 @@ fn redact_bearer(text: &str) -> Option<String> {
         {
             j += 1;
         }
-        if j > spaces && token_start > spaces && j > token_start {
+        if token_start > spaces && j > token_start && scheme.covers(&bytes[token_start..j]) {
             let s = out.get_or_insert_with(|| String::with_capacity(text.len()));
             s.push_str(&text[copied..token_start]);
             s.push_str(REDACTED);
@@ -744,6 +772,39 @@ fn redact_bearer(text: &str) -> Option<String> {
     let mut s = out?;
     s.push_str(&text[copied..]);
     Some(s)
+}
+
+/// Whether `token` is standard base64 that decodes to text holding a `:`
+/// (Basic credentials are `user:password`).
+fn base64_credentials(token: &[u8]) -> bool {
+    fn sextet(c: u8) -> Option<u32> {
+        match c {
+            b'A'..=b'Z' => Some(u32::from(c - b'A')),
+            b'a'..=b'z' => Some(u32::from(c - b'a') + 26),
+            b'0'..=b'9' => Some(u32::from(c - b'0') + 52),
+            b'+' => Some(62),
+            b'/' => Some(63),
+            _ => None,
+        }
+    }
+    let body = token
+        .strip_suffix(b"==")
+        .or_else(|| token.strip_suffix(b"="))
+        .unwrap_or(token);
+    if token.len() % 4 != 0 || token.len() < 4 {
+        return false;
+    }
+    let mut decoded = Vec::with_capacity(body.len() * 3 / 4);
+    for chunk in body.chunks(4) {
+        let mut acc = 0u32;
+        for (k, &c) in chunk.iter().enumerate() {
+            let Some(v) = sextet(c) else { return false };
+            acc |= v << (18 - 6 * k);
+        }
+        let bytes = acc.to_be_bytes();
+        decoded.extend_from_slice(&bytes[1..chunk.len()]);
+    }
+    decoded.contains(&b':')
 }
 
 #[cfg(test)]
@@ -910,6 +971,36 @@ mod tests {
             redacted_value("hdr", "unbearable").as_str(),
             Some("unbearable")
         );
+    }
+
+    #[test]
+    fn basic_credentials_but_not_the_word_basic() {
+        // "user:pass", "u:", and "hello" (no colon) in base64.
+        assert_eq!(
+            redacted_value("note", "sent Authorization: Basic dXNlcjpwYXNz to the API").as_str(),
+            Some("sent Authorization: Basic [REDACTED] to the API")
+        );
+        assert_eq!(
+            redacted_value("note", "basic dTo= and BASIC  dXNlcjpwYXNz, then more").as_str(),
+            Some("basic [REDACTED] and BASIC  [REDACTED], then more")
+        );
+        for clean in [
+            "the basic plan was chosen",
+            "Basic aGVsbG8=",
+            "Basic dXNlcjpwYX", // not whole base64 quanta
+            "basically fine",
+            "Basic",
+        ] {
+            assert_eq!(
+                redacted_value("note", clean).as_str(),
+                Some(clean),
+                "{clean}"
+            );
+        }
+        let mut off = Redactor::new().bearer_tokens(false);
+        let mut e = event_with("note", "Basic dXNlcjpwYXNz");
+        off.redact(&mut e);
+        assert_eq!(e.fields()[0].value().as_str(), Some("Basic dXNlcjpwYXNz"));
     }
 
     #[test]
