@@ -161,7 +161,7 @@ impl TracingBridge {
             return;
         }
         let mut visitor = EventVisitor::default();
-        event.record(&mut visitor);
+        event.record(&mut Recorder(&mut visitor));
         let mut raw = RawEvent::new(level, visitor.message.unwrap_or_default());
         raw.set_target(metadata.target());
         let mut fields = Fields::new();
@@ -205,7 +205,7 @@ where
         }
         let Some(span) = ctx.span(id) else { return };
         let mut visitor = SpanVisitor::new(self.span_fields, attrs.metadata().name());
-        attrs.record(&mut visitor);
+        attrs.record(&mut Recorder(&mut visitor));
         span.extensions_mut().insert(StoredSpanFields {
             fields: visitor.fields,
         });
@@ -217,7 +217,7 @@ where
         }
         let Some(span) = ctx.span(id) else { return };
         let mut visitor = SpanVisitor::new(self.span_fields, span.name());
-        values.record(&mut visitor);
+        values.record(&mut Recorder(&mut visitor));
         let mut extensions = span.extensions_mut();
         match extensions.get_mut::<StoredSpanFields>() {
             Some(stored) => {
@@ -341,62 +341,91 @@ struct EventVisitor {
     error: Option<CapturedError>,
 }
 
-impl EventVisitor {
+/// What a visitor does with a field's value; [`Recorder`] turns every
+/// `tracing` value into a [`Value`] and hands it here.
+trait Collect {
+    fn push(&mut self, field: &TracingField, value: Value);
+
+    /// Keeps `text` as the message instead of a field; `false` leaves it a field.
+    fn take_message(&mut self, _field: &TracingField, _text: impl FnOnce() -> String) -> bool {
+        false
+    }
+
+    /// Keeps `error` as the captured error instead of a field; `false` leaves it a field.
+    fn take_error(&mut self, _error: &(dyn std::error::Error + 'static)) -> bool {
+        false
+    }
+}
+
+/// The one `Visit` implementation, over either collector.
+struct Recorder<'a, C>(&'a mut C);
+
+impl<C: Collect> Visit for Recorder<'_, C> {
+    fn record_f64(&mut self, field: &TracingField, value: f64) {
+        self.0.push(field, Value::F64(value));
+    }
+
+    fn record_i64(&mut self, field: &TracingField, value: i64) {
+        self.0.push(field, Value::I64(value));
+    }
+
+    fn record_u64(&mut self, field: &TracingField, value: u64) {
+        self.0.push(field, Value::U64(value));
+    }
+
+    fn record_i128(&mut self, field: &TracingField, value: i128) {
+        self.0.push(field, value.into_value());
+    }
+
+    fn record_u128(&mut self, field: &TracingField, value: u128) {
+        self.0.push(field, value.into_value());
+    }
+
+    fn record_bool(&mut self, field: &TracingField, value: bool) {
+        self.0.push(field, Value::Bool(value));
+    }
+
+    fn record_str(&mut self, field: &TracingField, value: &str) {
+        if !self.0.take_message(field, || value.to_owned()) {
+            self.0.push(field, Value::from_str_copied(value));
+        }
+    }
+
+    fn record_error(&mut self, field: &TracingField, value: &(dyn std::error::Error + 'static)) {
+        if !self.0.take_error(value) {
+            self.0.push(field, Value::display(value));
+        }
+    }
+
+    fn record_debug(&mut self, field: &TracingField, value: &dyn fmt::Debug) {
+        if !self.0.take_message(field, || format!("{value:?}")) {
+            self.0.push(field, Value::debug(value));
+        }
+    }
+}
+
+impl Collect for EventVisitor {
     fn push(&mut self, field: &TracingField, value: Value) {
         self.fields.push(Field {
             key: Key::from_static(field.name()),
             value,
         });
     }
-}
 
-impl Visit for EventVisitor {
-    fn record_f64(&mut self, field: &TracingField, value: f64) {
-        self.push(field, Value::F64(value));
-    }
-
-    fn record_i64(&mut self, field: &TracingField, value: i64) {
-        self.push(field, Value::I64(value));
-    }
-
-    fn record_u64(&mut self, field: &TracingField, value: u64) {
-        self.push(field, Value::U64(value));
-    }
-
-    fn record_i128(&mut self, field: &TracingField, value: i128) {
-        self.push(field, value.into_value());
-    }
-
-    fn record_u128(&mut self, field: &TracingField, value: u128) {
-        self.push(field, value.into_value());
-    }
-
-    fn record_bool(&mut self, field: &TracingField, value: bool) {
-        self.push(field, Value::Bool(value));
-    }
-
-    fn record_str(&mut self, field: &TracingField, value: &str) {
-        if field.name() == "message" && self.message.is_none() {
-            self.message = Some(Message::Owned(value.to_owned()));
-        } else {
-            self.push(field, Value::from_str_copied(value));
+    fn take_message(&mut self, field: &TracingField, text: impl FnOnce() -> String) -> bool {
+        let take = field.name() == "message" && self.message.is_none();
+        if take {
+            self.message = Some(Message::Owned(text()));
         }
+        take
     }
 
-    fn record_error(&mut self, field: &TracingField, value: &(dyn std::error::Error + 'static)) {
-        if self.error.is_none() {
-            self.error = Some(CapturedError::new(value));
-        } else {
-            self.push(field, Value::display(value));
+    fn take_error(&mut self, error: &(dyn std::error::Error + 'static)) -> bool {
+        let take = self.error.is_none();
+        if take {
+            self.error = Some(CapturedError::new(error));
         }
-    }
-
-    fn record_debug(&mut self, field: &TracingField, value: &dyn fmt::Debug) {
-        if field.name() == "message" && self.message.is_none() {
-            self.message = Some(Message::Owned(format!("{value:?}")));
-        } else {
-            self.push(field, Value::debug(value));
-        }
+        take
     }
 }
 
@@ -415,51 +444,15 @@ impl SpanVisitor {
             fields: Vec::new(),
         }
     }
+}
 
+impl Collect for SpanVisitor {
     fn push(&mut self, field: &TracingField, value: Value) {
         let key = match self.mode {
             SpanFields::Prefixed => Key::from(format!("{}.{}", self.span, field.name())),
             SpanFields::Off | SpanFields::Flatten => Key::from_static(field.name()),
         };
         upsert(&mut self.fields, Field { key, value });
-    }
-}
-
-impl Visit for SpanVisitor {
-    fn record_f64(&mut self, field: &TracingField, value: f64) {
-        self.push(field, Value::F64(value));
-    }
-
-    fn record_i64(&mut self, field: &TracingField, value: i64) {
-        self.push(field, Value::I64(value));
-    }
-
-    fn record_u64(&mut self, field: &TracingField, value: u64) {
-        self.push(field, Value::U64(value));
-    }
-
-    fn record_i128(&mut self, field: &TracingField, value: i128) {
-        self.push(field, value.into_value());
-    }
-
-    fn record_u128(&mut self, field: &TracingField, value: u128) {
-        self.push(field, value.into_value());
-    }
-
-    fn record_bool(&mut self, field: &TracingField, value: bool) {
-        self.push(field, Value::Bool(value));
-    }
-
-    fn record_str(&mut self, field: &TracingField, value: &str) {
-        self.push(field, Value::from_str_copied(value));
-    }
-
-    fn record_error(&mut self, field: &TracingField, value: &(dyn std::error::Error + 'static)) {
-        self.push(field, Value::display(value));
-    }
-
-    fn record_debug(&mut self, field: &TracingField, value: &dyn fmt::Debug) {
-        self.push(field, Value::debug(value));
     }
 }
 
