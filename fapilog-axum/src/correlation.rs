@@ -33,7 +33,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use fapilog_core::ConfigError;
+use fapilog_core::{ConfigError, CorrelationText};
 use http::{HeaderMap, HeaderName};
 use uuid::Uuid;
 
@@ -60,34 +60,10 @@ const ALLOWED: [bool; 256] = {
 
 /// A validated correlation ID: 1 to [`MAX_LEN`] bytes of `[A-Za-z0-9._:-]`.
 ///
-/// Cheap to clone: IDs of up to 40 bytes (UUIDs, W3C trace IDs) are stored
-/// inline, longer ones in a reference-counted string.
+/// Cheap to clone: IDs of up to [`INLINE_ID_LEN`](fapilog_core::INLINE_ID_LEN) bytes (UUIDs, W3C trace
+/// IDs) are stored inline, longer ones in a reference-counted string.
 #[derive(Clone, PartialEq, Eq, Hash)]
-pub struct CorrelationId(Repr);
-
-/// The longest ID stored inline.
-const INLINE_LEN: usize = 40;
-
-#[derive(Clone, PartialEq, Eq, Hash)]
-enum Repr {
-    Inline { len: u8, buf: [u8; INLINE_LEN] },
-    Shared(Arc<str>),
-}
-
-impl CorrelationId {
-    /// Stores an already validated ID.
-    fn new(id: &str) -> CorrelationId {
-        if id.len() > INLINE_LEN {
-            return CorrelationId(Repr::Shared(Arc::from(id)));
-        }
-        let mut buf = [0u8; INLINE_LEN];
-        buf[..id.len()].copy_from_slice(id.as_bytes());
-        CorrelationId(Repr::Inline {
-            len: id.len() as u8,
-            buf,
-        })
-    }
-}
+pub struct CorrelationId(CorrelationText);
 
 impl fmt::Debug for CorrelationId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -119,7 +95,7 @@ impl CorrelationId {
         }
         // Every allowed byte is ASCII, so this cannot fail.
         let s = std::str::from_utf8(value).ok()?;
-        Some(CorrelationId::new(s))
+        Some(CorrelationId(CorrelationText::new(s)))
     }
 
     /// Generates a new ID in `format` (a lowercase hyphenated UUID).
@@ -154,27 +130,19 @@ impl CorrelationId {
             IdFormat::UuidV4 => uuid::Builder::from_random_bytes(random).into_uuid(),
         };
         let mut buf = Uuid::encode_buffer();
-        CorrelationId::new(uuid.hyphenated().encode_lower(&mut buf))
+        CorrelationId(CorrelationText::new(
+            uuid.hyphenated().encode_lower(&mut buf),
+        ))
     }
 
     /// The ID as a string slice.
     pub fn as_str(&self) -> &str {
-        match &self.0 {
-            // Only validated ASCII is stored, so this cannot fail; the
-            // fallback keeps the code free of panics and unsafe.
-            Repr::Inline { len, buf } => {
-                std::str::from_utf8(&buf[..usize::from(*len)]).unwrap_or_default()
-            }
-            Repr::Shared(s) => s,
-        }
+        self.0.as_str()
     }
 
     /// The ID as a shared string (copied unless it was long enough to be shared already).
     pub fn into_arc(self) -> Arc<str> {
-        match self.0 {
-            Repr::Shared(s) => s,
-            Repr::Inline { .. } => Arc::from(self.as_str()),
-        }
+        self.0.into_arc()
     }
 }
 
@@ -480,8 +448,16 @@ mod tests {
 
     #[test]
     fn ids_on_both_sides_of_the_inline_limit_round_trip() {
+        use fapilog_core::INLINE_ID_LEN;
         use std::collections::HashSet;
-        for len in [1, 36, INLINE_LEN - 1, INLINE_LEN, INLINE_LEN + 1, MAX_LEN] {
+        for len in [
+            1,
+            36,
+            INLINE_ID_LEN - 1,
+            INLINE_ID_LEN,
+            INLINE_ID_LEN + 1,
+            MAX_LEN,
+        ] {
             let text = "a".repeat(len);
             let id = CorrelationId::parse(text.as_bytes()).unwrap();
             assert_eq!(id.as_str(), text);

@@ -26,39 +26,60 @@ pub struct Context {
     correlation_id: Option<CorrelationText>,
 }
 
-/// The longest correlation ID stored inside the context; UUIDs (36) and W3C
-/// trace IDs (32) fit, longer ones are shared on the heap.
-const INLINE_ID: usize = 46;
+/// The longest correlation ID stored inline; UUIDs (36) and W3C trace IDs
+/// (32) fit, longer ones are shared on the heap.
+pub const INLINE_ID_LEN: usize = 46;
 
 /// A correlation ID's text: copied inline when short, so a per-request
 /// context is one allocation (and none when the context is recycled).
+///
+/// ```
+/// use fapilog_core::CorrelationText;
+///
+/// let id = CorrelationText::new("0190f1e2-7a3b-7c4d-8e5f-0123456789ab");
+/// assert_eq!(id.as_str(), "0190f1e2-7a3b-7c4d-8e5f-0123456789ab");
+/// assert_eq!(id, id.clone());
+/// ```
 #[derive(Clone, PartialEq, Eq, Hash)]
-pub(crate) enum CorrelationText {
-    Inline { len: u8, buf: [u8; INLINE_ID] },
+pub struct CorrelationText(Repr);
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum Repr {
+    Inline { len: u8, buf: [u8; INLINE_ID_LEN] },
     Shared(Arc<str>),
 }
 
 impl CorrelationText {
-    fn new(id: &str) -> Self {
-        if id.len() > INLINE_ID {
-            return CorrelationText::Shared(Arc::from(id));
+    /// Copies `id`: inline up to [`INLINE_ID_LEN`] bytes, shared beyond.
+    pub fn new(id: &str) -> Self {
+        if id.len() > INLINE_ID_LEN {
+            return CorrelationText(Repr::Shared(Arc::from(id)));
         }
-        let mut buf = [0u8; INLINE_ID];
+        let mut buf = [0u8; INLINE_ID_LEN];
         buf[..id.len()].copy_from_slice(id.as_bytes());
-        CorrelationText::Inline {
+        CorrelationText(Repr::Inline {
             len: id.len() as u8,
             buf,
+        })
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            // Only whole `&str`s are copied in, so this cannot fail; the
+            // fallback keeps the code free of panics and unsafe.
+            Repr::Inline { len, buf } => {
+                std::str::from_utf8(&buf[..usize::from(*len)]).unwrap_or_default()
+            }
+            Repr::Shared(s) => s,
         }
     }
 
-    pub(crate) fn as_str(&self) -> &str {
-        match self {
-            // Only whole `&str`s are copied in, so this cannot fail; the
-            // fallback keeps the code free of panics and unsafe.
-            CorrelationText::Inline { len, buf } => {
-                std::str::from_utf8(&buf[..usize::from(*len)]).unwrap_or_default()
-            }
-            CorrelationText::Shared(s) => s,
+    /// The text as a shared string (copied unless it was long enough to be shared already).
+    pub fn into_arc(self) -> Arc<str> {
+        match self.0 {
+            Repr::Shared(s) => s,
+            Repr::Inline { .. } => Arc::from(self.as_str()),
         }
     }
 }
@@ -133,7 +154,7 @@ mod tests {
 
     #[test]
     fn correlation_ids_of_any_length_read_back() {
-        for len in [0, 1, 36, INLINE_ID, INLINE_ID + 1, 128] {
+        for len in [0, 1, 36, INLINE_ID_LEN, INLINE_ID_LEN + 1, 128] {
             let id = "a".repeat(len);
             let ctx = Context::new().with_correlation_id(&id);
             assert_eq!(ctx.correlation_id(), Some(id.as_str()));

@@ -61,7 +61,7 @@ pub mod profiling;
 pub mod sink;
 mod value;
 
-pub use context::Context;
+pub use context::{Context, CorrelationText, INLINE_ID_LEN};
 pub use envelope::{Envelope, RESERVED_KEYS};
 pub use error::{ConfigError, ConfigErrorKind};
 pub use event::{
