@@ -329,11 +329,16 @@ impl CorrelationConfig {
 
     /// Chooses the correlation ID for a request with these `headers`.
     pub fn resolve(&self, headers: &HeaderMap) -> Resolved {
-        self.resolve_at(headers, SystemTime::now())
+        self.resolve_at(headers, SystemTime::now)
     }
 
-    /// [`resolve`](Self::resolve) at `now`, the request's start (a generated v7 ID holds it).
-    pub(crate) fn resolve_at(&self, headers: &HeaderMap, now: SystemTime) -> Resolved {
+    /// [`resolve`](Self::resolve) with the request's start time, read only
+    /// if an ID is generated (a v7 ID holds its millisecond).
+    pub(crate) fn resolve_at(
+        &self,
+        headers: &HeaderMap,
+        now: impl FnOnce() -> SystemTime,
+    ) -> Resolved {
         let mut replaced_invalid = false;
         if let Some(value) = headers.get(&self.header) {
             match CorrelationId::parse(value.as_bytes()) {
@@ -360,7 +365,7 @@ impl CorrelationConfig {
             }
         }
         Resolved {
-            id: CorrelationId::generate_at(self.id_format, now),
+            id: CorrelationId::generate_at(self.id_format, now()),
             source: IdSource::Generated,
             replaced_invalid,
         }

@@ -46,8 +46,9 @@ where
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
         let shared = &self.shared;
         let started = Instant::now();
-        let started_at = shared.wall_clock.at(started);
-        let resolved = shared.correlation.resolve_at(req.headers(), started_at);
+        let resolved = shared
+            .correlation
+            .resolve_at(req.headers(), || shared.wall_clock.at(started));
         if resolved.replaced_invalid {
             shared.counters.add_id_replaced();
         }
