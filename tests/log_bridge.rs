@@ -10,10 +10,9 @@ use axum::routing::get;
 use axum::Router;
 use fapilog::{info, Level, Logger};
 use fapilog_axum::LogBridge;
-use fapilog_axum::SamplingConfig;
-use fapilog_testing::{CapturedEvent, TestApp};
+use fapilog_testing::TestApp;
 use serde_json::json;
-use support::server::{get as http_get, serve};
+use support::{get_over_tcp, messages, unsampled_app};
 
 /// `log` has one logger per process. `requests_only`: records outside requests
 /// reach no capture, so parallel tests stay apart.
@@ -73,25 +72,11 @@ fn router() -> Router {
         .route("/log-error", get(log_error))
 }
 
-fn messages(events: &[CapturedEvent]) -> Vec<&str> {
-    events.iter().map(|e| e.message.as_str()).collect()
-}
-
-fn unsampled_app() -> TestApp {
-    TestApp::builder(router())
-        .sampling(SamplingConfig::new().rate(0.0).unwrap())
-        .build()
-        .unwrap()
-}
-
 #[tokio::test]
 async fn log_records_in_a_request_over_tcp_carry_its_correlation_id() {
     install_bridge();
     let app = TestApp::new(router()).unwrap();
-    let (addr, stop, _) = serve(app.router()).await;
-    let res = http_get(addr, "/log", &[("x-request-id", b"tcp-log-1")]).await;
-    assert_eq!(res.status, 200);
-    let events = app.flush().unwrap().by_correlation_id("tcp-log-1");
+    let events = get_over_tcp(&app, "/log", "tcp-log-1").await;
     assert_eq!(
         messages(&events),
         [
@@ -111,13 +96,12 @@ async fn log_records_in_a_request_over_tcp_carry_its_correlation_id() {
     assert_eq!(call.field("endpoint"), Some(&json!("/inventory")));
     assert_eq!(call.field("status"), Some(&json!(200)));
     assert_eq!(events[2].level, Level::Debug);
-    let _ = stop.send(());
 }
 
 #[tokio::test]
 async fn an_unsampled_requests_log_records_are_discarded_and_counted() {
     install_bridge();
-    let app = unsampled_app();
+    let app = unsampled_app(router());
     let res = app.get_with_id("/mixed", "quiet-log-1").await.unwrap();
     assert_eq!(res.sampled(), Some(false));
     assert!(app
@@ -133,7 +117,7 @@ async fn an_unsampled_requests_log_records_are_discarded_and_counted() {
 #[tokio::test]
 async fn a_failing_unsampled_request_writes_all_its_records_in_order() {
     install_bridge();
-    let app = unsampled_app();
+    let app = unsampled_app(router());
     let res = app.get_with_id("/mixed-500", "loud-log-1").await.unwrap();
     assert_eq!(
         (res.status(), res.sampled()),
@@ -156,7 +140,7 @@ async fn a_failing_unsampled_request_writes_all_its_records_in_order() {
 #[tokio::test]
 async fn a_log_error_promotes_the_request() {
     install_bridge();
-    let app = unsampled_app();
+    let app = unsampled_app(router());
     let res = app.get_with_id("/log-error", "log-err-1").await.unwrap();
     assert_eq!((res.status(), res.sampled()), (StatusCode::OK, Some(true)));
     let events = app.flush().unwrap().by_correlation_id("log-err-1");

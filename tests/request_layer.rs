@@ -9,7 +9,7 @@ use axum::{Extension, Router};
 use fapilog::format::JsonFormat;
 use fapilog::pipeline::{Pipeline, WriterGuard};
 use fapilog::{error, info, Logger};
-use fapilog_axum::{current_logger, AccessLogConfig, FapilogLayer, SamplingConfig};
+use fapilog_axum::{current_logger, with_logger, AccessLogConfig, FapilogLayer, SamplingConfig};
 use http::StatusCode;
 use serde_json::Value as Json;
 use support::server::{get as http_get, serve};
@@ -46,6 +46,14 @@ async fn boom(log: Logger) -> &'static str {
     panic!("kaboom");
 }
 
+/// Hands work to two spawned tasks: one carries the request's logger, one does not.
+async fn spawns(log: Logger) -> String {
+    let carried = tokio::spawn(with_logger(log, async { helper_deep_in_the_stack() }));
+    let bare = tokio::spawn(async { current_logger().is_some() });
+    carried.await.unwrap();
+    format!("bare task sees a logger: {}", bare.await.unwrap())
+}
+
 async fn chatty(log: Logger) -> StatusCode {
     for n in 0..10u64 {
         info!(log, "chatter", n);
@@ -61,6 +69,7 @@ fn app(layer: FapilogLayer) -> Router {
         .route("/error-event", get(error_event))
         .route("/panic", get(boom))
         .route("/chatty", get(chatty))
+        .route("/spawn", get(spawns))
         .route("/health", get(ok))
         .route("/api/v1/payments", get(ok))
         .layer(layer)
@@ -149,6 +158,17 @@ async fn valid_ids_are_used_and_echoed_and_missing_ones_generated() {
     let uuid = uuid::Uuid::parse_str(&id).unwrap();
     assert_eq!(uuid.get_version_num(), 7);
     assert_eq!(h.for_id(&id).len(), 3);
+    let _ = stop.send(());
+}
+
+#[tokio::test]
+async fn a_spawned_task_logs_in_the_request_only_through_with_logger() {
+    let h = Harness::new();
+    let (addr, stop, _) = serve(app(h.layer(SamplingConfig::new()))).await;
+    let res = http_get(addr, "/spawn", &[("x-request-id", b"spawn-1")]).await;
+    assert_eq!(res.body, b"bare task sees a logger: false");
+    let events = h.for_id("spawn-1");
+    assert_eq!(messages(&events), ["from the helper", "request completed"]);
     let _ = stop.send(());
 }
 

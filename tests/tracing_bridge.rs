@@ -9,11 +9,10 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
 use fapilog::{info, Level, Logger};
-use fapilog_axum::SamplingConfig;
 use fapilog_axum::{SpanFields, TracingBridge};
-use fapilog_testing::{CapturedEvent, LogCapture, TestApp};
+use fapilog_testing::{LogCapture, TestApp};
 use serde_json::json;
-use support::server::{get as http_get, serve};
+use support::{get_over_tcp, messages, unsampled_app};
 use tracing::Instrument;
 use tracing_subscriber::layer::SubscriberExt;
 
@@ -88,25 +87,11 @@ fn router() -> Router {
         .route("/spans", get(in_spans))
 }
 
-fn messages(events: &[CapturedEvent]) -> Vec<&str> {
-    events.iter().map(|e| e.message.as_str()).collect()
-}
-
-fn unsampled_app() -> TestApp {
-    TestApp::builder(router())
-        .sampling(SamplingConfig::new().rate(0.0).unwrap())
-        .build()
-        .unwrap()
-}
-
 #[tokio::test]
 async fn tracing_events_in_a_request_over_tcp_carry_its_correlation_id() {
     install_bridge();
     let app = TestApp::new(router()).unwrap();
-    let (addr, stop, _) = serve(app.router()).await;
-    let res = http_get(addr, "/tracing", &[("x-request-id", b"tcp-trace-1")]).await;
-    assert_eq!(res.status, 200);
-    let events = app.flush().unwrap().by_correlation_id("tcp-trace-1");
+    let events = get_over_tcp(&app, "/tracing", "tcp-trace-1").await;
     assert_eq!(
         messages(&events),
         ["handler started", "query", "slow-ish", "request completed"]
@@ -125,7 +110,6 @@ async fn tracing_events_in_a_request_over_tcp_carry_its_correlation_id() {
     assert_eq!(query.field("statement"), Some(&json!("SELECT 1")));
     assert_eq!(query.field("rows_affected"), Some(&json!(1)));
     assert_eq!(events[2].field("elapsed_ms"), Some(&json!(12.5)));
-    let _ = stop.send(());
 }
 
 #[tokio::test]
@@ -144,7 +128,7 @@ async fn tracing_events_through_oneshot_carry_the_generated_id() {
 #[tokio::test]
 async fn an_unsampled_requests_tracing_events_are_discarded_and_counted() {
     install_bridge();
-    let app = unsampled_app();
+    let app = unsampled_app(router());
     let res = app.get_with_id("/mixed", "quiet-1").await.unwrap();
     assert_eq!(res.sampled(), Some(false));
     assert!(app.flush().unwrap().by_correlation_id("quiet-1").is_empty());
@@ -156,7 +140,7 @@ async fn an_unsampled_requests_tracing_events_are_discarded_and_counted() {
 #[tokio::test]
 async fn a_failing_unsampled_request_writes_all_its_events_in_order() {
     install_bridge();
-    let app = unsampled_app();
+    let app = unsampled_app(router());
     let res = app.get_with_id("/mixed-503", "loud-1").await.unwrap();
     assert_eq!(
         (res.status(), res.sampled()),
@@ -183,7 +167,7 @@ async fn a_failing_unsampled_request_writes_all_its_events_in_order() {
 #[tokio::test]
 async fn a_tracing_error_promotes_the_request() {
     install_bridge();
-    let app = unsampled_app();
+    let app = unsampled_app(router());
     let res = app.get_with_id("/tracing-error", "err-1").await.unwrap();
     assert_eq!((res.status(), res.sampled()), (StatusCode::OK, Some(true)));
     let events = app.flush().unwrap().by_correlation_id("err-1");

@@ -2,7 +2,8 @@
 //!
 //! Handlers take `Logger` (it implements `FromRequestParts`) or
 //! `Extension<Logger>`. Code deeper in the call stack, with no request at
-//! hand, calls [`current_logger`] while the request's future runs.
+//! hand, calls [`current_logger`] while the request's future runs; a task the
+//! request spawns gets the logger through [`with_logger`].
 //!
 //! # Example
 //!
@@ -19,6 +20,7 @@
 //! ```
 
 use std::cell::Cell;
+use std::future::Future;
 
 use fapilog_core::Logger;
 
@@ -36,6 +38,40 @@ thread_local! {
 /// The logger of the request whose future (or inner `call`) is running on this task, if any.
 pub fn current_logger() -> Option<Logger> {
     with_current(Logger::clone)
+}
+
+/// Runs `future` with `logger` as the [`current_logger`].
+///
+/// The request's logger is a task-local, so a task started with
+/// `tokio::spawn` does not inherit it; wrap the task's future to carry it
+/// over. What the task logs follows the request's sampling decision, even
+/// after the response has gone out: kept requests' events are written, the
+/// others' are counted as sampled out.
+///
+/// # Example
+///
+/// ```
+/// use axum::{routing::post, Router};
+/// use fapilog_axum::{current_logger, with_logger, FapilogLayer};
+/// use fapilog_core::{info, Logger};
+///
+/// async fn send_receipt(order: u64) {
+///     if let Some(log) = current_logger() {
+///         info!(log, "receipt sent", order);
+///     }
+/// }
+///
+/// async fn checkout(log: Logger) -> &'static str {
+///     tokio::spawn(with_logger(log, send_receipt(7)));
+///     "accepted"
+/// }
+///
+/// let app: Router = Router::new()
+///     .route("/checkout", post(checkout))
+///     .layer(FapilogLayer::new());
+/// ```
+pub fn with_logger<F: Future>(logger: Logger, future: F) -> impl Future<Output = F::Output> {
+    CURRENT.scope(logger, future)
 }
 
 /// Runs `f` with the current request's logger, if there is one.

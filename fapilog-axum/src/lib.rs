@@ -8,7 +8,7 @@
 //! | [`correlation`] | reading, validating and generating correlation IDs |
 //! | [`sampling`] | the frozen hash, path rules, the decision |
 //! | [`FapilogLayer`] / [`FapilogService`] | the tower layer and service |
-//! | [`current_logger`] | the request's logger from anywhere in its task |
+//! | [`current_logger`] / [`with_logger`] | the request's logger from anywhere in its task, or in a task it spawns |
 //! | [`shutdown`] / [`drain`] | draining pipelines after `with_graceful_shutdown` |
 //! | `tracing_bridge` (feature `tracing`) | `TracingBridge`: `tracing` events in the request's scope |
 //! | `log_bridge` (feature `log`) | `LogBridge`: `log` records in the request's scope |
@@ -57,7 +57,7 @@ mod wall_clock;
 
 pub use access_log::{AccessLogConfig, ACCESS_TARGET, ALWAYS_REDACTED, REDACTED};
 pub use correlation::{CorrelationConfig, CorrelationId, IdFormat};
-pub use extract::current_logger;
+pub use extract::{current_logger, with_logger};
 pub use future::ResponseFuture;
 pub use layer::{
     FapilogLayer, FapilogLayerBuilder, DEFAULT_GLOBAL_BUFFER, DEFAULT_REQUEST_BUFFER,

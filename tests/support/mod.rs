@@ -1,13 +1,16 @@
-//! Test sinks shared by the behaviour tests: a capturing sink with a gate.
+//! Test sinks and setup shared by the behaviour tests: a capturing sink with a gate.
 #![allow(dead_code, unreachable_pub)]
 
 use std::io;
 use std::sync::{Arc, Condvar, Mutex};
 
+use axum::Router;
 use fapilog::format::{ColorChoice, JsonFormat, LogfmtFormat, PrettyFormat};
 use fapilog::pipeline::{OverflowPolicy, Pipeline, WriterGuard};
 use fapilog::sink::Sink;
 use fapilog::{error, Logger};
+use fapilog_axum::SamplingConfig;
+use fapilog_testing::{CapturedEvent, TestApp};
 use serde_json::Value as Json;
 
 pub mod child;
@@ -158,4 +161,28 @@ pub fn three_formats() -> (Pipeline, WriterGuard, [CaptureSink; 3]) {
         .build()
         .unwrap();
     (pipeline, guard, sinks)
+}
+
+/// The messages of `events`, in order.
+pub fn messages(events: &[CapturedEvent]) -> Vec<&str> {
+    events.iter().map(|e| e.message.as_str()).collect()
+}
+
+/// An app over `router` that samples no request: only promoted requests are written.
+pub fn unsampled_app(router: Router) -> TestApp {
+    TestApp::builder(router)
+        .sampling(SamplingConfig::new().rate(0.0).unwrap())
+        .build()
+        .unwrap()
+}
+
+/// Serves `app` over TCP, sends `GET path` with `x-request-id: id`, expects a 200,
+/// and returns the events written under that ID.
+pub async fn get_over_tcp(app: &TestApp, path: &str, id: &str) -> Vec<CapturedEvent> {
+    let (addr, stop, _) = server::serve(app.router()).await;
+    let res = server::get(addr, path, &[("x-request-id", id.as_bytes())]).await;
+    assert_eq!(res.status, 200);
+    let events = app.flush().unwrap().by_correlation_id(id);
+    let _ = stop.send(());
+    events
 }

@@ -535,10 +535,25 @@ mod tests {
         fs::read_to_string(path).unwrap()
     }
 
-    #[test]
-    fn appends_and_names_itself() {
+    /// A temporary directory and the log file path inside it.
+    fn scratch() -> (tempfile::TempDir, PathBuf) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("app.log");
+        (dir, path)
+    }
+
+    fn sized(path: &Path, max_bytes: u64, retain: usize) -> FileSink {
+        let builder = FileSink::builder(path).max_bytes(max_bytes);
+        builder.retain(retain).build().unwrap()
+    }
+
+    fn timed(path: &Path, rotation: Rotation) -> FileSink {
+        FileSink::builder(path).rotation(rotation).build().unwrap()
+    }
+
+    #[test]
+    fn appends_and_names_itself() {
+        let (_dir, path) = scratch();
         fs::write(&path, "old\n").unwrap();
         let mut sink = FileSink::new(&path).unwrap();
         sink.write(b"a\nb\n").unwrap();
@@ -550,8 +565,7 @@ mod tests {
 
     #[test]
     fn batch_is_cut_between_lines() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("app.log");
+        let (_dir, path) = scratch();
         let mut sink = FileSink::builder(&path).max_bytes(10).build().unwrap();
         sink.write(b"aaaa\nbbbb\ncccc\n").unwrap();
         assert_eq!(read(&rotated_path(&path, 1)), "aaaa\nbbbb\n");
@@ -560,8 +574,7 @@ mod tests {
 
     #[test]
     fn oversized_line_gets_its_own_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("app.log");
+        let (_dir, path) = scratch();
         let mut sink = FileSink::builder(&path).max_bytes(8).build().unwrap();
         sink.write(b"ab\n0123456789\ncd\n").unwrap();
         assert_eq!(read(&rotated_path(&path, 2)), "ab\n");
@@ -571,13 +584,8 @@ mod tests {
 
     #[test]
     fn retain_zero_keeps_only_the_active_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("app.log");
-        let mut sink = FileSink::builder(&path)
-            .max_bytes(4)
-            .retain(0)
-            .build()
-            .unwrap();
+        let (_dir, path) = scratch();
+        let mut sink = sized(&path, 4, 0);
         sink.write(b"aaa\nbbb\nccc\n").unwrap();
         assert_eq!(read(&path), "ccc\n");
         assert!(!rotated_path(&path, 1).exists());
@@ -585,16 +593,11 @@ mod tests {
 
     #[test]
     fn lowered_retain_deletes_leftovers() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("app.log");
+        let (_dir, path) = scratch();
         for n in 1..=4 {
             fs::write(rotated_path(&path, n), format!("{n}\n")).unwrap();
         }
-        let mut sink = FileSink::builder(&path)
-            .max_bytes(2)
-            .retain(2)
-            .build()
-            .unwrap();
+        let mut sink = sized(&path, 2, 2);
         sink.write(b"x\ny\n").unwrap();
         assert_eq!(read(&path), "y\n");
         assert_eq!(read(&rotated_path(&path, 1)), "x\n");
@@ -605,12 +608,8 @@ mod tests {
 
     #[test]
     fn hourly_rotation_at_the_boundary_keeps_order() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("app.log");
-        let mut sink = FileSink::builder(&path)
-            .rotation(Rotation::Hourly)
-            .build()
-            .unwrap();
+        let (_dir, path) = scratch();
+        let mut sink = timed(&path, Rotation::Hourly);
         sink.write_at(at(DAY_START + 3598), b"1\n").unwrap();
         sink.write_at(at(DAY_START + 3599), b"2\n").unwrap();
         sink.write_at(at(DAY_START + 3600), b"3\n").unwrap();
@@ -623,12 +622,8 @@ mod tests {
 
     #[test]
     fn daily_rotation_skips_quiet_days_and_ignores_clock_going_back() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("app.log");
-        let mut sink = FileSink::builder(&path)
-            .rotation(Rotation::Daily)
-            .build()
-            .unwrap();
+        let (_dir, path) = scratch();
+        let mut sink = timed(&path, Rotation::Daily);
         sink.write_at(at(DAY_START + 10), b"1\n").unwrap();
         sink.write_at(at(DAY_START + 3 * 86_400), b"2\n").unwrap();
         sink.write_at(at(DAY_START + 2 * 86_400), b"3\n").unwrap();
@@ -639,16 +634,12 @@ mod tests {
 
     #[test]
     fn existing_file_from_an_earlier_period_is_rotated_first() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("app.log");
+        let (_dir, path) = scratch();
         fs::write(&path, "yesterday\n").unwrap();
         let file = File::options().append(true).open(&path).unwrap();
         file.set_modified(at(DAY_START)).unwrap();
         drop(file);
-        let mut sink = FileSink::builder(&path)
-            .rotation(Rotation::Daily)
-            .build()
-            .unwrap();
+        let mut sink = timed(&path, Rotation::Daily);
         sink.write_at(at(DAY_START + 86_400), b"today\n").unwrap();
         assert_eq!(read(&rotated_path(&path, 1)), "yesterday\n");
         assert_eq!(read(&path), "today\n");
@@ -656,8 +647,7 @@ mod tests {
 
     #[test]
     fn time_and_size_rotation_together() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("app.log");
+        let (_dir, path) = scratch();
         let mut sink = FileSink::builder(&path)
             .rotation(Rotation::Hourly)
             .max_bytes(4)
@@ -672,13 +662,8 @@ mod tests {
 
     #[test]
     fn rotation_failure_is_returned_and_recovers() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("app.log");
-        let mut sink = FileSink::builder(&path)
-            .max_bytes(2)
-            .retain(1)
-            .build()
-            .unwrap();
+        let (_dir, path) = scratch();
+        let mut sink = sized(&path, 2, 1);
         sink.write(b"a\n").unwrap();
         // A directory where the oldest rotated file goes makes the delete fail.
         fs::create_dir(rotated_path(&path, 1)).unwrap();
@@ -691,13 +676,8 @@ mod tests {
 
     #[test]
     fn a_batch_cut_by_a_failed_rotation_reports_the_lines_written() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("app.log");
-        let mut sink = FileSink::builder(&path)
-            .max_bytes(4)
-            .retain(1)
-            .build()
-            .unwrap();
+        let (_dir, path) = scratch();
+        let mut sink = sized(&path, 4, 1);
         fs::create_dir(rotated_path(&path, 1)).unwrap();
         let err = sink.write(b"ab\ncd\n").unwrap_err();
         assert_eq!(PartialWrite::accepted_by(&err), 3);
@@ -710,8 +690,7 @@ mod tests {
 
     #[test]
     fn rotation_hook_runs_between_rename_and_reopen() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("app.log");
+        let (_dir, path) = scratch();
         let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
         let probe = (Arc::clone(&seen), path.clone());
         let mut sink = FileSink::builder(&path)
@@ -730,8 +709,7 @@ mod tests {
 
     #[test]
     fn replaced_file_is_reopened() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("app.log");
+        let (dir, path) = scratch();
         let mut sink = FileSink::new(&path).unwrap();
         sink.write(b"1\n").unwrap();
         fs::rename(&path, dir.path().join("moved.log")).unwrap();
@@ -742,8 +720,7 @@ mod tests {
 
     #[test]
     fn invalid_settings_name_the_setting() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("app.log");
+        let (_dir, path) = scratch();
         let err = FileSink::builder(&path).max_bytes(0).build().unwrap_err();
         assert_eq!(err.setting(), "file.max_bytes");
         let err = FileSink::builder(&path)
@@ -768,8 +745,7 @@ mod tests {
 
     #[test]
     fn fsync_on_flush_flushes() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("app.log");
+        let (_dir, path) = scratch();
         let mut sink = FileSink::builder(&path)
             .fsync_on_flush(true)
             .build()
