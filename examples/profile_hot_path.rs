@@ -31,31 +31,30 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use fapilog::enrich::Enrichment;
 use fapilog::format::{Format, JsonFormat};
-use fapilog::pipeline::{OverflowPolicy, Pipeline, WriterGuard};
+use fapilog::pipeline::{Pipeline, WriterGuard};
 use fapilog::process::Redactor;
 use fapilog::sink::{FileSink, NullSink, Sink};
 use fapilog::{info, CapturedError, Context, Envelope, Field, Fields, Level, Logger};
-use fapilog::{Timestamp, Value};
+use fapilog::{RawEvent, Timestamp, Value};
 use fapilog_core::profiling::{assemble, thread_tag, QueueProbe, StagesProbe};
 use serde::Serialize;
 use serde_json::json;
 
-// ---- allocation counting (shared with the benches) ----
+// ---- shared with the benches: allocation counting, the event, the floor's event ----
 
 #[path = "../benches/support/alloc_count.rs"]
 mod alloc_count;
 use alloc_count::allocations;
+#[path = "../benches/support/cases.rs"]
+mod cases;
+use cases::{FloorEvent, BLOCK, PATH};
 
 // ---- options ----
 
-const PATH: &str = "/api/v1/orders";
 /// Big enough that the call-site runs never wait for the writer.
 const ROOMY: usize = 262_144;
 const WRITER_THREAD: &str = "profile-writer";
 const FLOOR_THREAD: &str = "profile-floor";
-const BLOCK: OverflowPolicy = OverflowPolicy::Block {
-    timeout: Duration::from_secs(60),
-};
 
 const HELP: &str = "\
 profile_hot_path: component breakdown of fapilog's enabled call and of its writer
@@ -399,6 +398,20 @@ fn capture_fields(i: u64) -> Fields {
     fields
 }
 
+/// The benches' event as the macro assembles it, stamped `ts`.
+#[inline(always)]
+fn assemble_event(ts: Timestamp, i: u64, context: Option<Arc<Context>>) -> RawEvent {
+    assemble(
+        ts,
+        Level::Info,
+        Some(module_path!()),
+        Cow::Borrowed("request handled"),
+        capture_fields(i),
+        context,
+        0,
+    )
+}
+
 fn profiled_logger(pipeline: &Pipeline, bound: bool) -> Logger {
     let log = pipeline.logger();
     if bound {
@@ -422,8 +435,6 @@ fn call_site(opts: &Options, cal: &Calibration) -> Result<(Breakdown, Table), Bo
     // The same snapshot the logger takes: `None`, or an `Arc` of its context.
     let context: Option<Arc<Context>> = log.context().map(|c| Arc::new(c.clone()));
     let n = opts.batch;
-    let target = Some(module_path!());
-    let message = || Cow::Borrowed("request handled");
 
     let floor = Floor::new(ROOMY, None)?;
     let minimal = MinimalCapture::new(ROOMY);
@@ -535,32 +546,14 @@ fn call_site(opts: &Options, cal: &Calibration) -> Result<(Breakdown, Table), Bo
             let parts_ns = timed(start);
             let start = Instant::now();
             for i in 0..n as u64 {
-                let fields = capture_fields(black_box(i));
-                let event = assemble(
-                    ts,
-                    Level::Info,
-                    target,
-                    message(),
-                    fields,
-                    context.clone(),
-                    0,
-                );
+                let event = assemble_event(ts, black_box(i), context.clone());
                 black_box(&event);
                 std::mem::forget(event);
             }
             let assembled_ns = timed(start);
             let start = Instant::now();
             for i in 0..n as u64 {
-                let fields = capture_fields(black_box(i));
-                let event = assemble(
-                    ts,
-                    Level::Info,
-                    target,
-                    message(),
-                    fields,
-                    context.clone(),
-                    0,
-                );
+                let event = assemble_event(ts, black_box(i), context.clone());
                 log_ref.pipeline().submit(event);
             }
             let submitted_ns = timed(start);
@@ -785,34 +778,6 @@ fn finish(guard: WriterGuard) -> Result<(), Box<dyn Error>> {
 }
 
 // ---- floors ----
-
-/// The benches' floor event.
-#[derive(Serialize)]
-struct FloorEvent {
-    ts: u128,
-    level: &'static str,
-    msg: &'static str,
-    user_id: u64,
-    path: &'static str,
-    latency_ms: f64,
-}
-
-impl FloorEvent {
-    #[inline(always)]
-    fn capture(i: u64) -> FloorEvent {
-        let ts = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        FloorEvent {
-            ts,
-            level: "INFO",
-            msg: "request handled",
-            user_id: i,
-            path: PATH,
-            latency_ms: 12.5,
-        }
-    }
-}
 
 /// The benches' floor: an owned struct through a bounded crossbeam channel,
 /// serialized with `serde_json` by a consumer thread.

@@ -1,7 +1,7 @@
 //! The ways of logging the benches' event that more than one bench uses: the
 //! floor (crossbeam + serde_json), fapilog, and `tracing` on
 //! `tracing-appender::non_blocking`. Shared by `benches/hot_path.rs` and
-//! `benches/compare.rs`.
+//! `benches/compare.rs`; `examples/profile_hot_path.rs` takes the event from here.
 //!
 //! The event everywhere: INFO "request handled" with `user_id: u64`,
 //! `path: &str`, `latency_ms: f64`.
@@ -148,14 +148,34 @@ impl Case for Fapilog {
 
 // ---- floor: an owned struct through a bounded crossbeam channel, serialized by a thread ----
 
+/// The event as the floor carries it: owned, with nanoseconds since the epoch.
 #[derive(Serialize)]
-struct FloorEvent {
+pub struct FloorEvent {
     ts: u128,
     level: &'static str,
     msg: &'static str,
     user_id: u64,
     path: &'static str,
     latency_ms: f64,
+}
+
+impl FloorEvent {
+    /// The event with `user_id = i`, stamped now.
+    #[inline(always)]
+    pub fn capture(i: u64) -> FloorEvent {
+        let ts = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos();
+        FloorEvent {
+            ts,
+            level: "INFO",
+            msg: MESSAGE,
+            user_id: i,
+            path: PATH,
+            latency_ms: 12.5,
+        }
+    }
 }
 
 /// What any queue-based logger can hardly beat.
@@ -183,19 +203,7 @@ impl Case for Floor {
     fn producer(&self) -> Box<dyn Producer> {
         let tx = self.tx.clone();
         Box::new(move |i: u64| {
-            let ts = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .unwrap_or_default()
-                .as_nanos();
-            let event = FloorEvent {
-                ts,
-                level: "INFO",
-                msg: MESSAGE,
-                user_id: i,
-                path: PATH,
-                latency_ms: 12.5,
-            };
-            let _ = tx.send(event);
+            let _ = tx.send(FloorEvent::capture(i));
         })
     }
 

@@ -237,35 +237,18 @@ impl Format for LogfmtFormat {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::context::Context;
-    use crate::event::{CapturedError, RawEvent, SamplingTag, Timestamp};
+    use crate::event::{CapturedError, RawEvent};
+    use crate::format::test_support::{billing_event, encode_line};
     use crate::level::Level;
     use crate::value::Field;
-    use std::num::NonZeroU64;
-    use std::sync::Arc;
-
-    fn encode_with(format: &mut LogfmtFormat, event: &RawEvent) -> String {
-        let mut out = Vec::new();
-        format.encode(&Envelope::new(event), &mut out);
-        String::from_utf8(out).unwrap()
-    }
 
     fn encode(event: &RawEvent) -> String {
-        encode_with(&mut LogfmtFormat::new(), event)
+        encode_line(&mut LogfmtFormat::new(), event)
     }
 
     #[test]
     fn full_envelope() {
-        let mut event = RawEvent::new(Level::Error, "paid in full");
-        event.timestamp = Timestamp::from_unix_nanos(1_795_352_700_123_456_000);
-        event.seq = NonZeroU64::new(7);
-        event.set_target("billing::pay");
-        event.set_context(Arc::new(Context::new().with_correlation_id("c-1")));
-        event.set_sampling(SamplingTag {
-            sampled: true,
-            sample_rate: 0.1,
-            promoted: true,
-        });
+        let mut event = billing_event(Level::Error, "paid in full");
         event.push_field("amount", 12.5);
         event.push_field("ok", false);
         event.push_field("none", Value::Null);
@@ -298,7 +281,7 @@ mod tests {
         event.push_field("nan", f64::NAN);
         event.push_field("ninf", f64::NEG_INFINITY);
         event.push_field("s", "xyz");
-        let line = encode_with(&mut LogfmtFormat::new().max_string_bytes(3), &event);
+        let line = encode_line(&mut LogfmtFormat::new().max_string_bytes(3), &event);
         assert!(
             line.ends_with(" msg=\"abc…[truncated 5 bytes]\" nan=NaN ninf=-inf s=xyz\n"),
             "{line}"

@@ -27,6 +27,8 @@ mod escape;
 mod json;
 mod logfmt;
 mod pretty;
+#[cfg(test)]
+mod test_support;
 pub(crate) mod time;
 
 pub(crate) use escape::cut_with_marker;

@@ -241,27 +241,12 @@ impl Format for PrettyFormat {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::context::Context;
-    use crate::event::{CapturedError, RawEvent, SamplingTag, Timestamp};
-    use std::sync::Arc;
-
-    fn encode(format: &mut PrettyFormat, event: &RawEvent) -> String {
-        let mut out = Vec::new();
-        format.encode(&Envelope::new(event), &mut out);
-        String::from_utf8(out).unwrap()
-    }
+    use crate::event::{CapturedError, RawEvent};
+    use crate::format::test_support::{billing_event, encode_line};
 
     #[test]
     fn layout() {
-        let mut event = RawEvent::new(Level::Warn, "paid\nfake line");
-        event.timestamp = Timestamp::from_unix_nanos(1_795_352_700_123_456_000);
-        event.set_target("billing::pay");
-        event.set_context(Arc::new(Context::new().with_correlation_id("c-1")));
-        event.set_sampling(SamplingTag {
-            sampled: true,
-            sample_rate: 0.5,
-            promoted: true,
-        });
+        let mut event = billing_event(Level::Warn, "paid\nfake line");
         event.push_field("amount", 12.5);
         event.push_field("note", "two words");
         event.push_field("tags", vec!["a", "b"]);
@@ -274,7 +259,7 @@ mod tests {
         ));
         let mut format = PrettyFormat::new().color(ColorChoice::Never);
         assert_eq!(
-            encode(&mut format, &event),
+            encode_line(&mut format, &event),
             concat!(
                 r#"2026-11-22T13:05:00.123456Z  WARN billing::pay: paid\nfake line amount=12.5 "#,
                 r#"note="two words" tags=["a","b"] fields.msg=x bad=NaN correlation_id=c-1 promoted=true "#,
@@ -287,9 +272,9 @@ mod tests {
     #[test]
     fn colour_wraps_only_the_level() {
         let event = RawEvent::new(Level::Error, "boom");
-        let line = encode(&mut PrettyFormat::new().color(ColorChoice::Always), &event);
+        let line = encode_line(&mut PrettyFormat::new().color(ColorChoice::Always), &event);
         assert!(line.contains(" \x1b[31mERROR\x1b[0m boom\n"), "{line:?}");
-        let plain = encode(&mut PrettyFormat::new().color(ColorChoice::Never), &event);
+        let plain = encode_line(&mut PrettyFormat::new().color(ColorChoice::Never), &event);
         assert!(!plain.contains('\x1b'));
     }
 
@@ -297,7 +282,7 @@ mod tests {
     fn escape_sequences_in_user_data_are_neutralised() {
         let mut event = RawEvent::new(Level::Info, "\x1b[2Jgone");
         event.push_field("k\x1b", "\u{202e}v");
-        let line = encode(&mut PrettyFormat::new().color(ColorChoice::Never), &event);
+        let line = encode_line(&mut PrettyFormat::new().color(ColorChoice::Never), &event);
         assert!(line.ends_with(concat!(r#" \u001b[2Jgone "k\u001b"="\u202ev""#, "\n")));
     }
 
@@ -305,7 +290,7 @@ mod tests {
     fn truncation() {
         let mut event = RawEvent::new(Level::Info, "abcdef");
         event.push_field("v", "ghijkl");
-        let line = encode(
+        let line = encode_line(
             &mut PrettyFormat::new()
                 .color(ColorChoice::Never)
                 .max_string_bytes(2),
