@@ -21,8 +21,8 @@ use fapilog_core::Context;
 
 /// Contexts kept per thread; beyond this, finished ones are dropped. A context
 /// is free again once the writer has taken the request's events, typically
-/// within a few hundred requests under load (the writer is woken every 256
-/// events by default, or after 10 ms); 4,096 of them hold ~400 KB per thread
+/// within a few hundred requests under load (the writer takes batches of
+/// about 256 events by default, or what came in 10 ms); 4,096 of them hold ~400 KB per thread
 /// at most.
 const POOL_SIZE: usize = 4096;
 /// Contexts looked at before giving up and allocating.

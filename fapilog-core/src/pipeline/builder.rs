@@ -27,7 +27,8 @@ pub const DEFAULT_CAPACITY: usize = 16_384;
 pub const MAX_CAPACITY: usize = 1 << 20;
 /// Largest per-event field limit accepted ([`PipelineBuilder::max_fields`]).
 pub const MAX_FIELDS: usize = 65_536;
-/// Default batch size: the queue depth at which a lingering writer is woken.
+/// Default batch size: how many events the writer waits for before it writes
+/// (or the flush interval, whichever comes first).
 ///
 /// Small enough that one writer run stays short (well under 100 µs at a few
 /// hundred ns per event): on a machine with few cores, a long run holds a core
@@ -198,7 +199,10 @@ impl PipelineBuilder {
         self
     }
 
-    /// The queue depth that wakes a lingering writer. Default: [`DEFAULT_BATCH_SIZE`]
+    /// How many events the writer waits for before it writes, unless the flush
+    /// interval passes first. It times that wait from the recent event rate;
+    /// a producer wakes it early only at twice this depth, or for an ERROR
+    /// event, a flush or a full queue. Default: [`DEFAULT_BATCH_SIZE`]
     /// (capped at the capacity); at least 1.
     pub fn batch_size(mut self, batch_size: usize) -> Self {
         self.batch_size = batch_size;

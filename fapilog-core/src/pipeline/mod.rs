@@ -34,6 +34,7 @@ mod handle;
 mod limits;
 mod metrics;
 mod overflow;
+mod pace;
 pub(crate) mod queue;
 mod shutdown;
 mod writer;

@@ -11,9 +11,10 @@
 //! the state to waiting; whoever wakes takes it to notify, so no wake-up is lost.
 //!
 //! The writer is woken only when the queue goes from empty to non-empty, when
-//! it reaches the batch threshold, on a protected (ERROR+) event, on flush and
-//! on close; otherwise it lingers, so a steady stream of events costs no
-//! wake-up per event.
+//! it reaches twice the batch size, on a protected (ERROR+) event, on flush
+//! and on close; otherwise it lingers for a batch, timing that wait itself
+//! (`pace.rs`), so a steady stream of events costs its producers almost no
+//! wake-ups.
 
 use std::collections::VecDeque;
 use std::num::NonZeroU64;
@@ -136,6 +137,9 @@ pub(crate) struct Queue {
     progress: Condvar,
     capacity: usize,
     batch_size: usize,
+    /// The depth at which a producer wakes a lingering writer; the writer
+    /// times its own wait for `batch_size` (`pace.rs`), so this is a backstop.
+    wake_depth: usize,
     policy: OverflowPolicy,
 }
 
@@ -161,12 +165,17 @@ impl Queue {
             progress: Condvar::new(),
             capacity,
             batch_size: batch_size.min(capacity),
+            wake_depth: batch_size.saturating_mul(2).min(capacity),
             policy,
         }
     }
 
     pub(crate) fn capacity(&self) -> usize {
         self.capacity
+    }
+
+    pub(crate) fn batch_size(&self) -> usize {
+        self.batch_size
     }
 
     #[inline]
@@ -219,7 +228,7 @@ impl Queue {
         }
         let wake = match st.writer {
             WriterState::Idle => true,
-            WriterState::Lingering => protected || depth >= self.batch_size,
+            WriterState::Lingering => protected || depth >= self.wake_depth,
             WriterState::Busy => false,
         };
         if wake {
@@ -704,6 +713,36 @@ mod tests {
         q.push(event(Level::Info, 1));
         let (got, _) = drain(&q);
         assert_eq!(got, [(Level::Info, 1)]);
+    }
+
+    fn wait_for_writer(q: &Queue, state: WriterState) {
+        while q.state().writer != state {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    #[test]
+    fn producers_wake_a_lingering_writer_only_at_twice_the_batch_size() {
+        let q = Queue::new(16, 4, OverflowPolicy::DropOldest);
+        std::thread::scope(|scope| {
+            let (tx, rx) = std::sync::mpsc::channel();
+            let writer = &q;
+            scope.spawn(move || {
+                let mut batch = VecDeque::new();
+                writer.take(&mut batch, Duration::from_secs(600), None);
+                tx.send(batch.len()).unwrap();
+            });
+            wait_for_writer(&q, WriterState::Idle);
+            q.push(event(Level::Info, 0));
+            wait_for_writer(&q, WriterState::Lingering);
+            for n in 1..7 {
+                q.push(event(Level::Info, n));
+            }
+            let early = rx.recv_timeout(Duration::from_millis(100));
+            assert!(early.is_err(), "woken below twice the batch size");
+            q.push(event(Level::Info, 7));
+            assert_eq!(rx.recv_timeout(Duration::from_secs(30)), Ok(8));
+        });
     }
 
     #[test]

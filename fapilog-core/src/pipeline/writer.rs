@@ -25,6 +25,7 @@ use crate::format::Format;
 use crate::level::Level;
 use crate::pipeline::handle::Shared;
 use crate::pipeline::metrics::{add, MetricsSnapshot, SinkCounters};
+use crate::pipeline::pace::Pace;
 use crate::pipeline::queue::{prefaulted, LossRange, Take};
 use crate::process::{Item, ItemKind, Stages, Tally};
 use crate::sink::{PartialWrite, Sink};
@@ -88,7 +89,7 @@ pub(crate) struct Writer {
     batch: VecDeque<RawEvent>,
     items: Vec<Item>,
     failed: Vec<bool>,
-    linger: Duration,
+    pace: Pace,
     stages: Stages,
     clock: Arc<dyn Clock>,
     /// The static enrichment fields, plus one slot for the thread name.
@@ -103,7 +104,7 @@ impl fmt::Debug for Writer {
         f.debug_struct("Writer")
             .field("outputs", &self.outputs)
             .field("stages", &self.stages)
-            .field("linger", &self.linger)
+            .field("pace", &self.pace)
             .finish_non_exhaustive()
     }
 }
@@ -120,6 +121,7 @@ pub(crate) struct WriterParts {
 impl Writer {
     pub(crate) fn new(shared: Arc<Shared>, outputs: Vec<Output>, parts: WriterParts) -> Self {
         let capacity = shared.queue.capacity();
+        let pace = Pace::new(shared.queue.batch_size(), parts.linger, Instant::now());
         let static_fields = parts.enrichment.len();
         Writer {
             shared,
@@ -127,7 +129,7 @@ impl Writer {
             batch: prefaulted(capacity),
             items: Vec::new(),
             failed: Vec::new(),
-            linger: parts.linger,
+            pace,
             stages: parts.stages,
             clock: parts.clock,
             enrichment: parts.enrichment,
@@ -157,7 +159,11 @@ impl Writer {
                 // At least a millisecond, so a processor whose deadline stays
                 // in the past cannot make the writer spin.
                 .map(|deadline| deadline.saturating_duration_since(self.now()).max(MIN_IDLE));
-            let take = self.shared.queue.take(&mut self.batch, self.linger, idle);
+            let take = self
+                .shared
+                .queue
+                .take(&mut self.batch, self.pace.wait(), idle);
+            self.pace.taken(self.batch.len(), Instant::now());
             self.process(&take);
             self.write_items(take.flush);
             if take.last {
