@@ -82,7 +82,7 @@ impl Default for Config {
 pub struct QueueSettings {
     /// Events the queue holds.
     pub capacity: usize,
-    /// Queue depth that wakes a lingering writer.
+    /// How many events the writer waits for before it writes (see `PipelineBuilder::batch_size`).
     pub batch_size: usize,
     /// `drop_oldest`, `drop_newest` or `block`.
     pub overflow: String,
