@@ -34,7 +34,7 @@ use fapilog::format::{Format, JsonFormat};
 use fapilog::pipeline::{Pipeline, WriterGuard};
 use fapilog::process::Redactor;
 use fapilog::sink::{FileSink, NullSink, Sink};
-use fapilog::{info, CapturedError, Context, Envelope, Field, Fields, Level, Logger};
+use fapilog::{CapturedError, Context, Envelope, Field, Fields, Level, Logger};
 use fapilog::{RawEvent, Timestamp, Value};
 use fapilog_core::profiling::{assemble, thread_tag, QueueProbe, StagesProbe};
 use serde::Serialize;
@@ -47,7 +47,7 @@ mod alloc_count;
 use alloc_count::allocations;
 #[path = "../benches/support/cases.rs"]
 mod cases;
-use cases::{FloorEvent, BLOCK, PATH};
+use cases::{log_one, FloorEvent, BLOCK, PATH};
 
 // ---- options ----
 
@@ -374,18 +374,6 @@ fn format_figure(v: f64) -> String {
 }
 
 // ---- the call site ----
-
-/// The benches' event, through the real macro.
-#[inline(always)]
-fn log_one(log: &Logger, i: u64) {
-    info!(
-        log,
-        "request handled",
-        user_id = i,
-        path = PATH,
-        latency_ms = 12.5
-    );
-}
 
 /// The benches' fields, captured by the code the macro expands to.
 #[inline(always)]

@@ -1,5 +1,7 @@
 //! Aggregation through a running pipeline, timed by a manual clock: no sleeps.
 
+mod support;
+
 use std::time::Duration;
 
 use fapilog::clock::ManualClock;
@@ -10,6 +12,7 @@ use fapilog::process::Aggregator;
 use fapilog::sink::MemorySink;
 use fapilog::{Level, Logger};
 use serde_json::Value as Json;
+use support::memory_json;
 
 const POOL: &str = "sqlx::pool";
 
@@ -32,13 +35,6 @@ fn pool_event(log: &Logger, message: &'static str) {
         .emit();
 }
 
-fn lines(sink: &MemorySink) -> Vec<Json> {
-    sink.lines()
-        .iter()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
 #[test]
 fn five_are_written_six_are_aggregated() {
     let clock = ManualClock::new();
@@ -53,7 +49,7 @@ fn five_are_written_six_are_aggregated() {
     // Held until the window ends: the writer ticks once the clock passes it.
     clock.advance(Duration::from_secs(1));
     assert!(pipeline.flush());
-    let out = lines(&sink);
+    let out = memory_json(&sink);
     assert_eq!(out.len(), 6);
     assert!(out[..5]
         .iter()
@@ -96,7 +92,7 @@ fn correlation_ids_split_groups_and_shutdown_loses_nothing() {
             .emit();
     }
     let report = guard.shutdown(Duration::from_secs(5)); // no clock advance: the drain writes groups out
-    let out = lines(&sink);
+    let out = memory_json(&sink);
     let aggregated: Vec<_> = out
         .iter()
         .filter(|e| e["aggregated"] == true)
@@ -138,7 +134,7 @@ fn interleaved_requests(config: &Config) -> Vec<Json> {
     }
     let report = guard.shutdown(Duration::from_secs(5));
     assert!(report.metrics.is_balanced());
-    lines(&sink)
+    memory_json(&sink)
 }
 
 #[test]

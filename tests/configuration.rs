@@ -1,12 +1,14 @@
 //! A config file plus environment overrides drive the pipeline and the request layer.
 
+mod support;
+
 use std::time::Duration;
 
 use fapilog::config::{Config, SinkRegistry};
 use fapilog::sink::{MemorySink, Sink};
 use fapilog::{info, ConfigErrorKind, Level};
 use fapilog_axum::FapilogLayer;
-use serde_json::Value as Json;
+use support::memory_json;
 
 const FILE: &str = r#"
 level = "info,noisy=error"
@@ -63,11 +65,7 @@ fn file_then_environment_then_build() {
         .unwrap();
     drop(layer);
     let report = guard.shutdown(Duration::from_secs(5));
-    let out: Vec<Json> = memory
-        .lines()
-        .iter()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let out = memory_json(&memory);
     let logins: Vec<_> = out.iter().filter(|e| e["msg"] == "login").collect();
     assert_eq!(logins.len(), 2, "burst 2 from the environment");
     assert!(logins.iter().all(|e| e["session_id"] == "[REDACTED]"));

@@ -1,5 +1,7 @@
 //! Redaction is on by default and runs before any sink; what cannot be redacted is dropped and counted.
 
+mod support;
+
 use std::time::Duration;
 
 use fapilog::format::JsonFormat;
@@ -7,14 +9,7 @@ use fapilog::pipeline::Pipeline;
 use fapilog::process::Redactor;
 use fapilog::sink::MemorySink;
 use fapilog::{info, Field, Value};
-use serde_json::Value as Json;
-
-fn lines(sink: &MemorySink) -> Vec<Json> {
-    sink.lines()
-        .iter()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
+use support::memory_json;
 
 #[test]
 fn secrets_are_redacted_at_any_depth_before_the_sink() {
@@ -48,7 +43,7 @@ fn secrets_are_redacted_at_any_depth_before_the_sink() {
     );
     let report = guard.shutdown(Duration::from_secs(5));
     assert_eq!(report.written, 1);
-    let e = &lines(&sink)[0];
+    let e = &memory_json(&sink)[0];
     assert_eq!(e["Authorization"], "[REDACTED]");
     assert_eq!(e["user"]["name"], "ada");
     assert_eq!(e["user"]["credentials"]["apiKey"], "[REDACTED]");
@@ -76,7 +71,7 @@ fn a_field_that_cannot_be_redacted_is_dropped_and_counted() {
     }
     info!(pipeline.logger(), "deep", blob = deep, kept = 1u64);
     let report = guard.shutdown(Duration::from_secs(5));
-    let e = &lines(&sink)[0];
+    let e = &memory_json(&sink)[0];
     assert!(
         e.get("blob").is_none(),
         "fail closed: the field is not written"
@@ -100,7 +95,7 @@ fn redaction_can_be_extended_or_turned_off() {
         .unwrap();
     info!(pipeline.logger(), "a", session_id = "s-1", token = "t");
     guard.shutdown(Duration::from_secs(5));
-    let e = &lines(&sink)[0];
+    let e = &memory_json(&sink)[0];
     assert_eq!(
         (e["session_id"].as_str(), e["token"].as_str()),
         (Some("[REDACTED]"), Some("[REDACTED]"))
@@ -114,5 +109,5 @@ fn redaction_can_be_extended_or_turned_off() {
         .unwrap();
     info!(pipeline.logger(), "a", token = "t");
     guard.shutdown(Duration::from_secs(5));
-    assert_eq!(lines(&sink)[0]["token"], "t");
+    assert_eq!(memory_json(&sink)[0]["token"], "t");
 }

@@ -1,5 +1,7 @@
 //! Throttling through a running pipeline, refilled by a manual clock: no sleeps.
 
+mod support;
+
 use std::time::Duration;
 
 use fapilog::clock::ManualClock;
@@ -8,7 +10,7 @@ use fapilog::pipeline::Pipeline;
 use fapilog::process::Throttle;
 use fapilog::sink::MemorySink;
 use fapilog::{error, warn};
-use serde_json::Value as Json;
+use support::memory_json;
 
 #[test]
 fn one_warning_then_one_recovery_record_with_the_count() {
@@ -29,11 +31,7 @@ fn one_warning_then_one_recovery_record_with_the_count() {
     clock.advance(Duration::from_secs(1)); // one token back
     warn!(log, "retrying", attempt = 10u64);
     let report = guard.shutdown(Duration::from_secs(5));
-    let out: Vec<Json> = sink
-        .lines()
-        .iter()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let out = memory_json(&sink);
     let summary: Vec<_> = out
         .iter()
         .map(|e| (e["msg"].as_str().unwrap(), e["level"].as_str().unwrap()))

@@ -7,7 +7,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use axum::Router;
 use fapilog::format::{ColorChoice, JsonFormat, LogfmtFormat, PrettyFormat};
 use fapilog::pipeline::{OverflowPolicy, Pipeline, WriterGuard};
-use fapilog::sink::Sink;
+use fapilog::sink::{MemorySink, Sink};
 use fapilog::{error, Logger};
 use fapilog_axum::SamplingConfig;
 use fapilog_testing::{CapturedEvent, TestApp};
@@ -185,4 +185,12 @@ pub async fn get_over_tcp(app: &TestApp, path: &str, id: &str) -> Vec<CapturedEv
     let events = app.flush().unwrap().by_correlation_id(id);
     let _ = stop.send(());
     events
+}
+
+/// What a `MemorySink` holds, each line parsed as JSON.
+pub fn memory_json(sink: &MemorySink) -> Vec<Json> {
+    sink.lines()
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad line {l:?}: {e}")))
+        .collect()
 }

@@ -716,7 +716,12 @@ mod tests {
     }
 
     fn wait_for_writer(q: &Queue, state: WriterState) {
+        let deadline = Instant::now() + Duration::from_secs(30);
         while q.state().writer != state {
+            assert!(
+                Instant::now() < deadline,
+                "the writer never became {state:?}"
+            );
             std::thread::sleep(Duration::from_millis(1));
         }
     }
