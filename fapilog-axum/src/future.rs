@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use fapilog_core::{error, Context as LogContext, Logger};
+use fapilog_core::{error, Context as LogContext, EventGate, Logger};
 use http::header::{HeaderName, HeaderValue};
 use http::{Response, StatusCode};
 use http_body::Body;
@@ -19,14 +19,18 @@ use tokio::task::futures::TaskLocalFuture;
 use crate::access_log::{self, RequestInfo};
 use crate::context_pool;
 use crate::extract::CallScope;
+use crate::layer::Shared;
 use crate::layer::SAMPLED_HEADER;
 use crate::panic;
-use crate::request::{Mode, RequestScope};
+use crate::request::{HeldRequest, Mode};
 
 /// What is left to do once the handler has answered.
 #[derive(Debug)]
 pub(crate) struct Finish {
-    pub(crate) scope: Arc<RequestScope>,
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) mode: Mode,
+    /// The gate of an unkept request; kept and excluded ones use the layer's.
+    pub(crate) held: Option<Arc<HeldRequest>>,
     /// The request's context, recycled once the response is out.
     pub(crate) context: Arc<LogContext>,
     pub(crate) info: Option<RequestInfo>,
@@ -68,10 +72,7 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let catch = this
-            .finish
-            .as_ref()
-            .is_some_and(|f| f.scope.shared().catch_panics);
+        let catch = this.finish.as_ref().is_some_and(|f| f.shared.catch_panics);
         let mut inner = this.inner;
         // The inner service's `call` has returned: a logger it saw through
         // `CallScope` belongs to an enclosing call, not to this future.
@@ -148,12 +149,16 @@ impl Finish {
         }
     }
 
-    /// A request logger made anew; only needed if the task-local lost its value.
+    /// The request's logger: its context, through its gate.
     pub(crate) fn logger(&self) -> Logger {
-        let shared = self.scope.shared();
-        shared
+        let gate: Arc<dyn EventGate> = match (&self.held, self.mode) {
+            (Some(held), _) => held.clone(),
+            (None, Mode::Excluded) => self.shared.excluded_gate.clone(),
+            (None, _) => self.shared.kept_gate.clone(),
+        };
+        self.shared
             .root_logger
-            .scoped(Arc::clone(&self.context), self.scope.clone())
+            .scoped(Arc::clone(&self.context), gate)
     }
 
     fn panicked<B: Body + Default>(
@@ -161,7 +166,7 @@ impl Finish {
         logger: &Logger,
         payload: Box<dyn Any + Send>,
     ) -> Response<B> {
-        self.scope.shared().counters.add_panic();
+        self.shared.counters.add_panic();
         let message = panic::message(&*payload);
         let location = panic::take_location();
         error!(
@@ -178,13 +183,14 @@ impl Finish {
 
     /// Makes the final decision; returns whether the request's logs are kept.
     fn end(&self, failed: bool) -> bool {
-        let kept = self.scope.finish(failed);
-        let mode = self.scope.mode();
-        let promoted = kept && mode == Mode::Held;
-        self.scope
-            .shared()
+        let kept = match &self.held {
+            Some(held) => held.finish(failed),
+            None => self.mode == Mode::Kept,
+        };
+        let promoted = kept && self.held.is_some();
+        self.shared
             .counters
-            .record_request(kept, promoted, mode == Mode::Excluded);
+            .record_request(kept, promoted, self.mode == Mode::Excluded);
         kept
     }
 
@@ -192,7 +198,7 @@ impl Finish {
         let headers = res.headers_mut();
         let id = self.context.correlation_id().unwrap_or_default();
         if let Ok(value) = HeaderValue::from_str(id) {
-            let name = self.scope.shared().correlation.header_name().clone();
+            let name = self.shared.correlation.header_name().clone();
             headers.insert(name, value);
         }
         let sampled = HeaderValue::from_static(if kept { "true" } else { "false" });

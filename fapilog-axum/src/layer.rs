@@ -9,7 +9,7 @@ use crate::access_log::AccessLogConfig;
 use crate::correlation::CorrelationConfig;
 use crate::lifecycle::default_pipeline;
 use crate::metrics::LayerCounters;
-use crate::request::HoldBudget;
+use crate::request::{FixedGate, HoldBudget};
 use crate::sampling::SamplingConfig;
 use crate::service::FapilogService;
 use crate::wall_clock::WallClock;
@@ -34,6 +34,10 @@ pub(crate) struct Shared {
     pub(crate) sampling: SamplingConfig,
     pub(crate) access_log: AccessLogConfig,
     pub(crate) budget: Arc<HoldBudget>,
+    /// The gate of every kept request.
+    pub(crate) kept_gate: Arc<FixedGate>,
+    /// The gate of every request on a never-path.
+    pub(crate) excluded_gate: Arc<FixedGate>,
     pub(crate) counters: Arc<LayerCounters>,
     pub(crate) catch_panics: bool,
     pub(crate) wall_clock: WallClock,
@@ -238,6 +242,7 @@ impl FapilogLayerBuilder {
         }
         let counters = Arc::new(LayerCounters::default());
         pipeline.register_metrics(counters.clone());
+        let rate = self.sampling.get_rate().get();
         FapilogLayer {
             shared: Arc::new(Shared {
                 root_logger: pipeline.logger(),
@@ -246,6 +251,8 @@ impl FapilogLayerBuilder {
                 sampling: self.sampling,
                 access_log: self.access_log,
                 budget: Arc::new(HoldBudget::new(self.request_buffer, self.global_buffer)),
+                kept_gate: Arc::new(FixedGate::kept(rate)),
+                excluded_gate: Arc::new(FixedGate::excluded(rate)),
                 counters,
                 catch_panics: self.catch_panics,
                 wall_clock: WallClock::new(),

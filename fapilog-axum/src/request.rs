@@ -1,12 +1,13 @@
-//! The per-request gate: keeps, holds or discards each event of one request.
+//! The gates that keep, hold or discard each event of a request.
 //!
-//! A kept request's events go straight to the pipeline. An unkept request's
-//! events wait in a bounded buffer (oldest overwritten and counted; a global
-//! budget caps what all requests hold together); an ERROR event, a 5xx or a
-//! panic promotes the request: the buffer is written in order and every later
-//! event is kept. At the end an unpromoted buffer is discarded and counted.
-//! Requests on an excluded path are never promoted: their ERROR events are
-//! written (priority), everything else is discarded.
+//! A kept request's events go straight to the pipeline, and an excluded
+//! request's (a never-path) are discarded except ERROR and above: neither
+//! needs per-request state, so each layer has one [`FixedGate`] of each. An
+//! unkept request gets a [`HeldRequest`]: its events wait in a bounded buffer
+//! (oldest overwritten and counted; a global budget caps what all requests
+//! hold together); an ERROR event, a 5xx or a panic promotes the request: the
+//! buffer is written in order and every later event is kept. At the end an
+//! unpromoted buffer is discarded and counted.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -22,6 +23,53 @@ pub(crate) enum Mode {
     Kept,
     Held,
     Excluded,
+}
+
+fn tag(event: &mut RawEvent, rate: f64, sampled: bool, promoted: bool) {
+    event.set_sampling(SamplingTag {
+        sampled,
+        sample_rate: rate,
+        promoted,
+    });
+}
+
+/// The gate of every kept, or every excluded, request of one layer.
+#[derive(Debug)]
+pub(crate) struct FixedGate {
+    excluded: bool,
+    rate: f64,
+}
+
+impl FixedGate {
+    /// Writes every event.
+    pub(crate) fn kept(rate: f64) -> Self {
+        FixedGate {
+            excluded: false,
+            rate,
+        }
+    }
+
+    /// Writes ERROR and above (priority), discards and counts the rest.
+    pub(crate) fn excluded(rate: f64) -> Self {
+        FixedGate {
+            excluded: true,
+            rate,
+        }
+    }
+}
+
+impl EventGate for FixedGate {
+    fn route(&self, mut event: RawEvent, pipeline: &Pipeline) {
+        if !self.excluded {
+            tag(&mut event, self.rate, true, false);
+            pipeline.submit(event);
+        } else if event.level().is_protected() {
+            tag(&mut event, self.rate, false, false);
+            pipeline.submit(event);
+        } else {
+            pipeline.count_sampled_out(1);
+        }
+    }
 }
 
 /// Limits on held events, shared by every request of one layer.
@@ -61,29 +109,19 @@ struct Held {
     finished: bool,
 }
 
-/// The gate of one request.
+/// The gate of one unkept request: holds its events until it is promoted or ends.
 #[derive(Debug)]
-pub(crate) struct RequestScope {
+pub(crate) struct HeldRequest {
     shared: Arc<Shared>,
-    mode: Mode,
     held: Mutex<Held>,
 }
 
-impl RequestScope {
-    pub(crate) fn new(shared: Arc<Shared>, mode: Mode) -> Self {
-        RequestScope {
+impl HeldRequest {
+    pub(crate) fn new(shared: Arc<Shared>) -> Self {
+        HeldRequest {
             shared,
-            mode,
             held: Mutex::new(Held::default()),
         }
-    }
-
-    pub(crate) fn shared(&self) -> &Shared {
-        &self.shared
-    }
-
-    pub(crate) fn mode(&self) -> Mode {
-        self.mode
     }
 
     fn budget(&self) -> &HoldBudget {
@@ -95,11 +133,12 @@ impl RequestScope {
     }
 
     fn tag(&self, event: &mut RawEvent, sampled: bool, promoted: bool) {
-        event.set_sampling(SamplingTag {
+        tag(
+            event,
+            self.shared.sampling.get_rate().get(),
             sampled,
-            sample_rate: self.shared.sampling.get_rate().get(),
             promoted,
-        });
+        );
     }
 
     /// Writes the held events in order and keeps every later one.
@@ -139,61 +178,38 @@ impl RequestScope {
     /// The request ended with `failed` (5xx or panic); returns whether its logs are kept.
     pub(crate) fn finish(&self, failed: bool) -> bool {
         let pipeline = &self.shared.pipeline;
-        if self.mode == Mode::Kept {
-            return true;
-        }
         let mut held = self.held();
         held.finished = true;
-        match self.mode {
-            Mode::Kept => true,
-            Mode::Excluded => false,
-            Mode::Held if failed || held.promoted => {
-                self.promote(&mut held, pipeline);
-                true
-            }
-            Mode::Held => {
-                let n = held.events.len();
-                held.events.clear();
-                self.budget().give_back(n);
-                pipeline.count_sampled_out(n as u64);
-                false
-            }
+        if failed || held.promoted {
+            self.promote(&mut held, pipeline);
+            return true;
         }
+        let n = held.events.len();
+        held.events.clear();
+        self.budget().give_back(n);
+        pipeline.count_sampled_out(n as u64);
+        false
     }
 }
 
-impl EventGate for RequestScope {
+impl EventGate for HeldRequest {
     fn route(&self, mut event: RawEvent, pipeline: &Pipeline) {
-        let protected = event.level().is_protected();
-        match self.mode {
-            Mode::Kept => {
-                self.tag(&mut event, true, false);
-                pipeline.submit(event);
-            }
-            Mode::Excluded if protected => {
-                self.tag(&mut event, false, false);
-                pipeline.submit(event);
-            }
-            Mode::Excluded => pipeline.count_sampled_out(1),
-            Mode::Held => {
-                let mut held = self.held();
-                if protected && !held.finished {
-                    self.promote(&mut held, pipeline);
-                }
-                if held.promoted {
-                    self.tag(&mut event, true, true);
-                    pipeline.submit(event);
-                } else if held.finished {
-                    pipeline.count_sampled_out(1);
-                } else {
-                    self.hold(&mut held, event, pipeline);
-                }
-            }
+        let mut held = self.held();
+        if event.level().is_protected() && !held.finished {
+            self.promote(&mut held, pipeline);
+        }
+        if held.promoted {
+            self.tag(&mut event, true, true);
+            pipeline.submit(event);
+        } else if held.finished {
+            pipeline.count_sampled_out(1);
+        } else {
+            self.hold(&mut held, event, pipeline);
         }
     }
 }
 
-impl Drop for RequestScope {
+impl Drop for HeldRequest {
     fn drop(&mut self) {
         // A request whose future was dropped (client went away) never finished:
         // what it still holds is discarded, and counted.

@@ -15,7 +15,7 @@ use crate::context_pool;
 use crate::extract::{CallScope, CURRENT};
 use crate::future::{Finish, ResponseFuture};
 use crate::layer::Shared;
-use crate::request::{Mode, RequestScope};
+use crate::request::{HeldRequest, Mode};
 
 /// The service made by [`FapilogLayer`](crate::FapilogLayer).
 #[derive(Debug, Clone)]
@@ -54,18 +54,17 @@ where
         }
         let id = resolved.id.as_str();
         let (mode, info) = plan(shared, &req, id);
-        let scope = Arc::new(RequestScope::new(Arc::clone(shared), mode));
-        let context = context_pool::acquire(id);
-        let logger = shared
-            .root_logger
-            .scoped(Arc::clone(&context), scope.clone());
-        req.extensions_mut().insert(logger.clone());
+        let held = (mode == Mode::Held).then(|| Arc::new(HeldRequest::new(Arc::clone(shared))));
         let finish = Finish {
-            scope,
-            context,
+            shared: Arc::clone(shared),
+            mode,
+            held,
+            context: context_pool::acquire(id),
             info,
             started,
         };
+        let logger = finish.logger();
+        req.extensions_mut().insert(logger.clone());
         // The inner service's `call` runs in the scope too: a service that
         // logs before returning its future still reaches the request's logger.
         let in_call = CallScope::enter(logger);

@@ -207,6 +207,7 @@ impl Logger {
     /// Submits an event built elsewhere (a bridge from another logging API),
     /// with this logger's context unless the event has one. Checks the level
     /// directives for the event's target.
+    #[inline]
     pub fn submit(&self, mut event: RawEvent) {
         if !self.inner.pipeline.enabled_for(event.level, event.target) {
             return;
