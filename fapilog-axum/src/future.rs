@@ -154,7 +154,7 @@ impl Finish {
         let gate: Arc<dyn EventGate> = match (&self.held, self.mode) {
             (Some(held), _) => held.clone(),
             (None, Mode::Excluded) => self.shared.excluded_gate.clone(),
-            (None, _) => self.shared.kept_gate.clone(),
+            (None, _) => self.shared.clone(),
         };
         self.shared
             .root_logger

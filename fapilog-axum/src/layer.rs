@@ -9,7 +9,7 @@ use crate::access_log::AccessLogConfig;
 use crate::correlation::CorrelationConfig;
 use crate::lifecycle::default_pipeline;
 use crate::metrics::LayerCounters;
-use crate::request::{FixedGate, HoldBudget};
+use crate::request::{ExcludedGate, HoldBudget};
 use crate::sampling::SamplingConfig;
 use crate::service::FapilogService;
 use crate::wall_clock::WallClock;
@@ -34,10 +34,8 @@ pub(crate) struct Shared {
     pub(crate) sampling: SamplingConfig,
     pub(crate) access_log: AccessLogConfig,
     pub(crate) budget: Arc<HoldBudget>,
-    /// The gate of every kept request.
-    pub(crate) kept_gate: Arc<FixedGate>,
-    /// The gate of every request on a never-path.
-    pub(crate) excluded_gate: Arc<FixedGate>,
+    /// The gate of every request on a never-path (kept ones are gated by `Shared` itself).
+    pub(crate) excluded_gate: Arc<ExcludedGate>,
     pub(crate) counters: Arc<LayerCounters>,
     pub(crate) catch_panics: bool,
     pub(crate) wall_clock: WallClock,
@@ -251,8 +249,7 @@ impl FapilogLayerBuilder {
                 sampling: self.sampling,
                 access_log: self.access_log,
                 budget: Arc::new(HoldBudget::new(self.request_buffer, self.global_buffer)),
-                kept_gate: Arc::new(FixedGate::kept(rate)),
-                excluded_gate: Arc::new(FixedGate::excluded(rate)),
+                excluded_gate: Arc::new(ExcludedGate::new(rate)),
                 counters,
                 catch_panics: self.catch_panics,
                 wall_clock: WallClock::new(),

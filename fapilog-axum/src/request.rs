@@ -2,7 +2,8 @@
 //!
 //! A kept request's events go straight to the pipeline, and an excluded
 //! request's (a never-path) are discarded except ERROR and above: neither
-//! needs per-request state, so each layer has one [`FixedGate`] of each. An
+//! needs per-request state, so the layer's [`Shared`] settings and its
+//! [`ExcludedGate`] serve every such request. An
 //! unkept request gets a [`HeldRequest`]: its events wait in a bounded buffer
 //! (oldest overwritten and counted; a global budget caps what all requests
 //! hold together); an ERROR event, a 5xx or a panic promotes the request: the
@@ -33,37 +34,33 @@ fn tag(event: &mut RawEvent, rate: f64, sampled: bool, promoted: bool) {
     });
 }
 
-/// The gate of every kept, or every excluded, request of one layer.
+/// Kept requests need no state of their own: the layer's shared settings
+/// are their gate. Every event is written. (A gate allocated per request
+/// would cost an allocation; a separate shared one, a second reference count
+/// touched by every request on every core.)
+impl EventGate for Shared {
+    fn route(&self, mut event: RawEvent, pipeline: &Pipeline) {
+        tag(&mut event, self.sampling.get_rate().get(), true, false);
+        pipeline.submit(event);
+    }
+}
+
+/// The gate of every request on a never-path of one layer: ERROR and above
+/// are written (priority), the rest is discarded and counted.
 #[derive(Debug)]
-pub(crate) struct FixedGate {
-    excluded: bool,
+pub(crate) struct ExcludedGate {
     rate: f64,
 }
 
-impl FixedGate {
-    /// Writes every event.
-    pub(crate) fn kept(rate: f64) -> Self {
-        FixedGate {
-            excluded: false,
-            rate,
-        }
-    }
-
-    /// Writes ERROR and above (priority), discards and counts the rest.
-    pub(crate) fn excluded(rate: f64) -> Self {
-        FixedGate {
-            excluded: true,
-            rate,
-        }
+impl ExcludedGate {
+    pub(crate) fn new(rate: f64) -> Self {
+        ExcludedGate { rate }
     }
 }
 
-impl EventGate for FixedGate {
+impl EventGate for ExcludedGate {
     fn route(&self, mut event: RawEvent, pipeline: &Pipeline) {
-        if !self.excluded {
-            tag(&mut event, self.rate, true, false);
-            pipeline.submit(event);
-        } else if event.level().is_protected() {
+        if event.level().is_protected() {
             tag(&mut event, self.rate, false, false);
             pipeline.submit(event);
         } else {
