@@ -3,12 +3,12 @@
 //! A kept request's events go straight to the pipeline, and an excluded
 //! request's (a never-path) are discarded except ERROR and above: neither
 //! needs per-request state, so the layer's [`Shared`] settings and its
-//! [`ExcludedGate`] serve every such request. An
-//! unkept request gets a [`HeldRequest`]: its events wait in a bounded buffer
-//! (oldest overwritten and counted; a global budget caps what all requests
-//! hold together); an ERROR event, a 5xx or a panic promotes the request: the
-//! buffer is written in order and every later event is kept. At the end an
-//! unpromoted buffer is discarded and counted.
+//! [`ExcludedGate`] serve every such request. An unkept request gets a
+//! [`HeldRequest`]: its events wait in a bounded buffer (oldest overwritten
+//! and counted; a global budget caps what all requests hold together); an
+//! ERROR event, a 5xx or a panic promotes the request: the buffer is written
+//! in order and every later event is kept. At the end an unpromoted buffer is
+//! discarded and counted.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
