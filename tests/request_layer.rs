@@ -339,6 +339,31 @@ async fn path_rules_override_the_rate() {
 }
 
 #[tokio::test]
+async fn on_a_never_path_only_errors_are_written_and_nothing_is_promoted() {
+    let h = Harness::new();
+    let sampling = SamplingConfig::new()
+        .never_path("/error-event")
+        .unwrap()
+        .never_path("/fail")
+        .unwrap();
+    let (addr, stop, _) = serve(app(h.layer(sampling))).await;
+    let res = http_get(addr, "/error-event", &[("x-request-id", b"never-1")]).await;
+    assert_eq!(res.header("x-log-sampled"), Some("false"));
+    let events = h.for_id("never-1");
+    assert_eq!(messages(&events), ["query failed"]);
+    assert_eq!(events[0]["sampled"], false);
+    assert!(events[0].get("promoted").is_none());
+    // A 5xx makes the access event an ERROR: written, the handler's INFO events are not.
+    let res = http_get(addr, "/fail", &[("x-request-id", b"never-2")]).await;
+    assert_eq!(res.status, 503);
+    assert_eq!(res.header("x-log-sampled"), Some("false"));
+    let events = h.for_id("never-2");
+    assert_eq!(messages(&events), ["request completed"]);
+    assert_eq!(events[0]["level"], "ERROR");
+    let _ = stop.send(());
+}
+
+#[tokio::test]
 async fn access_log_has_route_status_level_and_redacted_headers() {
     let h = Harness::new();
     let (addr, stop, _) = serve(app(h.layer(SamplingConfig::new()))).await;
