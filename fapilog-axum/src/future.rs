@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use fapilog_core::{error, Context as LogContext, EventGate, Logger};
+use fapilog_core::{error, Context as LogContext, Logger};
 use http::header::{HeaderName, HeaderValue};
 use http::{Response, StatusCode};
 use http_body::Body;
@@ -22,15 +22,13 @@ use crate::extract::CallScope;
 use crate::layer::Shared;
 use crate::layer::SAMPLED_HEADER;
 use crate::panic;
-use crate::request::{HeldRequest, Mode};
+use crate::request::Mode;
 
 /// What is left to do once the handler has answered.
 #[derive(Debug)]
 pub(crate) struct Finish {
     pub(crate) shared: Arc<Shared>,
     pub(crate) mode: Mode,
-    /// The gate of an unkept request; kept and excluded ones use the layer's.
-    pub(crate) held: Option<Arc<HeldRequest>>,
     /// The request's context, recycled once the response is out.
     pub(crate) context: Arc<LogContext>,
     pub(crate) info: Option<RequestInfo>,
@@ -151,14 +149,9 @@ impl Finish {
 
     /// The request's logger: its context, through its gate.
     pub(crate) fn logger(&self) -> Logger {
-        let gate: Arc<dyn EventGate> = match (&self.held, self.mode) {
-            (Some(held), _) => held.clone(),
-            (None, Mode::Excluded) => self.shared.excluded_gate.clone(),
-            (None, _) => self.shared.clone(),
-        };
         self.shared
             .root_logger
-            .scoped(Arc::clone(&self.context), gate)
+            .scoped(Arc::clone(&self.context), self.mode.gate(&self.shared))
     }
 
     fn panicked<B: Body + Default>(
@@ -183,14 +176,18 @@ impl Finish {
 
     /// Makes the final decision; returns whether the request's logs are kept.
     fn end(&self, failed: bool) -> bool {
-        let kept = match &self.held {
-            Some(held) => held.finish(failed),
-            None => self.mode == Mode::Kept,
+        let (kept, promoted) = match &self.mode {
+            Mode::Kept => (true, false),
+            Mode::Held(held) => {
+                let kept = held.finish(failed);
+                (kept, kept)
+            }
+            Mode::Excluded => (false, false),
         };
-        let promoted = kept && self.held.is_some();
+        let excluded = matches!(self.mode, Mode::Excluded);
         self.shared
             .counters
-            .record_request(kept, promoted, self.mode == Mode::Excluded);
+            .record_request(kept, promoted, excluded);
         kept
     }
 

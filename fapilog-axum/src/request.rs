@@ -19,11 +19,25 @@ use fapilog_core::{EventGate, Pipeline, RawEvent, SamplingTag};
 use crate::layer::Shared;
 
 /// How a request's events are treated, from its sampling decision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug)]
 pub(crate) enum Mode {
+    /// Every event written, through the layer's [`Shared`] settings.
     Kept,
-    Held,
+    /// Held for promotion in the request's own buffer.
+    Held(Arc<HeldRequest>),
+    /// A never-path: through the layer's [`ExcludedGate`].
     Excluded,
+}
+
+impl Mode {
+    /// The gate the request's logger routes its events through.
+    pub(crate) fn gate(&self, shared: &Arc<Shared>) -> Arc<dyn EventGate> {
+        match self {
+            Mode::Kept => shared.clone(),
+            Mode::Held(held) => held.clone(),
+            Mode::Excluded => shared.excluded_gate.clone(),
+        }
+    }
 }
 
 fn tag(event: &mut RawEvent, rate: f64, sampled: bool, promoted: bool) {

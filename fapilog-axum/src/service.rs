@@ -54,11 +54,9 @@ where
         }
         let id = resolved.id.as_str();
         let (mode, info) = plan(shared, &req, id);
-        let held = (mode == Mode::Held).then(|| Arc::new(HeldRequest::new(Arc::clone(shared))));
         let finish = Finish {
             shared: Arc::clone(shared),
             mode,
-            held,
             context: context_pool::acquire(id),
             info,
             started,
@@ -76,14 +74,14 @@ where
 }
 
 /// The request's sampling mode, and what the access log needs from it.
-fn plan<B>(shared: &Shared, req: &Request<B>, id: &str) -> (Mode, Option<RequestInfo>) {
+fn plan<B>(shared: &Arc<Shared>, req: &Request<B>, id: &str) -> (Mode, Option<RequestInfo>) {
     let route = req.extensions().get::<MatchedPath>();
     let path = route.map_or(req.uri().path(), MatchedPath::as_str);
     let decision = shared.sampling.decide(path, id, req.headers());
     let mode = match (decision.is_excluded(), decision.keep) {
         (true, _) => Mode::Excluded,
         (false, true) => Mode::Kept,
-        (false, false) => Mode::Held,
+        (false, false) => Mode::Held(Arc::new(HeldRequest::new(Arc::clone(shared)))),
     };
     let info = shared
         .access_log
