@@ -17,10 +17,10 @@ use pin_project_lite::pin_project;
 use tokio::task::futures::TaskLocalFuture;
 
 use crate::access_log::{self, RequestInfo};
-use crate::context_pool;
 use crate::extract::CallScope;
 use crate::layer::Shared;
 use crate::layer::SAMPLED_HEADER;
+use crate::logger_pool;
 use crate::panic;
 use crate::request::Mode;
 
@@ -29,8 +29,8 @@ use crate::request::Mode;
 pub(crate) struct Finish {
     pub(crate) shared: Arc<Shared>,
     pub(crate) mode: Mode,
-    /// The request's context, recycled once the response is out.
-    pub(crate) context: Arc<LogContext>,
+    /// The request's logger, recycled once the response is out.
+    pub(crate) logger: Logger,
     pub(crate) info: Option<RequestInfo>,
     pub(crate) started: Instant,
 }
@@ -118,7 +118,7 @@ impl Finish {
         result: Result<Response<B>, E>,
     ) -> Result<Response<B>, E> {
         let result = self.record(logger, result);
-        context_pool::release(self.context);
+        logger_pool::release(self.logger);
         result
     }
 
@@ -149,9 +149,7 @@ impl Finish {
 
     /// The request's logger: its context, through its gate.
     pub(crate) fn logger(&self) -> Logger {
-        self.shared
-            .root_logger
-            .scoped(Arc::clone(&self.context), self.mode.gate(&self.shared))
+        self.logger.clone()
     }
 
     fn panicked<B: Body + Default>(
@@ -193,7 +191,11 @@ impl Finish {
 
     fn decorate<B>(&self, res: &mut Response<B>, kept: bool) {
         let headers = res.headers_mut();
-        let id = self.context.correlation_id().unwrap_or_default();
+        let id = self
+            .logger
+            .context()
+            .and_then(LogContext::correlation_id)
+            .unwrap_or_default();
         if let Ok(value) = HeaderValue::from_str(id) {
             let name = self.shared.correlation.header_name().clone();
             headers.insert(name, value);

@@ -38,7 +38,6 @@
 #![forbid(unsafe_code)]
 
 mod access_log;
-mod context_pool;
 pub mod correlation;
 mod extract;
 mod future;
@@ -46,6 +45,7 @@ mod layer;
 mod lifecycle;
 #[cfg(feature = "log")]
 pub mod log_bridge;
+mod logger_pool;
 mod metrics;
 mod panic;
 mod request;

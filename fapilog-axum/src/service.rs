@@ -11,10 +11,10 @@ use http_body::Body;
 use tower_service::Service;
 
 use crate::access_log::RequestInfo;
-use crate::context_pool;
 use crate::extract::{CallScope, CURRENT};
 use crate::future::{Finish, ResponseFuture};
 use crate::layer::Shared;
+use crate::logger_pool;
 use crate::request::{HeldRequest, Mode};
 
 /// The service made by [`FapilogLayer`](crate::FapilogLayer).
@@ -54,18 +54,18 @@ where
         }
         let id = resolved.id.as_str();
         let (mode, info) = plan(shared, &req, id);
+        let logger = logger_pool::acquire(&shared.root_logger, id, mode.gate(shared));
         let finish = Finish {
             shared: Arc::clone(shared),
             mode,
-            context: context_pool::acquire(id),
+            logger,
             info,
             started,
         };
-        let logger = finish.logger();
-        req.extensions_mut().insert(logger.clone());
+        req.extensions_mut().insert(finish.logger());
         // The inner service's `call` runs in the scope too: a service that
         // logs before returning its future still reaches the request's logger.
-        let in_call = CallScope::enter(logger);
+        let in_call = CallScope::enter(finish.logger());
         let future = self.inner.call(req);
         let logger = in_call.exit(|| finish.logger());
         let inner = CURRENT.scope(logger, future);

@@ -113,6 +113,12 @@ impl Context {
         self
     }
 
+    /// Empties this context and binds `id`, keeping its allocations.
+    pub(crate) fn reset(&mut self, id: &str) {
+        self.fields.clear();
+        self.correlation_id = Some(CorrelationText::new(id));
+    }
+
     /// This context's correlation ID with `fields` in place of its fields.
     pub(crate) fn with_fields(&self, fields: Vec<Field>) -> Self {
         Context {

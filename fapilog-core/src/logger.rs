@@ -135,6 +135,59 @@ impl Logger {
         }
     }
 
+    /// Makes `self`, a per-request logger made by [`scoped`](Self::scoped)
+    /// and no longer needed, into `root.scoped(context, gate)` where the
+    /// context holds only `correlation_id`: in place, without allocating.
+    /// For a caller that recycles its per-request loggers.
+    ///
+    /// It succeeds only when nothing else can see the change: no clone of
+    /// `self` is left, and no event still on its way to the writer holds its
+    /// context. Otherwise nothing changes and `gate` is handed back.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), fapilog_core::ConfigError> {
+    /// use std::sync::Arc;
+    /// use fapilog_core::{Context, EventGate, Pipeline, RawEvent};
+    ///
+    /// #[derive(Debug)]
+    /// struct Pass;
+    /// impl EventGate for Pass {
+    ///     fn route(&self, event: RawEvent, pipeline: &Pipeline) {
+    ///         pipeline.submit(event);
+    ///     }
+    /// }
+    ///
+    /// let (pipeline, _guard) = Pipeline::builder().build()?;
+    /// let root = pipeline.logger();
+    /// let mut request = root.scoped(Context::new().with_correlation_id("a"), Arc::new(Pass));
+    ///
+    /// let clone = request.clone();
+    /// assert!(request.rescope(&root, "b", Arc::new(Pass)).is_err()); // still shared
+    /// drop(clone);
+    /// assert!(request.rescope(&root, "b", Arc::new(Pass)).is_ok());
+    /// assert_eq!(request.context().and_then(Context::correlation_id), Some("b"));
+    /// # Ok(()) }
+    /// ```
+    pub fn rescope(
+        &mut self,
+        root: &Logger,
+        correlation_id: &str,
+        gate: Arc<dyn EventGate>,
+    ) -> Result<(), Arc<dyn EventGate>> {
+        let Some(inner) = Arc::get_mut(&mut self.inner) else {
+            return Err(gate);
+        };
+        let Some(context) = inner.context.as_mut().and_then(Arc::get_mut) else {
+            return Err(gate);
+        };
+        context.reset(correlation_id);
+        inner.gate = Some(gate);
+        if !inner.pipeline.same_as(&root.inner.pipeline) {
+            inner.pipeline = root.inner.pipeline.clone();
+        }
+        Ok(())
+    }
+
     /// The bound context, if any was bound.
     pub fn context(&self) -> Option<&Context> {
         self.inner.context.as_deref()
