@@ -2,7 +2,7 @@
 # Regenerates every figure and chart of docs/benchmarks.md (issue 6):
 #   1. cargo bench --bench compare     fapilog beside the floor, tracing, slog, ftlog → compare.json + table
 #   2. cargo bench --bench middleware  per request through the router
-#   3. benches/load.sh                 wrk loopback load: bare / fapilog / tower-http+tracing
+#   3. benches/load.sh                 wrk loopback load: bare / no-op layer / fapilog / tower-http+tracing
 #   4. benches/charts.py               SVG charts from compare.json
 # Outputs go to docs/bench/ (compare.json, *.txt, *.svg), or to $FAPILOG_BENCH_OUT.
 #

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Loopback load test: bare axum, axum + fapilog (access log + 1 event, rate 1.0),
-# axum + tower-http/tracing, each on a 1-worker runtime, under
-# `wrk -t1 -c32 -d${DURATION}s`. Installs wrk from Debian if missing.
+# Loopback load test: bare axum, bare axum behind a no-op `Router::layer`,
+# axum + fapilog (access log + 1 event, rate 1.0), axum + tower-http/tracing,
+# each on a 1-worker runtime, under `wrk -t1 -c32 -d${DURATION}s`. Installs wrk
+# from Debian if missing.
 # Usage: benches/load.sh [DURATION_SECONDS]   (default 10)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,7 +14,7 @@ BIN=${CARGO_TARGET_DIR:-target}/release/examples/bench_server
 
 printf "| stack | req/s | ratio to bare | p50 | p99 |\n|---|---:|---:|---:|---:|\n"
 bare_rps=""
-for mode in bare fapilog tracing; do
+for mode in bare noop-layer fapilog tracing; do
   "$BIN" "$mode" "127.0.0.1:$PORT" 2>/dev/null &
   pid=$!
   for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break; sleep 0.1; done

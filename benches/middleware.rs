@@ -1,5 +1,6 @@
 //! Per-request cost through the router (`tower::ServiceExt::oneshot`): bare
-//! axum, axum + fapilog (rate 1.0 and 0.1), axum + tower-http/tracing, in one run.
+//! axum, bare axum behind a no-op `Router::layer` (what axum charges for any
+//! layer), axum + fapilog (rate 1.0 and 0.1), axum + tower-http/tracing, in one run.
 //!
 //! `cargo bench --bench middleware`. The loopback load test is `benches/load.sh`.
 #![allow(missing_docs)]
@@ -46,6 +47,10 @@ fn benches(c: &mut Criterion) {
     let mut group = c.benchmark_group("request");
     let bare = eager(apps::bare());
     group.bench_function("bare axum", |b| b.iter_custom(|n| run(&rt, &bare, n)));
+    let noop = eager(apps::noop_layer());
+    group.bench_function("bare axum + no-op layer", |b| {
+        b.iter_custom(|n| run(&rt, &noop, n))
+    });
     for rate in [1.0, 0.1] {
         let (app, guard) = apps::fapilog(NullSink::new(), rate);
         let app = eager(app);

@@ -1,8 +1,8 @@
-//! A server for the loopback load test (`benches/load.sh`): one of the three
+//! A server for the loopback load test (`benches/load.sh`): one of the
 //! stacks of the middleware bench on a 1-worker runtime.
 //!
 //! ```text
-//! cargo run --release --example bench_server -- bare|fapilog|tracing 127.0.0.1:3999
+//! cargo run --release --example bench_server -- bare|noop-layer|fapilog|tracing 127.0.0.1:3999
 //! ```
 #![allow(missing_docs)]
 
@@ -14,7 +14,7 @@ use std::error::Error;
 fn main() -> Result<(), Box<dyn Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [mode, addr] = args.as_slice() else {
-        return Err("usage: bench_server bare|fapilog|tracing ADDR".into());
+        return Err("usage: bench_server bare|noop-layer|fapilog|tracing ADDR".into());
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -23,6 +23,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let devnull = || std::fs::OpenOptions::new().write(true).open("/dev/null");
     let (app, _fapilog_guard, _tracing) = match mode.as_str() {
         "bare" => (apps::bare(), None, None),
+        "noop-layer" => (apps::noop_layer(), None, None),
         "fapilog" => {
             let sink = fapilog::sink::FileSink::builder("/dev/null").build()?;
             let (app, guard) = apps::fapilog(sink, 1.0);

@@ -1,5 +1,6 @@
-//! The three stacks compared in the middleware benches: bare axum, axum +
-//! fapilog, axum + the tower-http/tracing stack. Shared by `benches/middleware.rs`
+//! The stacks compared in the middleware benches: bare axum, axum +
+//! fapilog, axum + the tower-http/tracing stack, and bare axum behind a no-op
+//! layer for reference. Shared by `benches/middleware.rs`
 //! and `examples/bench_server.rs`.
 #![allow(dead_code, unreachable_pub)]
 
@@ -22,6 +23,12 @@ pub fn bare() -> Router {
         ROUTE,
         get(|Path(id): Path<u64>| async move { format!("order {id}") }),
     )
+}
+
+/// Bare axum behind a `Router::layer` that does nothing: what axum itself
+/// charges for any layer (it boxes the layered route and its future per request).
+pub fn noop_layer() -> Router {
+    bare().layer(tower::layer::layer_fn(|service| service))
 }
 
 async fn fapilog_handler(log: Logger, Path(id): Path<u64>) -> String {
