@@ -7,7 +7,6 @@ use fapilog_core::pipeline::{ExtraCounter, MetricsSource};
 /// Counts what the layer decided for each request.
 #[derive(Debug, Default)]
 pub(crate) struct LayerCounters {
-    requests: AtomicU64,
     kept: AtomicU64,
     unkept: AtomicU64,
     promoted: AtomicU64,
@@ -23,9 +22,9 @@ fn bump(counter: &AtomicU64, n: u64) {
 }
 
 impl LayerCounters {
-    /// Records how a finished request ended.
+    /// Records how a finished request ended. (The request total is kept +
+    /// unkept: one atomic increment per request fewer.)
     pub(crate) fn record_request(&self, kept: bool, promoted: bool, excluded: bool) {
-        bump(&self.requests, 1);
         bump(if kept { &self.kept } else { &self.unkept }, 1);
         if promoted {
             bump(&self.promoted, 1);
@@ -59,7 +58,7 @@ impl MetricsSource for LayerCounters {
             ExtraCounter::new(
                 "fapilog_requests_total",
                 "Requests handled by the layer.",
-                get(&self.requests),
+                get(&self.kept) + get(&self.unkept),
             ),
             ExtraCounter::new(
                 "fapilog_requests_kept_total",
