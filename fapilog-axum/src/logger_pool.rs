@@ -24,7 +24,7 @@ use fapilog_core::{Context, EventGate, Logger};
 /// is free again once the writer has taken the request's events, typically
 /// within a few hundred requests under load (the writer takes batches of
 /// about 256 events by default, or what came in 10 ms); 4,096 of them hold
-/// ~600 KB per thread at most.
+/// ~700 KB per thread at most.
 const POOL_SIZE: usize = 4096;
 /// Loggers looked at before giving up and allocating.
 const TRIES: usize = 2;
