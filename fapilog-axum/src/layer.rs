@@ -33,7 +33,7 @@ pub(crate) struct Shared {
     pub(crate) correlation: CorrelationConfig,
     pub(crate) sampling: SamplingConfig,
     pub(crate) access_log: AccessLogConfig,
-    pub(crate) budget: Arc<HoldBudget>,
+    pub(crate) budget: HoldBudget,
     /// The gate of every request on a never-path (kept ones are gated by `Shared` itself).
     pub(crate) excluded_gate: Arc<ExcludedGate>,
     pub(crate) counters: Arc<LayerCounters>,
@@ -248,7 +248,7 @@ impl FapilogLayerBuilder {
                 correlation: self.correlation,
                 sampling: self.sampling,
                 access_log: self.access_log,
-                budget: Arc::new(HoldBudget::new(self.request_buffer, self.global_buffer)),
+                budget: HoldBudget::new(self.request_buffer, self.global_buffer),
                 excluded_gate: Arc::new(ExcludedGate::new(rate)),
                 counters,
                 catch_panics: self.catch_panics,
