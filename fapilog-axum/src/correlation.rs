@@ -140,6 +140,11 @@ impl CorrelationId {
         self.0.as_str()
     }
 
+    /// The ID as stored, for binding to a context without another UTF-8 check.
+    pub(crate) fn as_text(&self) -> &CorrelationText {
+        &self.0
+    }
+
     /// The ID as a shared string (copied unless it was long enough to be shared already).
     pub fn into_arc(self) -> Arc<str> {
         self.0.into_arc()

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use fapilog_core::{error, Context as LogContext, Logger};
+use fapilog_core::{error, Context as LogContext, CorrelationText, Logger};
 use http::header::{HeaderName, HeaderValue};
 use http::{Response, StatusCode};
 use http_body::Body;
@@ -194,9 +194,9 @@ impl Finish {
         let id = self
             .logger
             .context()
-            .and_then(LogContext::correlation_id)
-            .unwrap_or_default();
-        if let Ok(value) = HeaderValue::from_str(id) {
+            .and_then(LogContext::correlation_text)
+            .map_or(&[][..], CorrelationText::as_bytes);
+        if let Ok(value) = HeaderValue::from_bytes(id) {
             let name = self.shared.correlation.header_name().clone();
             headers.insert(name, value);
         }

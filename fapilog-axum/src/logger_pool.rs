@@ -18,7 +18,7 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use fapilog_core::{Context, EventGate, Logger};
+use fapilog_core::{Context, CorrelationText, EventGate, Logger};
 
 /// Loggers kept per thread; beyond this, finished ones are dropped. A logger
 /// is free again once the writer has taken the request's events, typically
@@ -34,7 +34,7 @@ thread_local! {
 }
 
 /// `root.scoped(..)` with a context holding only `id`, and `gate`.
-pub(crate) fn acquire(root: &Logger, id: &str, gate: Arc<dyn EventGate>) -> Logger {
+pub(crate) fn acquire(root: &Logger, id: &CorrelationText, gate: Arc<dyn EventGate>) -> Logger {
     let mut gate = gate;
     for _ in 0..TRIES {
         let Some(mut logger) = take_oldest() else {
@@ -46,7 +46,7 @@ pub(crate) fn acquire(root: &Logger, id: &str, gate: Arc<dyn EventGate>) -> Logg
         }
         release(logger);
     }
-    root.scoped(Context::new().with_correlation_id(id), gate)
+    root.scoped(Context::new().with_correlation_text(id.clone()), gate)
 }
 
 fn take_oldest() -> Option<Logger> {
@@ -96,10 +96,10 @@ mod tests {
     fn a_released_logger_is_reused_with_the_new_id() {
         let (pipeline, _guard) = Pipeline::builder().build().unwrap();
         let root = pipeline.logger();
-        let first = acquire(&root, "a", Arc::new(Pass));
+        let first = acquire(&root, &CorrelationText::new("a"), Arc::new(Pass));
         let addr = context_ptr(&first);
         release(first);
-        let second = acquire(&root, "b", Arc::new(Pass));
+        let second = acquire(&root, &CorrelationText::new("b"), Arc::new(Pass));
         assert_eq!(context_ptr(&second), addr);
         assert_eq!(id_of(&second), Some("b"));
         assert!(second.context().unwrap().fields().is_empty());
@@ -109,10 +109,10 @@ mod tests {
     fn a_logger_still_held_elsewhere_is_never_changed() {
         let (pipeline, _guard) = Pipeline::builder().build().unwrap();
         let root = pipeline.logger();
-        let first = acquire(&root, "held", Arc::new(Pass));
+        let first = acquire(&root, &CorrelationText::new("held"), Arc::new(Pass));
         let handler_copy = first.clone();
         release(first);
-        let second = acquire(&root, "other", Arc::new(Pass));
+        let second = acquire(&root, &CorrelationText::new("other"), Arc::new(Pass));
         assert_ne!(context_ptr(&second), context_ptr(&handler_copy));
         assert_eq!(id_of(&handler_copy), Some("held"));
         assert_eq!(id_of(&second), Some("other"));
@@ -122,9 +122,9 @@ mod tests {
     fn a_reused_logger_takes_the_new_roots_pipeline() {
         let (one, _g1) = Pipeline::builder().build().unwrap();
         let (two, _g2) = Pipeline::builder().build().unwrap();
-        let first = acquire(&one.logger(), "a", Arc::new(Pass));
+        let first = acquire(&one.logger(), &CorrelationText::new("a"), Arc::new(Pass));
         release(first);
-        let second = acquire(&two.logger(), "b", Arc::new(Pass));
+        let second = acquire(&two.logger(), &CorrelationText::new("b"), Arc::new(Pass));
         assert!(second.pipeline().same_as(&two));
     }
 }

@@ -54,8 +54,12 @@ pub fn stable_hash(id: &str) -> u64 {
 
 /// The bucket of a correlation ID: `stable_hash(id) % 10_000`, in `0..10_000`.
 pub fn bucket(id: &str) -> u32 {
+    bucket_of(id.as_bytes())
+}
+
+fn bucket_of(id: &[u8]) -> u32 {
     // The remainder is below 10 000, so the conversion is lossless.
-    (stable_hash(id) % u64::from(BUCKETS)) as u32
+    (xxh64(id, 0) % u64::from(BUCKETS)) as u32
 }
 
 /// The number of kept buckets for `rate`: `round(rate × 10_000)`.
@@ -69,7 +73,17 @@ pub fn threshold(rate: f64) -> u32 {
 
 /// Whether the hash keeps `id` at `rate`: `bucket(id) < threshold(rate)`.
 pub fn is_kept(id: &str, rate: f64) -> bool {
-    bucket(id) < threshold(rate)
+    keeps_bucket_of(id.as_bytes(), threshold(rate))
+}
+
+/// `bucket(id) < threshold`. Every bucket is below 10 000 and none below 0,
+/// so at rates 1.0 and 0.0 the answer needs no hash.
+fn keeps_bucket_of(id: &[u8], threshold: u32) -> bool {
+    match threshold {
+        0 => false,
+        BUCKETS.. => true,
+        _ => bucket_of(id) < threshold,
+    }
 }
 
 /// A sampling rate in `0.0..=1.0`: the fraction of requests kept.
@@ -354,6 +368,16 @@ impl SamplingConfig {
     ///    ([`parse_upstream`]) → that value ([`DecisionReason::Upstream`]);
     /// 4. otherwise [`is_kept`]`(id, rate)` ([`DecisionReason::Hash`]).
     pub fn decide(&self, route_or_path: &str, id: &str, headers: &HeaderMap) -> SamplingDecision {
+        self.decide_bytes(route_or_path, id.as_bytes(), headers)
+    }
+
+    /// [`decide`](Self::decide) with the ID's bytes.
+    pub(crate) fn decide_bytes(
+        &self,
+        route_or_path: &str,
+        id: &[u8],
+        headers: &HeaderMap,
+    ) -> SamplingDecision {
         let decision = |keep, reason| SamplingDecision { keep, reason };
         if self.never.iter().any(|r| r.matches(route_or_path)) {
             return decision(false, DecisionReason::NeverPath);
@@ -369,7 +393,10 @@ impl SamplingConfig {
         {
             return decision(keep, DecisionReason::Upstream);
         }
-        decision(bucket(id) < self.rate.threshold(), DecisionReason::Hash)
+        decision(
+            keeps_bucket_of(id, self.rate.threshold()),
+            DecisionReason::Hash,
+        )
     }
 }
 

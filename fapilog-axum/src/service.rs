@@ -6,6 +6,7 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use axum::extract::MatchedPath;
+use fapilog_core::CorrelationText;
 use http::{Request, Response};
 use http_body::Body;
 use tower_service::Service;
@@ -52,7 +53,7 @@ where
         if resolved.replaced_invalid {
             shared.counters.add_id_replaced();
         }
-        let id = resolved.id.as_str();
+        let id = resolved.id.as_text();
         let (mode, info) = plan(shared, &req, id);
         let logger = logger_pool::acquire(&shared.root_logger, id, mode.gate(shared));
         let finish = Finish {
@@ -74,10 +75,16 @@ where
 }
 
 /// The request's sampling mode, and what the access log needs from it.
-fn plan<B>(shared: &Arc<Shared>, req: &Request<B>, id: &str) -> (Mode, Option<RequestInfo>) {
+fn plan<B>(
+    shared: &Arc<Shared>,
+    req: &Request<B>,
+    id: &CorrelationText,
+) -> (Mode, Option<RequestInfo>) {
     let route = req.extensions().get::<MatchedPath>();
     let path = route.map_or(req.uri().path(), MatchedPath::as_str);
-    let decision = shared.sampling.decide(path, id, req.headers());
+    let decision = shared
+        .sampling
+        .decide_bytes(path, id.as_bytes(), req.headers());
     let mode = match (decision.is_excluded(), decision.keep) {
         (true, _) => Mode::Excluded,
         (false, true) => Mode::Kept,

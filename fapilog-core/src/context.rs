@@ -38,6 +38,7 @@ pub const INLINE_ID_LEN: usize = 46;
 ///
 /// let id = CorrelationText::new("0190f1e2-7a3b-7c4d-8e5f-0123456789ab");
 /// assert_eq!(id.as_str(), "0190f1e2-7a3b-7c4d-8e5f-0123456789ab");
+/// assert_eq!(id.as_bytes(), id.as_str().as_bytes());
 /// assert_eq!(id, id.clone());
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -68,10 +69,16 @@ impl CorrelationText {
         match &self.0 {
             // Only whole `&str`s are copied in, so this cannot fail; the
             // fallback keeps the code free of panics and unsafe.
-            Repr::Inline { len, buf } => {
-                std::str::from_utf8(&buf[..usize::from(*len)]).unwrap_or_default()
-            }
+            Repr::Inline { .. } => std::str::from_utf8(self.as_bytes()).unwrap_or_default(),
             Repr::Shared(s) => s,
+        }
+    }
+
+    /// The text's bytes, without the UTF-8 check [`as_str`](Self::as_str) makes.
+    pub fn as_bytes(&self) -> &[u8] {
+        match &self.0 {
+            Repr::Inline { len, buf } => &buf[..usize::from(*len)],
+            Repr::Shared(s) => s.as_bytes(),
         }
     }
 
@@ -113,10 +120,17 @@ impl Context {
         self
     }
 
+    /// This context with `id`, already copied, as its correlation ID.
+    #[must_use]
+    pub fn with_correlation_text(mut self, id: CorrelationText) -> Self {
+        self.correlation_id = Some(id);
+        self
+    }
+
     /// Empties this context and binds `id`, keeping its allocations.
-    pub(crate) fn reset(&mut self, id: &str) {
+    pub(crate) fn reset(&mut self, id: &CorrelationText) {
         self.fields.clear();
-        self.correlation_id = Some(CorrelationText::new(id));
+        self.correlation_id = Some(id.clone());
     }
 
     /// This context's correlation ID with `fields` in place of its fields.
@@ -127,8 +141,9 @@ impl Context {
         }
     }
 
-    /// The correlation ID as stored, for grouping by it.
-    pub(crate) fn correlation_text(&self) -> Option<&CorrelationText> {
+    /// The correlation ID as stored: its bytes are readable without the
+    /// UTF-8 check [`correlation_id`](Self::correlation_id) makes.
+    pub fn correlation_text(&self) -> Option<&CorrelationText> {
         self.correlation_id.as_ref()
     }
 

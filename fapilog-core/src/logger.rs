@@ -4,7 +4,7 @@ use std::error::Error;
 use std::fmt;
 use std::sync::Arc;
 
-use crate::context::Context;
+use crate::context::{Context, CorrelationText};
 use crate::event::{CapturedError, Fields, Message, RawEvent};
 use crate::gate::EventGate;
 use crate::level::Level;
@@ -147,7 +147,7 @@ impl Logger {
     /// ```
     /// # fn main() -> Result<(), fapilog_core::ConfigError> {
     /// use std::sync::Arc;
-    /// use fapilog_core::{Context, EventGate, Pipeline, RawEvent};
+    /// use fapilog_core::{Context, CorrelationText, EventGate, Pipeline, RawEvent};
     ///
     /// #[derive(Debug)]
     /// struct Pass;
@@ -161,17 +161,18 @@ impl Logger {
     /// let root = pipeline.logger();
     /// let mut request = root.scoped(Context::new().with_correlation_id("a"), Arc::new(Pass));
     ///
+    /// let b = CorrelationText::new("b");
     /// let clone = request.clone();
-    /// assert!(request.rescope(&root, "b", Arc::new(Pass)).is_err()); // still shared
+    /// assert!(request.rescope(&root, &b, Arc::new(Pass)).is_err()); // still shared
     /// drop(clone);
-    /// assert!(request.rescope(&root, "b", Arc::new(Pass)).is_ok());
+    /// assert!(request.rescope(&root, &b, Arc::new(Pass)).is_ok());
     /// assert_eq!(request.context().and_then(Context::correlation_id), Some("b"));
     /// # Ok(()) }
     /// ```
     pub fn rescope(
         &mut self,
         root: &Logger,
-        correlation_id: &str,
+        correlation_id: &CorrelationText,
         gate: Arc<dyn EventGate>,
     ) -> Result<(), Arc<dyn EventGate>> {
         let Some(inner) = Arc::get_mut(&mut self.inner) else {
