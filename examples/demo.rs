@@ -145,7 +145,7 @@ async fn drive(addr: SocketAddr) -> std::io::Result<Vec<u16>> {
     Ok(statuses)
 }
 
-async fn run_demo() -> Result<(), Box<dyn Error>> {
+pub(crate) async fn run_demo() -> Result<(), Box<dyn Error>> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

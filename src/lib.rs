@@ -38,3 +38,8 @@ pub use fapilog_axum::LogBridge;
 #[cfg(feature = "tracing")]
 pub use fapilog_axum::{SpanFields, TracingBridge};
 pub use fapilog_core::*;
+
+/// The README's code, compiled with the doctests (never part of the API).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

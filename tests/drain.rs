@@ -36,6 +36,11 @@ fn shutdown_writes_everything_accepted_to_a_real_file() {
         ),
         (50_000, 0, 0, 0)
     );
+    let line = report.to_string();
+    assert!(
+        line.contains(": written 50000, dropped 0, failed 0, undelivered 0"),
+        "{line}"
+    );
     let text = std::fs::read_to_string(&path).unwrap();
     assert_eq!(text.lines().count(), 50_000);
     assert!(text.lines().last().unwrap().contains(r#""n":49999"#));
@@ -96,6 +101,13 @@ fn a_stuck_sink_cannot_hold_shutdown_past_its_deadline() {
     assert_eq!(report.undelivered, 1);
     assert_eq!(report.written, 0);
     assert_eq!(pipeline.metrics().submitted, 11);
+    let line = report.to_string();
+    assert!(
+        line.ends_with(
+            ": written 0, dropped 10 (deadline 10), failed 0, undelivered 1 (deadline missed)"
+        ),
+        "{line}"
+    );
 }
 
 #[test]

@@ -2,18 +2,18 @@
 
 mod support;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::routing::get;
 use axum::{Extension, Router};
-use fapilog::format::JsonFormat;
-use fapilog::pipeline::{Pipeline, WriterGuard};
 use fapilog::{error, info, Logger};
 use fapilog_axum::{current_logger, with_logger, AccessLogConfig, FapilogLayer, SamplingConfig};
 use http::StatusCode;
 use serde_json::Value as Json;
+use support::harness::{json_messages, Harness};
 use support::server::{get as http_get, serve};
-use support::CaptureSink;
+use tokio::sync::Notify;
 
 fn helper_deep_in_the_stack() {
     if let Some(log) = current_logger() {
@@ -54,6 +54,27 @@ async fn spawns(log: Logger) -> String {
     format!("bare task sees a logger: {}", bare.await.unwrap())
 }
 
+/// Tells a task when to log, and hears when it has.
+#[derive(Clone, Default)]
+struct Late {
+    go: Arc<Notify>,
+    done: Arc<Notify>,
+}
+
+/// Answers at once; a task carrying the request's logger logs once told to.
+async fn late_error(log: Logger, Extension(late): Extension<Late>) -> &'static str {
+    info!(log, "accepted");
+    tokio::spawn(with_logger(log, async move {
+        late.go.notified().await;
+        if let Some(log) = current_logger() {
+            info!(log, "background detail");
+            error!(log, "background job failed");
+        }
+        late.done.notify_one();
+    }));
+    "accepted"
+}
+
 async fn chatty(log: Logger) -> StatusCode {
     for n in 0..10u64 {
         info!(log, "chatter", n);
@@ -75,57 +96,21 @@ fn app(layer: FapilogLayer) -> Router {
         .layer(layer)
 }
 
-struct Harness {
-    pipeline: Pipeline,
-    _guard: WriterGuard,
-    sink: CaptureSink,
-}
-
-impl Harness {
-    fn new() -> Self {
-        let sink = CaptureSink::open();
-        let (pipeline, guard) = Pipeline::builder()
-            .sink(sink.clone(), JsonFormat::new())
-            .build()
-            .unwrap();
-        Harness {
-            pipeline,
-            _guard: guard,
-            sink,
-        }
-    }
-
-    fn layer(&self, sampling: SamplingConfig) -> FapilogLayer {
-        FapilogLayer::builder()
-            .pipeline(self.pipeline.clone())
-            .sampling(sampling)
-            .access_log(
-                AccessLogConfig::new()
-                    .header("authorization")
-                    .unwrap()
-                    .header("x-tenant")
-                    .unwrap(),
-            )
-            .request_buffer(4)
-            .build()
-            .unwrap()
-    }
-
-    fn events(&self) -> Vec<Json> {
-        assert!(self.pipeline.flush());
-        self.sink.events()
-    }
-
-    fn for_id(&self, id: &str) -> Vec<Json> {
-        self.events()
-            .into_iter()
-            .filter(|e| e["correlation_id"] == id)
-            .collect()
-    }
-}
-
-fn messages(events: &[Json]) -> Vec<&str> {
-    events.iter().map(|e| e["msg"].as_str().unwrap()).collect()
+/// The layer most tests use: the capture harness's pipeline, `sampling`, an
+/// access log with two allowlisted headers, and a 4-event request buffer.
+fn layer(h: &Harness, sampling: SamplingConfig) -> FapilogLayer {
+    h.layer()
+        .sampling(sampling)
+        .access_log(
+            AccessLogConfig::new()
+                .header("authorization")
+                .unwrap()
+                .header("x-tenant")
+                .unwrap(),
+        )
+        .request_buffer(4)
+        .build()
+        .unwrap()
 }
 
 fn never_sampled() -> SamplingConfig {
@@ -135,7 +120,7 @@ fn never_sampled() -> SamplingConfig {
 #[tokio::test]
 async fn valid_ids_are_used_and_echoed_and_missing_ones_generated() {
     let h = Harness::new();
-    let (addr, stop, _) = serve(app(h.layer(SamplingConfig::new()))).await;
+    let (addr, stop, _) = serve(app(layer(&h, SamplingConfig::new()))).await;
 
     let res = http_get(addr, "/ok", &[("x-request-id", b"req-123.abc:XYZ")]).await;
     assert_eq!(res.status, 200);
@@ -143,7 +128,7 @@ async fn valid_ids_are_used_and_echoed_and_missing_ones_generated() {
     assert_eq!(res.header("x-log-sampled"), Some("true"));
     let events = h.for_id("req-123.abc:XYZ");
     assert_eq!(
-        messages(&events),
+        json_messages(&events),
         ["handling", "from the helper", "request completed"]
     );
     for e in &events {
@@ -164,18 +149,21 @@ async fn valid_ids_are_used_and_echoed_and_missing_ones_generated() {
 #[tokio::test]
 async fn a_spawned_task_logs_in_the_request_only_through_with_logger() {
     let h = Harness::new();
-    let (addr, stop, _) = serve(app(h.layer(SamplingConfig::new()))).await;
+    let (addr, stop, _) = serve(app(layer(&h, SamplingConfig::new()))).await;
     let res = http_get(addr, "/spawn", &[("x-request-id", b"spawn-1")]).await;
     assert_eq!(res.body, b"bare task sees a logger: false");
     let events = h.for_id("spawn-1");
-    assert_eq!(messages(&events), ["from the helper", "request completed"]);
+    assert_eq!(
+        json_messages(&events),
+        ["from the helper", "request completed"]
+    );
     let _ = stop.send(());
 }
 
 #[tokio::test]
 async fn hostile_ids_are_replaced_never_echoed_and_counted() {
     let h = Harness::new();
-    let (addr, stop, _) = serve(app(h.layer(SamplingConfig::new()))).await;
+    let (addr, stop, _) = serve(app(layer(&h, SamplingConfig::new()))).await;
     let long = vec![b'a'; 129];
     let hostile: Vec<&[u8]> = vec![
         b"\x1b[2J",
@@ -235,7 +223,7 @@ async fn hostile_ids_are_replaced_never_echoed_and_counted() {
 #[tokio::test]
 async fn unsampled_requests_are_discarded_and_counted() {
     let h = Harness::new();
-    let (addr, stop, _) = serve(app(h.layer(never_sampled()))).await;
+    let (addr, stop, _) = serve(app(layer(&h, never_sampled()))).await;
     let res = http_get(addr, "/ok", &[("x-request-id", b"quiet-1")]).await;
     assert_eq!(res.header("x-log-sampled"), Some("false"));
     assert!(h.for_id("quiet-1").is_empty());
@@ -248,13 +236,13 @@ async fn unsampled_requests_are_discarded_and_counted() {
 #[tokio::test]
 async fn a_5xx_promotes_the_request_and_writes_its_buffer_in_order() {
     let h = Harness::new();
-    let (addr, stop, _) = serve(app(h.layer(never_sampled()))).await;
+    let (addr, stop, _) = serve(app(layer(&h, never_sampled()))).await;
     let res = http_get(addr, "/fail", &[("x-request-id", b"fail-1")]).await;
     assert_eq!(res.status, 503);
     assert_eq!(res.header("x-log-sampled"), Some("true"));
     let events = h.for_id("fail-1");
     assert_eq!(
-        messages(&events),
+        json_messages(&events),
         ["step one", "step two", "request completed"]
     );
     for e in &events {
@@ -271,13 +259,13 @@ async fn a_5xx_promotes_the_request_and_writes_its_buffer_in_order() {
 #[tokio::test]
 async fn an_error_event_promotes_the_request() {
     let h = Harness::new();
-    let (addr, stop, _) = serve(app(h.layer(never_sampled()))).await;
+    let (addr, stop, _) = serve(app(layer(&h, never_sampled()))).await;
     let res = http_get(addr, "/error-event", &[("x-request-id", b"err-1")]).await;
     assert_eq!(res.status, 200);
     assert_eq!(res.header("x-log-sampled"), Some("true"));
     let events = h.for_id("err-1");
     assert_eq!(
-        messages(&events),
+        json_messages(&events),
         ["before", "query failed", "after", "request completed"]
     );
     assert_eq!(events[1]["error"]["message"], "db timeout");
@@ -287,15 +275,16 @@ async fn an_error_event_promotes_the_request() {
 #[tokio::test]
 async fn a_panic_is_logged_with_its_location_promoted_and_answered_500() {
     let h = Harness::new();
-    let (addr, stop, _) = serve(app(h.layer(never_sampled()))).await;
+    let (addr, stop, _) = serve(app(layer(&h, never_sampled()))).await;
     let res = http_get(addr, "/panic", &[("x-request-id", b"panic-1")]).await;
     assert_eq!(res.status, 500);
     assert_eq!(res.header("x-log-sampled"), Some("true"));
     let events = h.for_id("panic-1");
     assert_eq!(
-        messages(&events),
+        json_messages(&events),
         ["about to panic", "handler panicked", "request completed"]
     );
+    assert_eq!(events[1]["level"], "ERROR");
     assert_eq!(events[1]["panic.message"], "kaboom");
     assert!(events[1]["panic.location"]
         .as_str()
@@ -305,9 +294,36 @@ async fn a_panic_is_logged_with_its_location_promoted_and_answered_500() {
 }
 
 #[tokio::test]
+async fn an_error_logged_after_an_unkept_response_is_still_written() {
+    let h = Harness::new();
+    let late = Late::default();
+    let router = Router::new()
+        .route("/late", get(late_error))
+        .layer(Extension(late.clone()))
+        .layer(layer(&h, never_sampled()));
+    let (addr, stop, _) = serve(router).await;
+    let res = http_get(addr, "/late", &[("x-request-id", b"late-1")]).await;
+    assert_eq!(res.header("x-log-sampled"), Some("false"));
+    late.go.notify_one();
+    late.done.notified().await;
+    // Priority writes the ERROR; the request's decision stands (not promoted).
+    let events = h.for_id("late-1");
+    assert_eq!(json_messages(&events), ["background job failed"]);
+    assert_eq!(events[0]["level"], "ERROR");
+    assert_eq!(events[0]["sampled"], false);
+    assert!(events[0].get("promoted").is_none());
+    let m = h.pipeline.metrics();
+    // "accepted", the access event and "background detail".
+    assert_eq!(m.dropped.sampling, 3);
+    assert!(m.is_balanced());
+    assert_eq!(h.counter("fapilog_requests_promoted_total"), 0);
+    let _ = stop.send(());
+}
+
+#[tokio::test]
 async fn the_request_buffer_is_bounded_oldest_overwritten() {
     let h = Harness::new();
-    let (addr, stop, _) = serve(app(h.layer(never_sampled()))).await;
+    let (addr, stop, _) = serve(app(layer(&h, never_sampled()))).await;
     http_get(addr, "/chatty", &[("x-request-id", b"chatty-1")]).await;
     let events = h.for_id("chatty-1");
     let ns: Vec<u64> = events.iter().filter_map(|e| e["n"].as_u64()).collect();
@@ -328,13 +344,45 @@ async fn path_rules_override_the_rate() {
         .unwrap()
         .never_path("/health")
         .unwrap();
-    let (addr, stop, _) = serve(app(h.layer(sampling))).await;
+    let (addr, stop, _) = serve(app(layer(&h, sampling))).await;
     let res = http_get(addr, "/api/v1/payments", &[("x-request-id", b"pay-1")]).await;
     assert_eq!(res.header("x-log-sampled"), Some("true"));
     assert_eq!(h.for_id("pay-1").len(), 3);
     let res = http_get(addr, "/health", &[("x-request-id", b"health-1")]).await;
     assert_eq!(res.header("x-log-sampled"), Some("false"));
     assert!(h.for_id("health-1").is_empty());
+    assert_eq!(h.counter("fapilog_requests_excluded_total"), 1);
+    let _ = stop.send(());
+}
+
+#[tokio::test]
+async fn path_rules_match_the_route_template_else_the_path() {
+    let h = Harness::new();
+    let sampling = SamplingConfig::new()
+        .rate(0.0)
+        .unwrap()
+        .always_path("/orders/{id}")
+        .unwrap()
+        .never_path("/nowhere/*")
+        .unwrap();
+    let (addr, stop, _) = serve(app(layer(&h, sampling))).await;
+    // Matched by the template, not by the path "/orders/42".
+    let res = http_get(addr, "/orders/42", &[("x-request-id", b"tmpl-1")]).await;
+    assert_eq!(res.header("x-log-sampled"), Some("true"));
+    assert_eq!(h.for_id("tmpl-1").len(), 3);
+    // No route matches: the prefix rule sees the path.
+    let res = http_get(addr, "/nowhere/7", &[("x-request-id", b"tmpl-2")]).await;
+    assert_eq!(res.status, 404);
+    assert_eq!(h.counter("fapilog_requests_excluded_total"), 1);
+    // Neither rule: the rate (0) decides.
+    http_get(addr, "/ok", &[("x-request-id", b"tmpl-3")]).await;
+    assert_eq!(
+        (
+            h.counter("fapilog_requests_kept_total"),
+            h.counter("fapilog_requests_unkept_total")
+        ),
+        (1, 2)
+    );
     let _ = stop.send(());
 }
 
@@ -346,11 +394,11 @@ async fn on_a_never_path_only_errors_are_written_and_nothing_is_promoted() {
         .unwrap()
         .never_path("/fail")
         .unwrap();
-    let (addr, stop, _) = serve(app(h.layer(sampling))).await;
+    let (addr, stop, _) = serve(app(layer(&h, sampling))).await;
     let res = http_get(addr, "/error-event", &[("x-request-id", b"never-1")]).await;
     assert_eq!(res.header("x-log-sampled"), Some("false"));
     let events = h.for_id("never-1");
-    assert_eq!(messages(&events), ["query failed"]);
+    assert_eq!(json_messages(&events), ["query failed"]);
     assert_eq!(events[0]["sampled"], false);
     assert!(events[0].get("promoted").is_none());
     // A 5xx makes the access event an ERROR: written, the handler's INFO events are not.
@@ -358,7 +406,7 @@ async fn on_a_never_path_only_errors_are_written_and_nothing_is_promoted() {
     assert_eq!(res.status, 503);
     assert_eq!(res.header("x-log-sampled"), Some("false"));
     let events = h.for_id("never-2");
-    assert_eq!(messages(&events), ["request completed"]);
+    assert_eq!(json_messages(&events), ["request completed"]);
     assert_eq!(events[0]["level"], "ERROR");
     let _ = stop.send(());
 }
@@ -366,7 +414,7 @@ async fn on_a_never_path_only_errors_are_written_and_nothing_is_promoted() {
 #[tokio::test]
 async fn access_log_has_route_status_level_and_redacted_headers() {
     let h = Harness::new();
-    let (addr, stop, _) = serve(app(h.layer(SamplingConfig::new()))).await;
+    let (addr, stop, _) = serve(app(layer(&h, SamplingConfig::new()))).await;
     http_get(
         addr,
         "/orders/42?token=secret-canary",
@@ -406,30 +454,32 @@ async fn access_log_has_route_status_level_and_redacted_headers() {
 #[tokio::test]
 async fn two_apps_with_two_pipelines_never_see_each_other() {
     let (a, b) = (Harness::new(), Harness::new());
-    let (addr_a, stop_a, _) = serve(app(a.layer(SamplingConfig::new()))).await;
-    let (addr_b, stop_b, _) = serve(app(b.layer(never_sampled()))).await;
+    let (addr_a, stop_a, _) = serve(app(layer(&a, SamplingConfig::new()))).await;
+    let (addr_b, stop_b, _) = serve(app(layer(&b, never_sampled()))).await;
     http_get(addr_a, "/ok", &[("x-request-id", b"in-a")]).await;
     http_get(addr_b, "/fail", &[("x-request-id", b"in-b")]).await;
     assert!(a.for_id("in-b").is_empty() && b.for_id("in-a").is_empty());
     assert_eq!(a.for_id("in-a").len(), 3);
     assert_eq!(b.for_id("in-b").len(), 3);
-    let count = |h: &Harness| {
-        h.pipeline
-            .metrics()
-            .extra
-            .iter()
-            .find(|c| c.name == "fapilog_requests_total")
-            .unwrap()
-            .value
-    };
+    // Each app keeps its own settings: B (rate 0) promotes its 5xx, A keeps by its rate.
+    assert!(a.for_id("in-a").iter().all(|e| e.get("promoted").is_none()));
+    assert!(b.for_id("in-b").iter().all(|e| e["promoted"] == true));
+    let count = |h: &Harness| h.counter("fapilog_requests_total");
     assert_eq!((count(&a), count(&b)), (1, 1));
+    assert_eq!(
+        (
+            a.counter("fapilog_requests_promoted_total"),
+            b.counter("fapilog_requests_promoted_total")
+        ),
+        (0, 1)
+    );
     let _ = (stop_a.send(()), stop_b.send(()));
 }
 
 #[tokio::test]
 async fn graceful_shutdown_under_load_loses_no_access_log() {
     let h = Harness::new();
-    let (addr, stop, server) = serve(app(h.layer(SamplingConfig::new()))).await;
+    let (addr, stop, server) = serve(app(layer(&h, SamplingConfig::new()))).await;
     let clients: Vec<_> = (0..8)
         .map(|c| {
             tokio::spawn(async move {
@@ -454,11 +504,7 @@ async fn graceful_shutdown_under_load_loses_no_access_log() {
     }
     let _ = stop.send(());
     server.await.unwrap();
-    let Harness {
-        pipeline,
-        _guard: guard,
-        sink,
-    } = h;
+    let (pipeline, guard, sink) = h.into_parts();
     let report = fapilog_axum::drain(guard, Duration::from_secs(5))
         .await
         .unwrap();
@@ -486,7 +532,7 @@ async fn an_inner_service_that_logs_in_call_reaches_the_request_logger() {
         }
         async { Ok::<_, std::convert::Infallible>(http::Response::new(axum::body::Body::empty())) }
     });
-    let service = h.layer(SamplingConfig::new()).layer(inner);
+    let service = layer(&h, SamplingConfig::new()).layer(inner);
     let req = http::Request::get("/sync")
         .header("x-request-id", "sync-1")
         .body(axum::body::Body::empty())
@@ -494,7 +540,10 @@ async fn an_inner_service_that_logs_in_call_reaches_the_request_logger() {
     let res = service.oneshot(req).await.unwrap();
     assert_eq!(res.headers()["x-request-id"], "sync-1");
     let events = h.for_id("sync-1");
-    assert_eq!(messages(&events), ["logged in call", "request completed"]);
+    assert_eq!(
+        json_messages(&events),
+        ["logged in call", "request completed"]
+    );
 }
 
 /// Logs on drop, through whatever logger is current then.
@@ -530,7 +579,7 @@ async fn what_a_panicked_inner_future_logs_when_dropped_keeps_the_request_id() {
     let h = Harness::new();
     let inner =
         tower::service_fn(|_req: http::Request<axum::body::Body>| PanicsWhenPolled(LogOnDrop));
-    let service = h.layer(SamplingConfig::new()).layer(inner);
+    let service = layer(&h, SamplingConfig::new()).layer(inner);
     let req = http::Request::get("/drop")
         .header("x-request-id", "drop-1")
         .body(axum::body::Body::empty())
@@ -538,7 +587,7 @@ async fn what_a_panicked_inner_future_logs_when_dropped_keeps_the_request_id() {
     let res = service.oneshot(req).await.unwrap();
     assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
     let events = h.for_id("drop-1");
-    let messages = messages(&events);
+    let messages = json_messages(&events);
     assert!(messages.contains(&"handler panicked"), "{messages:?}");
     assert!(messages.contains(&"rolled back"), "{messages:?}");
 }
@@ -546,7 +595,7 @@ async fn what_a_panicked_inner_future_logs_when_dropped_keeps_the_request_id() {
 #[tokio::test]
 async fn the_access_event_is_stamped_after_the_handlers_events() {
     let h = Harness::new();
-    let (addr, stop, _) = serve(app(h.layer(SamplingConfig::new()))).await;
+    let (addr, stop, _) = serve(app(layer(&h, SamplingConfig::new()))).await;
     let res = http_get(addr, "/orders/7", &[("x-request-id", b"ts-1")]).await;
     assert_eq!(res.status, 200);
     let _ = stop.send(());

@@ -141,11 +141,12 @@ async fn load(addr: SocketAddr, pid: u32) -> (Vec<Answer>, usize) {
     (answers, at_sigterm)
 }
 
-/// `written`, `dropped`, `failed`, `undelivered`, elapsed, and whether the deadline was missed.
+/// `written`, `dropped` (and by reason), `failed`, `undelivered`, elapsed, and whether the deadline was missed.
 #[derive(Debug)]
 struct Report {
     written: u64,
     dropped: u64,
+    dropped_by: Vec<(String, u64)>,
     failed: u64,
     undelivered: u64,
     elapsed: Duration,
@@ -180,9 +181,24 @@ fn parse_report(stderr: &str) -> Report {
         "ns" => value / 1e9,
         other => panic!("unit {other:?} in {line:?}"),
     };
+    // "dropped 12 (sampling 10, overflow 2)": the reasons with a count.
+    let dropped_by = line
+        .split_once("dropped ")
+        .map(|(_, rest)| rest.trim_start_matches(|c: char| c.is_ascii_digit()))
+        .and_then(|rest| rest.strip_prefix(" (")?.split_once(')'))
+        .map_or_else(Vec::new, |(reasons, _)| {
+            reasons
+                .split(", ")
+                .map(|r| {
+                    let (name, n) = r.split_once(' ').expect("reason count");
+                    (name.to_owned(), n.parse().expect("reason count"))
+                })
+                .collect()
+        });
     Report {
         written: count("written"),
         dropped: count("dropped"),
+        dropped_by,
         failed: count("failed"),
         undelivered: count("undelivered"),
         elapsed: Duration::from_secs_f64(seconds),
@@ -321,9 +337,16 @@ fn run_test() {
     assert!(report.elapsed <= demo::DRAIN_DEADLINE, "{report:?}");
     assert_eq!(report.written, user_events, "{report:?}");
     assert_eq!((report.failed, report.undelivered), (0, 0), "{report:?}");
+    // Only sampling dropped anything: no overflow, nothing refused at
+    // shutdown, nothing left when the deadline passed.
     assert!(
         report.dropped > 0,
         "sampling drops events of unkept requests: {report:?}"
+    );
+    assert_eq!(
+        report.dropped_by,
+        [("sampling".to_owned(), report.dropped)],
+        "{report:?}"
     );
     println!(
         "{NAME}: {} responses ({kept} kept, {} before SIGTERM), {} lines on stdout, drain {report:?}",

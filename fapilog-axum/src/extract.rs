@@ -46,7 +46,8 @@ pub fn current_logger() -> Option<Logger> {
 /// `tokio::spawn` does not inherit it; wrap the task's future to carry it
 /// over. What the task logs follows the request's sampling decision, even
 /// after the response has gone out: kept requests' events are written, the
-/// others' are counted as sampled out.
+/// others' are counted as sampled out, except ERROR and above, which are
+/// always written.
 ///
 /// # Example
 ///

@@ -8,7 +8,8 @@
 //! and counted; a global budget caps what all requests hold together); an
 //! ERROR event, a 5xx or a panic promotes the request: the buffer is written
 //! in order and every later event is kept. At the end an unpromoted buffer is
-//! discarded and counted.
+//! discarded and counted; ERROR and above logged after that (by a spawned
+//! task) are still written.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -206,16 +207,22 @@ impl HeldRequest {
 impl EventGate for HeldRequest {
     fn route(&self, mut event: RawEvent, pipeline: &Pipeline) {
         let mut held = self.held();
-        if event.level().is_protected() && !held.finished {
+        let protected = event.level().is_protected();
+        if protected && !held.finished {
             self.promote(&mut held, pipeline);
         }
         if held.promoted {
             self.tag(&mut event, true, true);
             pipeline.submit(event);
-        } else if held.finished {
-            pipeline.count_sampled_out(1);
-        } else {
+        } else if !held.finished {
             self.hold(&mut held, event, pipeline);
+        } else if protected {
+            // After the response, an ERROR can no longer change the request's
+            // decision, but priority still writes it, as on a never-path.
+            self.tag(&mut event, false, false);
+            pipeline.submit(event);
+        } else {
+            pipeline.count_sampled_out(1);
         }
     }
 }

@@ -66,3 +66,14 @@ pub fn wait_bounded(mut child: Child, limit: Duration) -> Finished {
         stderr: stderr.join().expect("stderr reader"),
     }
 }
+
+impl Finished {
+    /// The JSON log lines on stdout (a child's libtest lines are not JSON), parsed.
+    pub fn json_lines(&self) -> Vec<serde_json::Value> {
+        self.stdout
+            .lines()
+            .filter(|l| l.starts_with('{'))
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l:?}: {e}")))
+            .collect()
+    }
+}

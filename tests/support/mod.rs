@@ -14,6 +14,7 @@ use fapilog_testing::{CapturedEvent, TestApp};
 use serde_json::Value as Json;
 
 pub mod child;
+pub mod harness;
 pub mod server;
 
 #[derive(Debug, Default)]

@@ -48,15 +48,31 @@ impl RawResponse {
 
 /// Sends `GET path` with extra header lines given as raw bytes, and reads the whole response.
 pub async fn get(addr: SocketAddr, path: &str, headers: &[(&str, &[u8])]) -> RawResponse {
+    send(addr, "GET", path, headers, None).await
+}
+
+/// Sends `method path` with extra header lines given as raw bytes and, if
+/// given, a body with its `content-length`; reads the whole response.
+pub async fn send(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &[u8])],
+    body: Option<&[u8]>,
+) -> RawResponse {
     let mut request =
-        format!("GET {path} HTTP/1.1\r\nhost: test\r\nconnection: close\r\n").into_bytes();
+        format!("{method} {path} HTTP/1.1\r\nhost: test\r\nconnection: close\r\n").into_bytes();
     for (name, value) in headers {
         request.extend_from_slice(name.as_bytes());
         request.extend_from_slice(b": ");
         request.extend_from_slice(value);
         request.extend_from_slice(b"\r\n");
     }
+    if let Some(body) = body {
+        request.extend_from_slice(format!("content-length: {}\r\n", body.len()).as_bytes());
+    }
     request.extend_from_slice(b"\r\n");
+    request.extend_from_slice(body.unwrap_or_default());
     let mut stream = TcpStream::connect(addr).await.unwrap();
     stream.write_all(&request).await.unwrap();
     let mut raw = Vec::new();

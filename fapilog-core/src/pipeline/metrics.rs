@@ -107,7 +107,17 @@ impl DroppedCounts {
         self.by_reason().iter().map(|(_, n)| n).sum()
     }
 
-    fn by_reason(&self) -> [(&'static str, u64); 8] {
+    /// Each reason's name (as in the Prometheus `reason` label) and count.
+    ///
+    /// ```
+    /// use fapilog_core::pipeline::Pipeline;
+    ///
+    /// let (pipeline, _guard) = Pipeline::builder().build().unwrap();
+    /// let dropped = pipeline.metrics().dropped;
+    /// assert!(dropped.by_reason().iter().all(|&(_, n)| n == 0));
+    /// assert_eq!(dropped.by_reason()[0].0, "overflow");
+    /// ```
+    pub fn by_reason(&self) -> [(&'static str, u64); 8] {
         [
             ("overflow", self.overflow),
             ("block_timeout", self.block_timeout),

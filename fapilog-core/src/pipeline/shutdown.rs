@@ -136,18 +136,26 @@ impl fmt::Display for DrainReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "drained {} events in {:.1?}: written {}, dropped {}, failed {}, undelivered {}{}",
-            self.drained,
-            self.elapsed,
-            self.written,
-            self.dropped,
-            self.failed,
-            self.undelivered,
-            if self.timed_out {
-                " (deadline missed)"
-            } else {
-                ""
+            "drained {} events in {:.1?}: written {}, dropped {}",
+            self.drained, self.elapsed, self.written, self.dropped,
+        )?;
+        let reasons = self.metrics.dropped.by_reason();
+        let mut nonzero = reasons.iter().filter(|&&(_, n)| n > 0);
+        if let Some((name, n)) = nonzero.next() {
+            write!(f, " ({name} {n}")?;
+            for (name, n) in nonzero {
+                write!(f, ", {name} {n}")?;
             }
-        )
+            f.write_str(")")?;
+        }
+        write!(
+            f,
+            ", failed {}, undelivered {}",
+            self.failed, self.undelivered
+        )?;
+        if self.timed_out {
+            f.write_str(" (deadline missed)")?;
+        }
+        Ok(())
     }
 }
