@@ -1,6 +1,6 @@
 //! The access log's switches, end to end against a real server: off, client
-//! IP and user agent opt-in, the header allowlist, body sizes, and the
-//! correlation header's configured name.
+//! IP and user agent opt-in, the header allowlist, body sizes; and where the
+//! correlation ID comes from: the configured header, or a W3C `traceparent`.
 
 mod support;
 
@@ -172,5 +172,38 @@ async fn the_configured_correlation_header_is_read_and_echoed() {
         ["fetching order", "request completed"]
     );
     assert!(h.for_id("ignored-1").is_empty());
+    let _ = stop.send(());
+}
+
+#[tokio::test]
+async fn a_traceparent_trace_id_becomes_the_id_when_enabled() {
+    let h = Harness::new();
+    let correlation = CorrelationConfig::new().use_traceparent(true);
+    let layer = h.layer().correlation(correlation).build().unwrap();
+    let (addr, stop, _) = serve(app(layer)).await;
+    let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let traceparent = format!("00-{trace_id}-00f067aa0ba902b7-01");
+    let res = http_get(
+        addr,
+        "/orders/7",
+        &[("traceparent", traceparent.as_bytes())],
+    )
+    .await;
+    assert_eq!(res.header("x-request-id"), Some(trace_id));
+    assert_eq!(h.for_id(trace_id).len(), 2);
+    // The configured header still comes first; a malformed traceparent is ignored.
+    let res = http_get(
+        addr,
+        "/orders/7",
+        &[
+            ("x-request-id", b"own-1"),
+            ("traceparent", traceparent.as_bytes()),
+        ],
+    )
+    .await;
+    assert_eq!(res.header("x-request-id"), Some("own-1"));
+    let res = http_get(addr, "/orders/7", &[("traceparent", b"00-zz-00-01")]).await;
+    let generated = res.header("x-request-id").unwrap();
+    assert_eq!(generated.len(), 36, "{generated}");
     let _ = stop.send(());
 }
