@@ -174,15 +174,14 @@ impl Finish {
 
     /// Makes the final decision; returns whether the request's logs are kept.
     fn end(&self, failed: bool) -> bool {
-        let (kept, promoted) = match &self.mode {
-            Mode::Kept => (true, false),
+        let (kept, promoted, excluded) = match &self.mode {
+            Mode::Kept => (true, false, false),
             Mode::Held(held) => {
                 let kept = held.finish(failed);
-                (kept, kept)
+                (kept, kept, false)
             }
-            Mode::Excluded => (false, false),
+            Mode::Excluded => (false, false, true),
         };
-        let excluded = matches!(self.mode, Mode::Excluded);
         self.shared
             .counters
             .record_request(kept, promoted, excluded);

@@ -17,7 +17,7 @@
 
 use std::sync::Arc;
 
-use crate::value::Field;
+use crate::value::{Field, InlineStr};
 
 /// Fields bound to a logger, plus the correlation ID of the request it serves.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -46,30 +46,23 @@ pub struct CorrelationText(Repr);
 
 #[derive(Clone, PartialEq, Eq, Hash)]
 enum Repr {
-    Inline { len: u8, buf: [u8; INLINE_ID_LEN] },
+    Inline(InlineStr<INLINE_ID_LEN>),
     Shared(Arc<str>),
 }
 
 impl CorrelationText {
     /// Copies `id`: inline up to [`INLINE_ID_LEN`] bytes, shared beyond.
     pub fn new(id: &str) -> Self {
-        if id.len() > INLINE_ID_LEN {
-            return CorrelationText(Repr::Shared(Arc::from(id)));
-        }
-        let mut buf = [0u8; INLINE_ID_LEN];
-        buf[..id.len()].copy_from_slice(id.as_bytes());
-        CorrelationText(Repr::Inline {
-            len: id.len() as u8,
-            buf,
+        CorrelationText(match InlineStr::new(id) {
+            Some(inline) => Repr::Inline(inline),
+            None => Repr::Shared(Arc::from(id)),
         })
     }
 
     /// The text.
     pub fn as_str(&self) -> &str {
         match &self.0 {
-            // Only whole `&str`s are copied in, so this cannot fail; the
-            // fallback keeps the code free of panics and unsafe.
-            Repr::Inline { .. } => std::str::from_utf8(self.as_bytes()).unwrap_or_default(),
+            Repr::Inline(inline) => inline.as_str(),
             Repr::Shared(s) => s,
         }
     }
@@ -77,7 +70,7 @@ impl CorrelationText {
     /// The text's bytes, without the UTF-8 check [`as_str`](Self::as_str) makes.
     pub fn as_bytes(&self) -> &[u8] {
         match &self.0 {
-            Repr::Inline { len, buf } => &buf[..usize::from(*len)],
+            Repr::Inline(inline) => inline.as_bytes(),
             Repr::Shared(s) => s.as_bytes(),
         }
     }

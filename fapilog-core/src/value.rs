@@ -88,18 +88,28 @@ impl From<Cow<'static, str>> for Key {
     }
 }
 
-/// A string of at most [`INLINE_CAPACITY`] bytes stored inside the value.
-#[derive(Clone, Copy)]
-pub struct InlineStr {
+/// A string of at most `N` bytes (by default [`INLINE_CAPACITY`], the size a
+/// [`Value`] holds inline) stored in place, with no allocation.
+///
+/// ```
+/// use fapilog_core::InlineStr;
+///
+/// let s: InlineStr = InlineStr::new("short").unwrap();
+/// assert_eq!(s.as_str(), "short");
+/// assert!(InlineStr::<4>::new("too long").is_none());
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct InlineStr<const N: usize = INLINE_CAPACITY> {
     len: u8,
-    buf: [u8; INLINE_CAPACITY],
+    // Zeroed past `len`, so the derived comparisons and hash see only the text.
+    buf: [u8; N],
 }
 
-impl InlineStr {
-    /// Copies `s` inline, or returns `None` when it is too long.
+impl<const N: usize> InlineStr<N> {
+    /// Copies `s` inline, or returns `None` when it is longer than `N` bytes.
     #[inline]
     pub fn new(s: &str) -> Option<Self> {
-        if s.len() > INLINE_CAPACITY {
+        if s.len() > N {
             return None;
         }
         Some(InlineStr {
@@ -108,40 +118,47 @@ impl InlineStr {
         })
     }
 
-    /// The stored bytes, without the UTF-8 check `as_str` makes.
-    pub(crate) fn as_bytes(&self) -> &[u8] {
-        &self.buf[..self.len as usize]
+    /// The stored bytes, without the UTF-8 check [`as_str`](Self::as_str) makes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[..usize::from(self.len)]
     }
 
     /// The stored text.
     pub fn as_str(&self) -> &str {
         // Only whole `&str`s are ever copied in, so this cannot fail; the
         // fallback keeps the code free of panics and unsafe.
-        std::str::from_utf8(&self.buf[..self.len as usize]).unwrap_or_default()
+        std::str::from_utf8(self.as_bytes()).unwrap_or_default()
     }
 }
 
-impl fmt::Debug for InlineStr {
+impl<const N: usize> fmt::Debug for InlineStr<N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(self.as_str(), f)
     }
 }
 
-/// Copies at most [`INLINE_CAPACITY`] bytes with two overlapping fixed-size
-/// copies, which compile to a few moves; a variable-length `copy_from_slice`
-/// calls `memcpy`, and that call was a third of a logging call's cost.
+/// Copies at most `N` bytes with two overlapping fixed-size copies, which
+/// compile to a few moves; a variable-length `copy_from_slice` calls
+/// `memcpy`, and that call was a third of a logging call's cost.
 #[inline(always)]
-fn copy_short(b: &[u8]) -> [u8; INLINE_CAPACITY] {
-    fn pair<const N: usize>(buf: &mut [u8; INLINE_CAPACITY], b: &[u8]) {
+fn copy_short<const N: usize>(b: &[u8]) -> [u8; N] {
+    const {
+        assert!(
+            N <= 64,
+            "two overlapping 32-byte copies cover at most 64 bytes"
+        )
+    };
+    fn pair<const C: usize, const N: usize>(buf: &mut [u8; N], b: &[u8]) {
         let n = b.len();
-        buf[..N].copy_from_slice(&b[..N]);
-        buf[n - N..n].copy_from_slice(&b[n - N..]);
+        buf[..C].copy_from_slice(&b[..C]);
+        buf[n - C..n].copy_from_slice(&b[n - C..]);
     }
-    let mut buf = [0u8; INLINE_CAPACITY];
+    let mut buf = [0u8; N];
     match b.len() {
-        16.. => pair::<16>(&mut buf, b),
-        8..=15 => pair::<8>(&mut buf, b),
-        4..=7 => pair::<4>(&mut buf, b),
+        32.. => pair::<32, N>(&mut buf, b),
+        16..=31 => pair::<16, N>(&mut buf, b),
+        8..=15 => pair::<8, N>(&mut buf, b),
+        4..=7 => pair::<4, N>(&mut buf, b),
         n => buf[..n].iter_mut().zip(b).for_each(|(d, s)| *d = *s),
     }
     buf
@@ -560,11 +577,18 @@ mod tests {
 
     #[test]
     fn inline_copies_are_exact_at_every_length() {
-        let text = "abcdefghijklmnopqrstuvwxyz";
-        for n in 0..=INLINE_CAPACITY {
-            assert_eq!(InlineStr::new(&text[..n]).unwrap().as_str(), &text[..n]);
+        fn check<const N: usize>() {
+            let text: String = ('a'..='z').cycle().take(N + 1).collect();
+            for n in 0..=N {
+                let inline = InlineStr::<N>::new(&text[..n]).unwrap();
+                assert_eq!(inline.as_str(), &text[..n]);
+                assert_eq!(inline, InlineStr::<N>::new(&text[..n]).unwrap());
+            }
+            assert!(InlineStr::<N>::new(&text).is_none());
         }
-        assert!(InlineStr::new(&text[..INLINE_CAPACITY + 1]).is_none());
+        check::<INLINE_CAPACITY>();
+        check::<46>();
+        check::<64>();
     }
 
     #[test]
