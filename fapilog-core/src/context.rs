@@ -79,7 +79,7 @@ impl CorrelationText {
     pub fn into_arc(self) -> Arc<str> {
         match self.0 {
             Repr::Shared(s) => s,
-            Repr::Inline { .. } => Arc::from(self.as_str()),
+            Repr::Inline(_) => Arc::from(self.as_str()),
         }
     }
 }
