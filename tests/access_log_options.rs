@@ -1,18 +1,29 @@
 //! The access log's switches, end to end against a real server: off, client
-//! IP and user agent opt-in, the header allowlist, body sizes; and where the
-//! correlation ID comes from: the configured header, or a W3C `traceparent`.
+//! IP and user agent opt-in, the header allowlist, body sizes (declared,
+//! chunked, streamed, cut off); and where the correlation ID comes from: the
+//! configured header, or a W3C `traceparent`.
 
 mod support;
 
+use std::collections::VecDeque;
+use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
 
+use axum::body::{Body, Bytes};
 use axum::routing::{get, post};
 use axum::Router;
 use fapilog::{info, Logger};
 use fapilog_axum::{AccessLogConfig, CorrelationConfig, FapilogLayer};
+use http_body::{Body as HttpBody, Frame};
 use support::harness::{json_messages, Harness};
-use support::server::{get as http_get, send, serve};
-use tokio::net::TcpListener;
+use support::server::{get as http_get, send, send_raw, serve};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
 
 async fn order(log: Logger) -> &'static str {
     info!(log, "fetching order");
@@ -145,8 +156,114 @@ async fn request_and_response_body_sizes_are_logged() {
     assert_eq!(event["response_bytes"], 12);
     http_get(addr, "/orders/7", &[("x-request-id", b"size-2")]).await;
     let event = access_event(&h, "size-2");
-    assert!(event.get("request_bytes").is_none(), "{event}");
+    assert!(event.get("request_bytes").is_none(), "no body: {event}");
     assert_eq!(event["response_bytes"], "order 7".len());
+    assert!(event.get("response_incomplete").is_none(), "{event}");
+    let _ = stop.send(());
+}
+
+#[tokio::test]
+async fn a_chunked_request_body_counts_the_bytes_read() {
+    let h = Harness::new();
+    let (addr, stop, _) = serve(app(h.layer().build().unwrap())).await;
+    let request = b"POST /echo HTTP/1.1\r\nhost: test\r\nconnection: close\r\n\
+        x-request-id: chunked-1\r\ntransfer-encoding: chunked\r\n\r\n\
+        6\r\nhello \r\nd\r\nchunked world\r\n0\r\n\r\n";
+    let res = send_raw(addr, request).await;
+    assert_eq!(res.status, 200);
+    assert_eq!(res.body, b"hello chunked world");
+    let event = access_event(&h, "chunked-1");
+    assert_eq!(event["request_bytes"], 19);
+    assert_eq!(event["response_bytes"], 19);
+    let _ = stop.send(());
+}
+
+/// A response body of unknown size: the given chunks, or what a channel sends.
+enum Streamed {
+    Chunks(VecDeque<Bytes>),
+    Channel(mpsc::Receiver<Bytes>),
+}
+
+impl HttpBody for Streamed {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        let next = match &mut *self {
+            Streamed::Chunks(chunks) => Poll::Ready(chunks.pop_front()),
+            Streamed::Channel(rx) => rx.poll_recv(cx),
+        };
+        next.map(|chunk| chunk.map(|data| Ok(Frame::data(data))))
+    }
+}
+
+fn streaming_app(layer: FapilogLayer, channel: mpsc::Receiver<Bytes>) -> Router {
+    let channel = Arc::new(Mutex::new(Some(channel)));
+    let chunks = || {
+        let chunks = [&b"first,"[..], b"second,", b"third"].map(Bytes::from_static);
+        Body::new(Streamed::Chunks(chunks.into()))
+    };
+    let forever = move || {
+        let rx = channel.lock().unwrap().take().expect("one request");
+        async move { Body::new(Streamed::Channel(rx)) }
+    };
+    Router::new()
+        .route("/stream", get(move || async move { chunks() }))
+        .route("/forever", get(forever))
+        .layer(layer)
+}
+
+#[tokio::test]
+async fn a_streamed_response_is_logged_when_it_ends_with_the_bytes_sent() {
+    let h = Harness::new();
+    let (_tx, rx) = mpsc::channel(1);
+    let (addr, stop, _) = serve(streaming_app(h.layer().build().unwrap(), rx)).await;
+    let res = http_get(addr, "/stream", &[("x-request-id", b"stream-1")]).await;
+    assert_eq!(res.status, 200);
+    assert_eq!(res.header("x-request-id"), Some("stream-1"));
+    assert_eq!(res.header("x-log-sampled"), Some("true"));
+    let event = access_event(&h, "stream-1");
+    assert_eq!(event["response_bytes"], "first,second,third".len());
+    assert!(event.get("response_incomplete").is_none(), "{event}");
+    let _ = stop.send(());
+}
+
+#[tokio::test]
+async fn a_response_stream_the_client_cut_off_is_logged_incomplete() {
+    let h = Harness::new();
+    let (tx, rx) = mpsc::channel(1);
+    let (addr, stop, _) = serve(streaming_app(h.layer().build().unwrap(), rx)).await;
+    let mut client = TcpStream::connect(addr).await.unwrap();
+    client
+        .write_all(b"GET /forever HTTP/1.1\r\nhost: test\r\nx-request-id: cut-1\r\n\r\n")
+        .await
+        .unwrap();
+    tx.send(Bytes::from_static(b"0123456789")).await.unwrap();
+    let mut seen = Vec::new();
+    while !seen.windows(10).any(|w| w == b"0123456789") {
+        let mut buf = [0; 1024];
+        let n = client.read(&mut buf).await.unwrap();
+        assert!(n > 0, "the server closed before the first chunk");
+        seen.extend_from_slice(&buf[..n]);
+    }
+    drop(client);
+    // The server notices on a later write; the channel closes once it has
+    // dropped the body (and, with it, written the access event).
+    let mut cut = false;
+    for _ in 0..500 {
+        if tx.send(Bytes::from_static(b"more")).await.is_err() {
+            cut = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(cut, "the server kept streaming to a closed connection");
+    let event = access_event(&h, "cut-1");
+    assert_eq!(event["response_incomplete"], true);
+    assert!(event["response_bytes"].as_u64().unwrap() >= 10, "{event}");
     let _ = stop.send(());
 }
 

@@ -1,6 +1,8 @@
 //! The access log: one event per request, and what it may contain.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{ConnectInfo, MatchedPath};
@@ -8,6 +10,8 @@ use fapilog_core::{ConfigError, Field, Level, Logger, RawEvent, Value};
 use http::header::{HeaderName, CONTENT_LENGTH, USER_AGENT};
 use http::{HeaderMap, Method, Request, Response, StatusCode};
 use http_body::Body;
+
+use crate::body_size;
 
 /// Headers never written in clear, whatever the allowlist says.
 pub const ALWAYS_REDACTED: [&str; 5] = [
@@ -106,7 +110,7 @@ impl AccessLogConfig {
             method: method_value(req.method()),
             path: Value::from_str_copied(req.uri().path()),
             route: route.map(|r| Value::from_str_copied(r.as_str())),
-            request_bytes: content_length(headers),
+            request_bytes: content_length(headers).map(RequestBytes::Known),
             client_ip: self
                 .client_ip
                 .then(|| {
@@ -170,19 +174,59 @@ fn header_value(name: &HeaderName, headers: &HeaderMap) -> Option<Value> {
     )))
 }
 
+/// The size of a request's body.
+#[derive(Debug)]
+enum RequestBytes {
+    /// Declared by `content-length`, or exact in the body's size hint.
+    Known(u64),
+    /// Streamed: what the application has read so far.
+    Read(Arc<AtomicU64>),
+}
+
+impl RequestBytes {
+    fn get(&self) -> u64 {
+        match self {
+            RequestBytes::Known(n) => *n,
+            RequestBytes::Read(n) => n.load(Ordering::Relaxed),
+        }
+    }
+}
+
 /// What the access log records about the request.
 #[derive(Debug)]
 pub(crate) struct RequestInfo {
     method: Value,
     path: Value,
     route: Option<Value>,
-    request_bytes: Option<u64>,
+    request_bytes: Option<RequestBytes>,
     client_ip: Option<Value>,
     user_agent: Option<Value>,
     headers: Vec<Field>,
 }
 
 impl RequestInfo {
+    /// Sizes a body that declares no `content-length`: from its exact size
+    /// hint, else by counting what the application reads of it. A request
+    /// without a body has no `request_bytes` (and its access event keeps to
+    /// the fields stored inline).
+    pub(crate) fn measure_body<B: Body + 'static>(&mut self, req: &mut Request<B>) {
+        if self.request_bytes.is_some() {
+            return;
+        }
+        match req.body().size_hint().exact() {
+            Some(0) => return,
+            Some(n) => {
+                self.request_bytes = Some(RequestBytes::Known(n));
+                return;
+            }
+            None if req.body().is_end_stream() => return,
+            None => {}
+        }
+        if let Some(body) = body_size::axum_body(req.body_mut()) {
+            self.request_bytes = Some(RequestBytes::Read(body_size::count_read(body)));
+        }
+    }
+
     /// How many fields the request part of the access event has.
     fn field_count(&self) -> usize {
         let optional = [
@@ -205,16 +249,16 @@ pub(crate) fn level_for(status: StatusCode) -> Level {
     }
 }
 
-/// Logs the access event for a response.
-pub(crate) fn log_response<B: Body>(
+/// Logs the access event for a response: now when the body's size is
+/// known, else when a streamed body has been sent.
+pub(crate) fn log_response<B: Body + 'static>(
     log: &Logger,
     info: RequestInfo,
-    res: &Response<B>,
+    res: &mut Response<B>,
     latency: Duration,
 ) {
     let status = res.status();
-    let level = level_for(status);
-    if !log.enabled(level) {
+    if !log.enabled(level_for(status)) {
         return;
     }
     let response_bytes = res
@@ -222,10 +266,62 @@ pub(crate) fn log_response<B: Body>(
         .size_hint()
         .exact()
         .or_else(|| content_length(res.headers()));
-    let mut event = RawEvent::new(level, "request completed");
-    event.reserve_fields(1 + info.field_count() + usize::from(response_bytes.is_some()));
+    if response_bytes.is_some() {
+        write_response(log, status, info, latency, response_bytes, true);
+        return;
+    }
+    match body_size::axum_body(res.body_mut()) {
+        Some(body) => {
+            let pending = PendingAccess {
+                logger: log.clone(),
+                status,
+                info,
+                latency,
+            };
+            body_size::write_at_end(body, pending);
+        }
+        None => write_response(log, status, info, latency, None, true),
+    }
+}
+
+/// The access event of a response whose body is still being sent.
+#[derive(Debug)]
+pub(crate) struct PendingAccess {
+    logger: Logger,
+    status: StatusCode,
+    info: RequestInfo,
+    latency: Duration,
+}
+
+impl PendingAccess {
+    /// Writes the event; `complete` says whether the body reached its end.
+    pub(crate) fn write(self, response_bytes: Option<u64>, complete: bool) {
+        let PendingAccess {
+            logger,
+            status,
+            info,
+            latency,
+        } = self;
+        write_response(&logger, status, info, latency, response_bytes, complete);
+    }
+}
+
+fn write_response(
+    log: &Logger,
+    status: StatusCode,
+    info: RequestInfo,
+    latency: Duration,
+    response_bytes: Option<u64>,
+    complete: bool,
+) {
+    let mut event = RawEvent::new(level_for(status), "request completed");
+    let extra = usize::from(response_bytes.is_some()) + usize::from(!complete);
+    event.reserve_fields(1 + info.field_count() + extra);
     event.push_field("status", status.as_u16());
     push_request_fields(&mut event, info, latency, response_bytes);
+    if !complete {
+        event.push_field("response_incomplete", true);
+    }
     log.submit(event);
 }
 
@@ -255,7 +351,7 @@ fn push_request_fields(
     event.push_field("path", info.path);
     event.push_field("latency_ms", latency.as_secs_f64() * 1000.0);
     if let Some(bytes) = info.request_bytes {
-        event.push_field("request_bytes", bytes);
+        event.push_field("request_bytes", bytes.get());
     }
     if let Some(bytes) = response_bytes {
         event.push_field("response_bytes", bytes);

@@ -64,7 +64,7 @@ impl<F> std::fmt::Debug for ResponseFuture<F> {
 impl<F, B, E> Future for ResponseFuture<F>
 where
     F: Future<Output = Result<Response<B>, E>>,
-    B: Body + Default,
+    B: Body + Default + 'static,
 {
     type Output = Result<Response<B>, E>;
 
@@ -112,7 +112,7 @@ where
 const SAMPLED_HEADER_NAME: HeaderName = HeaderName::from_static(SAMPLED_HEADER);
 
 impl Finish {
-    fn complete<B: Body, E>(
+    fn complete<B: Body + 'static, E>(
         mut self,
         logger: &Logger,
         result: Result<Response<B>, E>,
@@ -123,7 +123,7 @@ impl Finish {
     }
 
     /// Decides, decorates the response and writes the access event.
-    fn record<B: Body, E>(
+    fn record<B: Body + 'static, E>(
         &mut self,
         logger: &Logger,
         result: Result<Response<B>, E>,
@@ -133,7 +133,7 @@ impl Finish {
                 let kept = self.end(res.status().is_server_error());
                 self.decorate(&mut res, kept);
                 if let Some(info) = self.info.take() {
-                    access_log::log_response(logger, info, &res, self.started.elapsed());
+                    access_log::log_response(logger, info, &mut res, self.started.elapsed());
                 }
                 Ok(res)
             }
@@ -152,7 +152,7 @@ impl Finish {
         self.logger.clone()
     }
 
-    fn panicked<B: Body + Default>(
+    fn panicked<B: Body + Default + 'static>(
         self,
         logger: &Logger,
         payload: Box<dyn Any + Send>,

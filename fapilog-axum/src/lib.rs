@@ -38,6 +38,7 @@
 #![forbid(unsafe_code)]
 
 mod access_log;
+mod body_size;
 pub mod correlation;
 mod extract;
 mod future;

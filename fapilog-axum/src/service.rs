@@ -34,7 +34,8 @@ impl<S> FapilogService<S> {
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for FapilogService<S>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
-    ResBody: Body + Default,
+    ReqBody: Body + 'static,
+    ResBody: Body + Default + 'static,
 {
     type Response = Response<ResBody>;
     type Error = S::Error;
@@ -54,7 +55,7 @@ where
             shared.counters.add_id_replaced();
         }
         let id = resolved.id.as_text();
-        let (mode, info) = plan(shared, &req, id);
+        let (mode, info) = plan(shared, &mut req, id);
         let logger = logger_pool::acquire(&shared.root_logger, id, mode.gate(shared));
         let finish = Finish {
             shared: Arc::clone(shared),
@@ -75,9 +76,9 @@ where
 }
 
 /// The request's sampling mode, and what the access log needs from it.
-fn plan<B>(
+fn plan<B: Body + 'static>(
     shared: &Arc<Shared>,
-    req: &Request<B>,
+    req: &mut Request<B>,
     id: &CorrelationText,
 ) -> (Mode, Option<RequestInfo>) {
     let route = req.extensions().get::<MatchedPath>();
@@ -90,9 +91,12 @@ fn plan<B>(
         (false, true) => Mode::Kept,
         (false, false) => Mode::Held(Arc::new(HeldRequest::new(Arc::clone(shared)))),
     };
-    let info = shared
+    let mut info = shared
         .access_log
         .is_enabled()
         .then(|| shared.access_log.capture(req, route));
+    if let Some(info) = &mut info {
+        info.measure_body(req);
+    }
     (mode, info)
 }

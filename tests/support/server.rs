@@ -73,8 +73,13 @@ pub async fn send(
     }
     request.extend_from_slice(b"\r\n");
     request.extend_from_slice(body.unwrap_or_default());
+    send_raw(addr, &request).await
+}
+
+/// Sends `request` as it is (head and body) and reads the whole response.
+pub async fn send_raw(addr: SocketAddr, request: &[u8]) -> RawResponse {
     let mut stream = TcpStream::connect(addr).await.unwrap();
-    stream.write_all(&request).await.unwrap();
+    stream.write_all(request).await.unwrap();
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).await.unwrap();
     parse(&raw)

@@ -1,0 +1,128 @@
+//! The sizes of streamed bodies, for the access log.
+//!
+//! A body whose size is declared (`content-length`) or exact (its
+//! `size_hint`, as for every buffered axum body) is measured without touching
+//! it. Only an axum [`Body`] of unknown size (chunked, streamed) is wrapped,
+//! which boxes it once more:
+//!
+//! - a streamed request body counts the bytes the application reads;
+//! - a streamed response body counts the bytes handed to the server, and
+//!   writes the request's access event when it ends, fails or is dropped (the
+//!   client went away): then with `response_incomplete: true`.
+//!
+//! Bodies of other types keep an unknown size: the field is left out.
+
+use std::any::Any;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
+
+use axum::body::{Body, Bytes};
+use http_body::{Body as HttpBody, Frame, SizeHint};
+
+use crate::access_log::PendingAccess;
+
+/// `body`, if it is an axum [`Body`]: the only type that can be wrapped.
+pub(crate) fn axum_body<B: 'static>(body: &mut B) -> Option<&mut Body> {
+    (body as &mut dyn Any).downcast_mut::<Body>()
+}
+
+/// Wraps a streamed request body; returns the count of bytes read from it.
+pub(crate) fn count_read(body: &mut Body) -> Arc<AtomicU64> {
+    let read = Arc::new(AtomicU64::new(0));
+    wrap(body, Tally::Read(Arc::clone(&read)));
+    read
+}
+
+/// Wraps a streamed response body so that it writes `pending` at its end.
+pub(crate) fn write_at_end(body: &mut Body, pending: PendingAccess) {
+    wrap(
+        body,
+        Tally::Sent {
+            sent: 0,
+            pending: Some(pending),
+        },
+    );
+}
+
+fn wrap(body: &mut Body, tally: Tally) {
+    let inner = std::mem::take(body);
+    *body = Body::new(Counted { inner, tally });
+}
+
+/// What a counted body does with the bytes that pass through it.
+enum Tally {
+    /// A request body: the bytes read, shared with the access log.
+    Read(Arc<AtomicU64>),
+    /// A response body: the bytes sent, and the access event to write at the end.
+    Sent {
+        sent: u64,
+        pending: Option<PendingAccess>,
+    },
+}
+
+impl Tally {
+    fn add(&mut self, n: u64) {
+        match self {
+            Tally::Read(read) => {
+                read.fetch_add(n, Ordering::Relaxed);
+            }
+            Tally::Sent { sent, .. } => *sent += n,
+        }
+    }
+
+    fn end(&mut self, complete: bool) {
+        if let Tally::Sent { sent, pending } = self {
+            if let Some(pending) = pending.take() {
+                pending.write(Some(*sent), complete);
+            }
+        }
+    }
+}
+
+struct Counted {
+    inner: Body,
+    tally: Tally,
+}
+
+impl HttpBody for Counted {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        let this = &mut *self;
+        let frame = ready!(Pin::new(&mut this.inner).poll_frame(cx));
+        match &frame {
+            Some(Ok(frame)) => {
+                this.tally
+                    .add(frame.data_ref().map_or(0, |data| data.len() as u64));
+                // The server stops polling once the body says it has ended.
+                if this.inner.is_end_stream() {
+                    this.tally.end(true);
+                }
+            }
+            Some(Err(_)) => this.tally.end(false),
+            None => this.tally.end(true),
+        }
+        Poll::Ready(frame)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        let complete = self.inner.is_end_stream();
+        self.tally.end(complete);
+    }
+}
