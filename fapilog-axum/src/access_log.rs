@@ -338,7 +338,7 @@ pub(crate) fn log_failure(log: &Logger, info: RequestInfo, latency: Duration) {
 
 /// `d` in milliseconds, rounded once: 2,110 ns is written `0.00211`, where
 /// `as_secs_f64() * 1000.0` (rounded twice) gives `0.0021100000000000003`.
-#[allow(clippy::cast_precision_loss)] // exact below 2^53 ns (104 days)
+/// (The nanoseconds convert exactly up to 2^53, some 104 days.)
 fn millis(d: Duration) -> f64 {
     d.as_nanos() as f64 / 1_000_000.0
 }
