@@ -134,8 +134,14 @@ async fn drive(addr: SocketAddr) -> std::io::Result<Vec<u16>> {
     ] {
         statuses.push(send(addr, path, None).await?);
     }
-    for path in ["/inventory", "/cache", "/pricing"] {
-        statuses.push(send(addr, path, None).await?);
+    // IDs whose sampling bucket is above 5,000 (docs/sampling.md): unsampled
+    // at rate 0.5, so each of these failures shows error promotion.
+    for (path, id) in [
+        ("/inventory", "demo-inventory-1"),
+        ("/cache", "demo-cache-1"),
+        ("/pricing", "demo-pricing-3"),
+    ] {
+        statuses.push(send(addr, path, Some(id.as_bytes())).await?);
     }
     statuses.push(send(addr, "/orders/7", Some(b"4bf92f3577b34da6a3ce929d0e0e4736")).await?);
     statuses.push(send(addr, "/orders/8", Some(b"upstream-req-81")).await?);

@@ -101,4 +101,15 @@ fn the_demo_drives_itself_and_its_summary_matches_its_logs() {
         .filter(|e| e["target"] == "fapilog_axum::access" && e["status"].as_u64() >= Some(500))
         .count() as u64;
     assert_eq!(failed, figure_before(sent, " 5xx"), "{sent}");
+    // The three failures go out with IDs unsampled at rate 0.5: each is
+    // promoted, and keeps its INFO events too.
+    assert_eq!(figure(handled, "promoted"), 3, "{handled}");
+    for id in ["demo-inventory-1", "demo-cache-1", "demo-pricing-3"] {
+        let kept: Vec<_> = events
+            .iter()
+            .filter(|e| e["correlation_id"] == id)
+            .collect();
+        assert!(kept.iter().all(|e| e["promoted"] == true), "{id}: {kept:?}");
+        assert!(kept.iter().any(|e| e["level"] == "INFO"), "{id}: {kept:?}");
+    }
 }
