@@ -14,10 +14,11 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
+use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
 use fapilog::{info, Logger};
-use fapilog_axum::{AccessLogConfig, CorrelationConfig, FapilogLayer};
+use fapilog_axum::{AccessLogConfig, CorrelationConfig, FapilogLayer, SamplingConfig};
 use http_body::{Body as HttpBody, Frame};
 use support::harness::{json_messages, Harness};
 use support::server::{get as http_get, send, send_raw, serve};
@@ -212,6 +213,10 @@ fn streaming_app(layer: FapilogLayer, channel: mpsc::Receiver<Bytes>) -> Router 
     };
     Router::new()
         .route("/stream", get(move || async move { chunks() }))
+        .route(
+            "/stream-fails",
+            get(move || async move { (StatusCode::BAD_GATEWAY, chunks()) }),
+        )
         .route("/forever", get(forever))
         .layer(layer)
 }
@@ -228,6 +233,31 @@ async fn a_streamed_response_is_logged_when_it_ends_with_the_bytes_sent() {
     let event = access_event(&h, "stream-1");
     assert_eq!(event["response_bytes"], "first,second,third".len());
     assert!(event.get("response_incomplete").is_none(), "{event}");
+    let _ = stop.send(());
+}
+
+#[tokio::test]
+async fn a_streamed_response_follows_the_requests_sampling_decision() {
+    let h = Harness::new();
+    let layer = h
+        .layer()
+        .sampling(SamplingConfig::new().rate(0.0).unwrap())
+        .build()
+        .unwrap();
+    let (_tx, rx) = mpsc::channel(1);
+    let (addr, stop, _) = serve(streaming_app(layer, rx)).await;
+    let unkept = http_get(addr, "/stream", &[("x-request-id", b"unkept-1")]).await;
+    assert_eq!(unkept.header("x-log-sampled"), Some("false"));
+    let failed = http_get(addr, "/stream-fails", &[("x-request-id", b"failed-1")]).await;
+    assert_eq!(failed.status, 502);
+    assert_eq!(failed.header("x-log-sampled"), Some("true"));
+    let event = access_event(&h, "failed-1");
+    assert_eq!(event["promoted"], true);
+    assert_eq!(event["response_bytes"], "first,second,third".len());
+    // The unkept request's access event, written at the stream's end, is
+    // discarded by sampling, and counted.
+    assert!(h.for_id("unkept-1").is_empty());
+    assert_eq!(h.pipeline.metrics().dropped.sampling, 1);
     let _ = stop.send(());
 }
 
