@@ -108,6 +108,7 @@ impl AccessLogConfig {
         let headers = req.headers();
         RequestInfo {
             method: method_value(req.method()),
+            head: req.method() == Method::HEAD,
             path: Value::from_str_copied(req.uri().path()),
             route: route.map(|r| Value::from_str_copied(r.as_str())),
             request_bytes: content_length(headers).map(RequestBytes::Known),
@@ -196,6 +197,8 @@ impl RequestBytes {
 #[derive(Debug)]
 pub(crate) struct RequestInfo {
     method: Value,
+    /// A HEAD request: its response carries no body.
+    head: bool,
     path: Value,
     route: Option<Value>,
     request_bytes: Option<RequestBytes>,
@@ -250,38 +253,48 @@ pub(crate) fn level_for(status: StatusCode) -> Level {
 }
 
 /// Logs the access event for a response: now when the body's size is
-/// known, else when a streamed body has been sent.
+/// known, else when a streamed body has been sent. Returns whether the event
+/// waits for the body (holding a clone of `log`).
 pub(crate) fn log_response<B: Body + 'static>(
     log: &Logger,
     info: RequestInfo,
     res: &mut Response<B>,
     latency: Duration,
-) {
+) -> bool {
     let status = res.status();
     if !log.enabled(level_for(status)) {
-        return;
+        return false;
     }
     let response_bytes = res
         .body()
         .size_hint()
         .exact()
         .or_else(|| content_length(res.headers()));
-    if response_bytes.is_some() {
+    let streamed = response_bytes.is_none() && !info.head && has_body(status);
+    let body = if streamed {
+        body_size::axum_body(res.body_mut())
+    } else {
+        None
+    };
+    let Some(body) = body else {
         write_response(log, status, info, latency, response_bytes, true);
-        return;
-    }
-    match body_size::axum_body(res.body_mut()) {
-        Some(body) => {
-            let pending = PendingAccess {
-                logger: log.clone(),
-                status,
-                info,
-                latency,
-            };
-            body_size::write_at_end(body, pending);
-        }
-        None => write_response(log, status, info, latency, None, true),
-    }
+        return false;
+    };
+    let pending = PendingAccess {
+        logger: log.clone(),
+        status,
+        info,
+        latency,
+    };
+    body_size::write_at_end(body, pending);
+    true
+}
+
+/// Whether a response with `status` may carry a body (RFC 9110, 6.4.1).
+fn has_body(status: StatusCode) -> bool {
+    !(status.is_informational()
+        || status == StatusCode::NO_CONTENT
+        || status == StatusCode::NOT_MODIFIED)
 }
 
 /// The access event of a response whose body is still being sent.

@@ -10,7 +10,9 @@
 //!   writes the request's access event when it ends, fails or is dropped (the
 //!   client went away): then with `response_incomplete: true`.
 //!
-//! Bodies of other types keep an unknown size: the field is left out.
+//! A response that has no body to send (to HEAD, or 1xx, 204, 304) is never
+//! wrapped: the server drops its body unread. Bodies of other types keep an
+//! unknown size: the field is left out.
 
 use std::any::Any;
 use std::pin::Pin;
@@ -19,6 +21,7 @@ use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
 use axum::body::{Body, Bytes};
+use axum::BoxError;
 use http_body::{Body as HttpBody, Frame, SizeHint};
 
 use crate::access_log::PendingAccess;
@@ -88,14 +91,16 @@ struct Counted {
 
 impl HttpBody for Counted {
     type Data = Bytes;
-    type Error = axum::Error;
+    // The inner error unwrapped: `Body::new` wraps it again, once.
+    type Error = BoxError;
 
     fn poll_frame(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         let this = &mut *self;
-        let frame = ready!(Pin::new(&mut this.inner).poll_frame(cx));
+        let frame = ready!(Pin::new(&mut this.inner).poll_frame(cx))
+            .map(|frame| frame.map_err(axum::Error::into_inner));
         match &frame {
             Some(Ok(frame)) => {
                 this.tally

@@ -117,32 +117,37 @@ impl Finish {
         logger: &Logger,
         result: Result<Response<B>, E>,
     ) -> Result<Response<B>, E> {
-        let result = self.record(logger, result);
-        logger_pool::release(self.logger);
+        let (result, streaming) = self.record(logger, result);
+        // A logger whose access event waits for a streamed body stays in
+        // use until the stream ends: pooled now, it could not be reused.
+        if !streaming {
+            logger_pool::release(self.logger);
+        }
         result
     }
 
-    /// Decides, decorates the response and writes the access event.
+    /// Decides, decorates the response and writes the access event; says
+    /// whether the event waits for a streamed body.
     fn record<B: Body + 'static, E>(
         &mut self,
         logger: &Logger,
         result: Result<Response<B>, E>,
-    ) -> Result<Response<B>, E> {
+    ) -> (Result<Response<B>, E>, bool) {
         match result {
             Ok(mut res) => {
                 let kept = self.end(res.status().is_server_error());
                 self.decorate(&mut res, kept);
-                if let Some(info) = self.info.take() {
-                    access_log::log_response(logger, info, &mut res, self.started.elapsed());
-                }
-                Ok(res)
+                let streaming = self.info.take().is_some_and(|info| {
+                    access_log::log_response(logger, info, &mut res, self.started.elapsed())
+                });
+                (Ok(res), streaming)
             }
             Err(e) => {
                 self.end(true);
                 if let Some(info) = self.info.take() {
                     access_log::log_failure(logger, info, self.started.elapsed());
                 }
-                Err(e)
+                (Err(e), false)
             }
         }
     }
