@@ -108,7 +108,6 @@ impl AccessLogConfig {
         let headers = req.headers();
         RequestInfo {
             method: method_value(req.method()),
-            head: req.method() == Method::HEAD,
             path: Value::from_str_copied(req.uri().path()),
             route: route.map(|r| Value::from_str_copied(r.as_str())),
             request_bytes: content_length(headers).map(RequestBytes::Known),
@@ -197,8 +196,6 @@ impl RequestBytes {
 #[derive(Debug)]
 pub(crate) struct RequestInfo {
     method: Value,
-    /// A HEAD request: its response carries no body.
-    head: bool,
     path: Value,
     route: Option<Value>,
     request_bytes: Option<RequestBytes>,
@@ -228,6 +225,11 @@ impl RequestInfo {
         if let Some(body) = body_size::axum_body(req.body_mut()) {
             self.request_bytes = Some(RequestBytes::Read(body_size::count_read(body)));
         }
+    }
+
+    /// A HEAD request: its response carries no body.
+    fn is_head(&self) -> bool {
+        self.method.as_str() == Some(Method::HEAD.as_str())
     }
 
     /// How many fields the request part of the access event has.
@@ -270,7 +272,7 @@ pub(crate) fn log_response<B: Body + 'static>(
         .size_hint()
         .exact()
         .or_else(|| content_length(res.headers()));
-    let streamed = response_bytes.is_none() && !info.head && has_body(status);
+    let streamed = response_bytes.is_none() && has_body(status) && !info.is_head();
     let body = if streamed {
         body_size::axum_body(res.body_mut())
     } else {
@@ -319,6 +321,9 @@ impl PendingAccess {
     }
 }
 
+// Inlined into `log_response`, so that the event is built in place on its
+// way to the queue, as on the common path it is.
+#[inline]
 fn write_response(
     log: &Logger,
     status: StatusCode,
@@ -351,9 +356,11 @@ pub(crate) fn log_failure(log: &Logger, info: RequestInfo, latency: Duration) {
 
 /// `d` in milliseconds, rounded once: 2,110 ns is written `0.00211`, where
 /// `as_secs_f64() * 1000.0` (rounded twice) gives `0.0021100000000000003`.
-/// (The nanoseconds convert exactly up to 2^53, some 104 days.)
+/// (Nanoseconds convert exactly up to 2^53, some 104 days; through `u64`,
+/// as converting a `u128` is a library call.)
 fn millis(d: Duration) -> f64 {
-    d.as_nanos() as f64 / 1_000_000.0
+    let nanos = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+    nanos as f64 / 1_000_000.0
 }
 
 // Fields are pushed into the event in place: moving a builder per field
