@@ -213,18 +213,13 @@ impl RequestInfo {
         if self.request_bytes.is_some() {
             return;
         }
-        match req.body().size_hint().exact() {
-            Some(0) => return,
-            Some(n) => {
-                self.request_bytes = Some(RequestBytes::Known(n));
-                return;
-            }
-            None if req.body().is_end_stream() => return,
-            None => {}
-        }
-        if let Some(body) = body_size::axum_body(req.body_mut()) {
-            self.request_bytes = Some(RequestBytes::Read(body_size::count_read(body)));
-        }
+        self.request_bytes = match req.body().size_hint().exact() {
+            Some(0) => None,
+            Some(n) => Some(RequestBytes::Known(n)),
+            None if req.body().is_end_stream() => None,
+            None => body_size::axum_body(req.body_mut())
+                .map(|body| RequestBytes::Read(body_size::count_read(body))),
+        };
     }
 
     /// A HEAD request: its response carries no body.
