@@ -34,7 +34,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use fapilog_core::{ConfigError, CorrelationText};
-use http::{HeaderMap, HeaderName};
+use http::{HeaderMap, HeaderName, HeaderValue};
 use uuid::Uuid;
 
 /// The header read (and echoed) by default: `x-request-id`.
@@ -334,25 +334,27 @@ impl CorrelationConfig {
 
     /// Chooses the correlation ID for a request with these `headers`.
     pub fn resolve(&self, headers: &HeaderMap) -> Resolved {
-        self.resolve_at(headers, SystemTime::now)
+        self.resolve_at(headers, SystemTime::now).0
     }
 
     /// [`resolve`](Self::resolve) with the request's start time, read only
-    /// if an ID is generated (a v7 ID holds its millisecond).
-    pub(crate) fn resolve_at(
+    /// if an ID is generated (a v7 ID holds its millisecond). Also gives the
+    /// header's value when it is the ID, to echo without a copy.
+    pub(crate) fn resolve_at<'h>(
         &self,
-        headers: &HeaderMap,
+        headers: &'h HeaderMap,
         now: impl FnOnce() -> SystemTime,
-    ) -> Resolved {
+    ) -> (Resolved, Option<&'h HeaderValue>) {
         let mut replaced_invalid = false;
         if let Some(value) = headers.get(&self.header) {
             match CorrelationId::parse(value.as_bytes()) {
                 Some(id) => {
-                    return Resolved {
+                    let resolved = Resolved {
                         id,
                         source: IdSource::Header,
                         replaced_invalid: false,
-                    }
+                    };
+                    return (resolved, Some(value));
                 }
                 None => replaced_invalid = true,
             }
@@ -362,25 +364,26 @@ impl CorrelationConfig {
                 .get(TRACEPARENT_HEADER)
                 .and_then(|v| from_traceparent(v.as_bytes()))
             {
-                return Resolved {
+                let resolved = Resolved {
                     id,
                     source: IdSource::Traceparent,
                     replaced_invalid,
                 };
+                return (resolved, None);
             }
         }
-        Resolved {
+        let resolved = Resolved {
             id: CorrelationId::generate_at(self.id_format, now()),
             source: IdSource::Generated,
             replaced_invalid,
-        }
+        };
+        (resolved, None)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use http::HeaderValue;
 
     fn rejected(bytes: &[u8]) {
         assert_eq!(CorrelationId::parse(bytes), None, "accepted {bytes:?}");

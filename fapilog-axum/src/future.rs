@@ -33,6 +33,9 @@ pub(crate) struct Finish {
     pub(crate) logger: Logger,
     pub(crate) info: Option<RequestInfo>,
     pub(crate) started: Instant,
+    /// The incoming header's value when it was the ID: echoed as it came
+    /// (a reference count, where building a value copies the ID).
+    pub(crate) echo: Option<HeaderValue>,
 }
 
 pin_project! {
@@ -193,14 +196,17 @@ impl Finish {
         kept
     }
 
-    fn decorate<B>(&self, res: &mut Response<B>, kept: bool) {
+    fn decorate<B>(&mut self, res: &mut Response<B>, kept: bool) {
         let headers = res.headers_mut();
-        let id = self
-            .logger
-            .context()
-            .and_then(LogContext::correlation_text)
-            .map_or(&[][..], CorrelationText::as_bytes);
-        if let Ok(value) = HeaderValue::from_bytes(id) {
+        let id = self.echo.take().or_else(|| {
+            let id = self
+                .logger
+                .context()
+                .and_then(LogContext::correlation_text)
+                .map_or(&[][..], CorrelationText::as_bytes);
+            HeaderValue::from_bytes(id).ok()
+        });
+        if let Some(value) = id {
             let name = self.shared.correlation.header_name().clone();
             headers.insert(name, value);
         }

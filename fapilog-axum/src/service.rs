@@ -48,12 +48,13 @@ where
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
         let shared = &self.shared;
         let started = Instant::now();
-        let resolved = shared
+        let (resolved, incoming) = shared
             .correlation
             .resolve_at(req.headers(), || shared.wall_clock.at(started));
         if resolved.replaced_invalid {
             shared.counters.add_id_replaced();
         }
+        let echo = incoming.cloned();
         let id = resolved.id.as_text();
         let (mode, info) = plan(shared, &mut req, id);
         let logger = logger_pool::acquire(&shared.root_logger, id, mode.gate(shared));
@@ -63,6 +64,7 @@ where
             logger,
             info,
             started,
+            echo,
         };
         req.extensions_mut().insert(finish.logger());
         // The inner service's `call` runs in the scope too: a service that
