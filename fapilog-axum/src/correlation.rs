@@ -340,6 +340,7 @@ impl CorrelationConfig {
     /// [`resolve`](Self::resolve) with the request's start time, read only
     /// if an ID is generated (a v7 ID holds its millisecond). Also gives the
     /// header's value when it is the ID, to echo without a copy.
+    #[inline]
     pub(crate) fn resolve_at<'h>(
         &self,
         headers: &'h HeaderMap,
