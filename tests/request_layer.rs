@@ -256,6 +256,35 @@ async fn a_5xx_promotes_the_request_and_writes_its_buffer_in_order() {
     let _ = stop.send(());
 }
 
+/// Unkept requests on one thread reuse each other's buffers: no decision,
+/// event or count carries over from one request to the next.
+#[tokio::test]
+async fn a_promotion_does_not_carry_over_to_the_next_unkept_request() {
+    let h = Harness::new();
+    let (addr, stop, _) = serve(app(layer(&h, never_sampled()))).await;
+    // Written events per request: a promoted one's, then none.
+    let steps: [(&str, &str, usize); 6] = [
+        ("/fail", "seq-1", 3),
+        ("/ok", "seq-2", 0),
+        ("/error-event", "seq-3", 4),
+        ("/ok", "seq-4", 0),
+        ("/chatty", "seq-5", 5), // 10 events into a 4-event buffer, then the access event
+        ("/ok", "seq-6", 0),
+    ];
+    for (path, id, _) in steps {
+        let res = http_get(addr, path, &[("x-request-id", id.as_bytes())]).await;
+        let promoted = res.header("x-log-sampled") == Some("true");
+        assert_eq!(promoted, path != "/ok", "{path}");
+    }
+    for (_, id, written) in steps {
+        assert_eq!(h.for_id(id).len(), written, "{id}");
+    }
+    assert!(h.pipeline.metrics().is_balanced());
+    assert_eq!(h.counter("fapilog_requests_promoted_total"), 3);
+    assert_eq!(h.counter("fapilog_requests_unkept_total"), 3);
+    let _ = stop.send(());
+}
+
 #[tokio::test]
 async fn an_error_event_promotes_the_request() {
     let h = Harness::new();

@@ -22,7 +22,7 @@ use crate::layer::Shared;
 use crate::layer::SAMPLED_HEADER;
 use crate::logger_pool;
 use crate::panic;
-use crate::request::Mode;
+use crate::request::{HeldRequest, Mode};
 
 /// What is left to do once the handler has answered.
 #[derive(Debug)]
@@ -100,13 +100,13 @@ where
                 // The inner future is gone (dropped in its scope): the
                 // task-local's logger is free to take, rather than a clone.
                 let logger = inner.take_value().unwrap_or_else(|| finish.logger());
-                finish.complete(&logger, result)
+                finish.complete(logger, result)
             }
             Err(payload) => {
                 // The panicked inner future is dropped with this one, in its
                 // scope: it keeps the task-local's logger for what its drop logs.
                 let logger = finish.logger();
-                Ok(finish.panicked(&logger, payload))
+                Ok(finish.panicked(logger, payload))
             }
         })
     }
@@ -117,14 +117,22 @@ const SAMPLED_HEADER_NAME: HeaderName = HeaderName::from_static(SAMPLED_HEADER);
 impl Finish {
     fn complete<B: Body + 'static, E>(
         mut self,
-        logger: &Logger,
+        logger: Logger,
         result: Result<Response<B>, E>,
     ) -> Result<Response<B>, E> {
-        let (result, streaming) = self.record(logger, result);
+        let (result, streaming) = self.record(&logger, result);
+        drop(logger);
         // A logger whose access event waits for a streamed body stays in
         // use until the stream ends: pooled now, it could not be reused.
         if !streaming {
-            logger_pool::release(self.logger);
+            let mut pooled = self.logger;
+            if let Mode::Held(held) = self.mode {
+                // Once the pooled logger lets go of it, the unkept request's
+                // buffer is free for the next unkept request.
+                pooled.retire_gate();
+                HeldRequest::release(held);
+            }
+            logger_pool::release(pooled);
         }
         result
     }
@@ -162,7 +170,7 @@ impl Finish {
 
     fn panicked<B: Body + Default + 'static>(
         self,
-        logger: &Logger,
+        logger: Logger,
         payload: Box<dyn Any + Send>,
     ) -> Response<B> {
         self.shared.counters.add_panic();

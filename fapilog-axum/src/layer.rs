@@ -83,6 +83,11 @@ pub struct FapilogLayer {
 }
 
 impl FapilogLayer {
+    #[cfg(test)]
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
     /// The zero-config layer: JSON to stdout at INFO on the shared default
     /// pipeline, sample rate 1.0, access log on.
     pub fn new() -> Self {

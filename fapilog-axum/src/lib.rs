@@ -49,6 +49,7 @@ pub mod log_bridge;
 mod logger_pool;
 mod metrics;
 mod panic;
+mod recycle;
 mod request;
 pub mod sampling;
 mod service;

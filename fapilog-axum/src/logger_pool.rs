@@ -13,12 +13,16 @@
 //! Loggers are taken oldest first: the writer has most likely released their
 //! contexts. A pooled logger keeps a handle on its pipeline until it is
 //! reused; reuse by another layer's request re-points it at that layer's.
+//! An unkept request's logger lets go of its gate before it is pooled
+//! ([`Logger::retire_gate`]): the request's buffer is then free for the next
+//! unkept request (`request.rs`), not held until this logger's reuse.
 
-use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::sync::Arc;
 
 use fapilog_core::{Context, CorrelationText, EventGate, Logger};
+
+use crate::recycle::{self, Pool};
 
 /// Loggers kept per thread; beyond this, finished ones are dropped. A logger
 /// is free again once the writer has taken the request's events, typically
@@ -30,14 +34,14 @@ const POOL_SIZE: usize = 4096;
 const TRIES: usize = 2;
 
 thread_local! {
-    static POOL: RefCell<VecDeque<Logger>> = const { RefCell::new(VecDeque::new()) };
+    static POOL: Pool<Logger> = const { Pool::new(VecDeque::new()) };
 }
 
 /// `root.scoped(..)` with a context holding only `id`, and `gate`.
 pub(crate) fn acquire(root: &Logger, id: &CorrelationText, gate: Arc<dyn EventGate>) -> Logger {
     let mut gate = gate;
     for _ in 0..TRIES {
-        let Some(mut logger) = take_oldest() else {
+        let Some(mut logger) = recycle::take_oldest(&POOL) else {
             break;
         };
         match logger.rescope(root, id, gate) {
@@ -49,21 +53,9 @@ pub(crate) fn acquire(root: &Logger, id: &CorrelationText, gate: Arc<dyn EventGa
     root.scoped(Context::new().with_correlation_text(id.clone()), gate)
 }
 
-fn take_oldest() -> Option<Logger> {
-    POOL.try_with(|pool| pool.borrow_mut().pop_front())
-        .ok()
-        .flatten()
-}
-
 /// Gives a finished request's logger back for reuse.
 pub(crate) fn release(logger: Logger) {
-    // On a thread being torn down the pool is gone: the logger is just dropped.
-    let _ = POOL.try_with(|pool| {
-        let mut pool = pool.borrow_mut();
-        if pool.len() < POOL_SIZE {
-            pool.push_back(logger);
-        }
-    });
+    recycle::give_back(&POOL, logger, POOL_SIZE);
 }
 
 #[cfg(test)]

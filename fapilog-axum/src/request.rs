@@ -9,7 +9,9 @@
 //! ERROR event, a 5xx or a panic promotes the request: the buffer is written
 //! in order and every later event is kept. At the end an unpromoted buffer is
 //! discarded and counted; ERROR and above logged after that (by a spawned
-//! task) are still written.
+//! task) are still written. A finished `HeldRequest` is pooled on its thread
+//! (`recycle.rs`) and reused, buffer and all, by a later unkept request once
+//! nothing else holds it: no allocation per unkept request.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -18,6 +20,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use fapilog_core::{EventGate, Pipeline, RawEvent, SamplingTag};
 
 use crate::layer::Shared;
+use crate::recycle::{self, Pool};
 
 /// How a request's events are treated, from its sampling decision.
 #[derive(Debug)]
@@ -121,7 +124,20 @@ struct Held {
     finished: bool,
 }
 
-/// The gate of one unkept request: holds its events until it is promoted or ends.
+/// Finished unkept requests kept per thread for reuse (~0.9 MB at most).
+const POOL_SIZE: usize = 1024;
+/// Pooled requests looked at before giving up and allocating.
+const POOL_TRIES: usize = 2;
+/// Event slots a held request reserves, and keeps when it is pooled.
+const POOLED_SLOTS: usize = 2;
+
+thread_local! {
+    static POOL: Pool<Arc<HeldRequest>> = const { Pool::new(VecDeque::new()) };
+}
+
+/// The gate of one unkept request: holds its events until it is promoted or
+/// ends. Once it has ended it is pooled, buffer and all, for the next unkept
+/// request on the same thread.
 #[derive(Debug)]
 pub(crate) struct HeldRequest {
     shared: Arc<Shared>,
@@ -129,10 +145,41 @@ pub(crate) struct HeldRequest {
 }
 
 impl HeldRequest {
-    pub(crate) fn new(shared: Arc<Shared>) -> Self {
+    fn new(shared: Arc<Shared>) -> Self {
         HeldRequest {
             shared,
             held: Mutex::new(Held::default()),
+        }
+    }
+
+    /// An unkept request's gate for a request of the layer `shared`: a
+    /// finished one from this thread's pool when nothing else holds it, else
+    /// a new one.
+    pub(crate) fn acquire(shared: &Arc<Shared>) -> Arc<HeldRequest> {
+        for _ in 0..POOL_TRIES {
+            let Some(mut pooled) = recycle::take_oldest(&POOL) else {
+                break;
+            };
+            if let Some(request) = Arc::get_mut(&mut pooled) {
+                request.reset(shared);
+                return pooled;
+            }
+            recycle::give_back(&POOL, pooled, POOL_SIZE);
+        }
+        Arc::new(HeldRequest::new(Arc::clone(shared)))
+    }
+
+    /// Gives a finished request's gate back for reuse (it holds no events).
+    pub(crate) fn release(request: Arc<HeldRequest>) {
+        recycle::give_back(&POOL, request, POOL_SIZE);
+    }
+
+    fn reset(&mut self, shared: &Arc<Shared>) {
+        let held = self.held.get_mut().unwrap_or_else(PoisonError::into_inner);
+        held.promoted = false;
+        held.finished = false;
+        if !Arc::ptr_eq(&self.shared, shared) {
+            self.shared = Arc::clone(shared);
         }
     }
 
@@ -178,7 +225,7 @@ impl HeldRequest {
             if held.events.capacity() == 0 {
                 // Most requests hold one or two events; the deque's own first
                 // growth (four slots) is too big for the allocator's thread cache.
-                held.events.reserve_exact(2);
+                held.events.reserve_exact(POOLED_SLOTS);
             }
             held.events.push_back(event);
         } else {
@@ -192,15 +239,20 @@ impl HeldRequest {
         let pipeline = &self.shared.pipeline;
         let mut held = self.held();
         held.finished = true;
-        if failed || held.promoted {
+        let kept = failed || held.promoted;
+        if kept {
             self.promote(&mut held, pipeline);
-            return true;
+        } else {
+            let n = held.events.len();
+            held.events.clear();
+            self.budget().give_back(n);
+            pipeline.count_sampled_out(n as u64);
         }
-        let n = held.events.len();
-        held.events.clear();
-        self.budget().give_back(n);
-        pipeline.count_sampled_out(n as u64);
-        false
+        if held.events.capacity() > POOLED_SLOTS {
+            // Pooled, a buffer that grew would keep its size for nothing.
+            held.events = VecDeque::new();
+        }
+        kept
     }
 }
 
@@ -236,6 +288,83 @@ impl Drop for HeldRequest {
         if n > 0 && !held.promoted {
             self.budget().give_back(n);
             self.shared.pipeline.count_sampled_out(n as u64);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use fapilog_core::Level;
+
+    use super::*;
+    use crate::FapilogLayer;
+
+    fn shared() -> Arc<Shared> {
+        let layer = FapilogLayer::builder()
+            .pipeline(Pipeline::closed())
+            .build()
+            .unwrap();
+        Arc::clone(layer.shared())
+    }
+
+    fn route(request: &HeldRequest, level: Level) {
+        request.route(RawEvent::new(level, "event"), &request.shared.pipeline);
+    }
+
+    #[test]
+    fn a_finished_request_is_reused_without_its_decision() {
+        let shared = shared();
+        let first = HeldRequest::acquire(&shared);
+        route(&first, Level::Error);
+        assert!(first.finish(false), "an ERROR promotes");
+        let addr = Arc::as_ptr(&first);
+        HeldRequest::release(first);
+
+        let second = HeldRequest::acquire(&shared);
+        assert_eq!(Arc::as_ptr(&second), addr);
+        route(&second, Level::Info);
+        assert_eq!(second.held().events.len(), 1, "held, not written");
+        assert!(
+            !second.finish(false),
+            "not promoted: the last decision is gone"
+        );
+    }
+
+    #[test]
+    fn a_request_still_held_elsewhere_is_not_reused() {
+        let shared = shared();
+        let first = HeldRequest::acquire(&shared);
+        first.finish(false);
+        let logger_gate = Arc::clone(&first);
+        HeldRequest::release(first);
+        let second = HeldRequest::acquire(&shared);
+        assert!(!Arc::ptr_eq(&second, &logger_gate));
+        assert!(logger_gate.held().finished, "the held one is unchanged");
+    }
+
+    #[test]
+    fn a_reused_request_takes_the_new_layers_settings() {
+        let (one, two) = (shared(), shared());
+        let first = HeldRequest::acquire(&one);
+        first.finish(false);
+        let addr = Arc::as_ptr(&first);
+        HeldRequest::release(first);
+        let second = HeldRequest::acquire(&two);
+        assert_eq!(Arc::as_ptr(&second), addr);
+        assert!(Arc::ptr_eq(&second.shared, &two));
+    }
+
+    #[test]
+    fn a_buffer_that_grew_is_not_kept() {
+        let shared = shared();
+        for failed in [false, true] {
+            let request = HeldRequest::acquire(&shared);
+            for _ in 0..5 {
+                route(&request, Level::Info);
+            }
+            assert!(request.held().events.capacity() >= 5);
+            assert_eq!(request.finish(failed), failed);
+            assert_eq!(request.held().events.capacity(), 0);
         }
     }
 }

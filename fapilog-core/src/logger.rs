@@ -189,6 +189,46 @@ impl Logger {
         Ok(())
     }
 
+    /// Drops the gate of `self`, a per-request logger put aside for
+    /// [`rescope`](Self::rescope), so that whatever request state the gate
+    /// holds is free now rather than at the next `rescope`. Returns whether it
+    /// did: while a clone of `self` is left, its gate stays, for the clone
+    /// logs through it. Until `rescope`, a retired logger's events go straight
+    /// to the pipeline.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), fapilog_core::ConfigError> {
+    /// use std::sync::Arc;
+    /// use fapilog_core::{Context, EventGate, Pipeline, RawEvent};
+    ///
+    /// #[derive(Debug)]
+    /// struct Pass;
+    /// impl EventGate for Pass {
+    ///     fn route(&self, event: RawEvent, pipeline: &Pipeline) {
+    ///         pipeline.submit(event);
+    ///     }
+    /// }
+    ///
+    /// let (pipeline, _guard) = Pipeline::builder().build()?;
+    /// let gate: Arc<dyn EventGate> = Arc::new(Pass);
+    /// let mut request = pipeline.logger().scoped(Context::new(), Arc::clone(&gate));
+    /// let clone = request.clone();
+    /// assert!(!request.retire_gate()); // the clone still logs through it
+    /// drop(clone);
+    /// assert!(request.retire_gate());
+    /// assert_eq!(Arc::strong_count(&gate), 1);
+    /// # Ok(()) }
+    /// ```
+    pub fn retire_gate(&mut self) -> bool {
+        match Arc::get_mut(&mut self.inner) {
+            Some(inner) => {
+                inner.gate = None;
+                true
+            }
+            None => false,
+        }
+    }
+
     /// The bound context, if any was bound.
     pub fn context(&self) -> Option<&Context> {
         self.inner.context.as_deref()
