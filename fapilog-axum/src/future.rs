@@ -125,16 +125,23 @@ impl Finish {
         // A logger whose access event waits for a streamed body stays in
         // use until the stream ends: pooled now, it could not be reused.
         if !streaming {
-            let mut pooled = self.logger;
-            if let Mode::Held(held) = self.mode {
-                // Once the pooled logger lets go of it, the unkept request's
-                // buffer is free for the next unkept request.
-                pooled.retire_gate();
-                HeldRequest::release(held);
-            }
-            logger_pool::release(pooled);
+            self.recycle();
         }
         result
+    }
+
+    /// Pools the request's logger and, if it was unkept, its gate.
+    fn recycle(self) {
+        let mut logger = self.logger;
+        if let Mode::Held(held) = self.mode {
+            // Once the pooled logger lets go of it, the unkept request's
+            // buffer is free for the next unkept request. After a panic the
+            // task-local still holds the logger (dropped with this future):
+            // the gate stays held until the logger's reuse.
+            logger.retire_gate();
+            HeldRequest::release(held);
+        }
+        logger_pool::release(logger);
     }
 
     /// Decides, decorates the response and writes the access event; says

@@ -13,9 +13,10 @@
 //! Loggers are taken oldest first: the writer has most likely released their
 //! contexts. A pooled logger keeps a handle on its pipeline until it is
 //! reused; reuse by another layer's request re-points it at that layer's.
-//! An unkept request's logger lets go of its gate before it is pooled
-//! ([`Logger::retire_gate`]): the request's buffer is then free for the next
-//! unkept request (`request.rs`), not held until this logger's reuse.
+//! An unkept request's logger lets go of its gate before it is pooled when
+//! nothing else holds the logger ([`Logger::retire_gate`]): the request's
+//! buffer is then free for the next unkept request (`request.rs`), not held
+//! until this logger's reuse.
 
 use std::collections::VecDeque;
 use std::sync::Arc;

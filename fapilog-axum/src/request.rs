@@ -169,8 +169,12 @@ impl HeldRequest {
         Arc::new(HeldRequest::new(Arc::clone(shared)))
     }
 
-    /// Gives a finished request's gate back for reuse (it holds no events).
+    /// Gives a finished request's gate back for reuse.
     pub(crate) fn release(request: Arc<HeldRequest>) {
+        debug_assert!({
+            let held = request.held();
+            held.finished && held.events.is_empty()
+        });
         recycle::give_back(&POOL, request, POOL_SIZE);
     }
 

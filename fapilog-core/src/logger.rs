@@ -189,12 +189,13 @@ impl Logger {
         Ok(())
     }
 
-    /// Drops the gate of `self`, a per-request logger put aside for
-    /// [`rescope`](Self::rescope), so that whatever request state the gate
-    /// holds is free now rather than at the next `rescope`. Returns whether it
-    /// did: while a clone of `self` is left, its gate stays, for the clone
-    /// logs through it. Until `rescope`, a retired logger's events go straight
-    /// to the pipeline.
+    /// Drops this logger's handle on its gate, for a per-request logger put
+    /// aside for [`rescope`](Self::rescope): the gate's request state need
+    /// not wait for the next `rescope` (loggers derived with
+    /// [`bind`](Self::bind) keep their own handle). Returns whether it did:
+    /// while a clone of `self` is left, the gate stays, for the clone logs
+    /// through it. A retired logger is not for logging: until `rescope`, its
+    /// events would skip the gate and go straight to the pipeline.
     ///
     /// ```
     /// # fn main() -> Result<(), fapilog_core::ConfigError> {
