@@ -49,7 +49,12 @@ pub const DEFAULT_UPSTREAM_HEADER: &str = "x-log-sampled";
 ///
 /// This function never changes between versions; `docs/sampling.md` lists test vectors.
 pub fn stable_hash(id: &str) -> u64 {
-    xxh64(id.as_bytes(), 0)
+    hash_of(id.as_bytes())
+}
+
+/// The frozen hash itself, over bytes.
+fn hash_of(id: &[u8]) -> u64 {
+    xxh64(id, 0)
 }
 
 /// The bucket of a correlation ID: `stable_hash(id) % 10_000`, in `0..10_000`.
@@ -59,7 +64,7 @@ pub fn bucket(id: &str) -> u32 {
 
 fn bucket_of(id: &[u8]) -> u32 {
     // The remainder is below 10 000, so the conversion is lossless.
-    (xxh64(id, 0) % u64::from(BUCKETS)) as u32
+    (hash_of(id) % u64::from(BUCKETS)) as u32
 }
 
 /// The number of kept buckets for `rate`: `round(rate × 10_000)`.
