@@ -231,39 +231,33 @@ pub struct RawEvent {
 
 impl RawEvent {
     /// An event stamped with the current time, with no fields and no context.
+    #[inline]
     pub fn new(level: Level, message: impl Into<Message>) -> Self {
-        Self::capture(level, None, message.into(), Fields::new(), None, 0)
+        Self::start(level, None, message.into(), None, 0)
     }
 
-    /// `thread` is the caller's interned thread name (0: not captured).
+    /// An event stamped now, without fields yet: they are pushed into it in
+    /// place (an event's fields are most of its size, and moving a field
+    /// list into an event copies all of it). `thread` is the caller's
+    /// interned thread name (0: not captured).
     #[inline]
-    pub(crate) fn capture(
+    pub(crate) fn start(
         level: Level,
         target: Option<&'static str>,
         message: Message,
-        fields: Fields,
         context: Option<Arc<Context>>,
         thread: u32,
     ) -> Self {
-        Self::capture_at(
-            Timestamp::now(),
-            level,
-            target,
-            message,
-            fields,
-            context,
-            thread,
-        )
+        Self::start_at(Timestamp::now(), level, target, message, context, thread)
     }
 
-    /// [`capture`](Self::capture) with the timestamp given (the profiler times taking it apart).
+    /// [`start`](Self::start) with the timestamp given (the profiler times taking it apart).
     #[inline]
-    pub(crate) fn capture_at(
+    pub(crate) fn start_at(
         timestamp: Timestamp,
         level: Level,
         target: Option<&'static str>,
         message: Message,
-        fields: Fields,
         context: Option<Arc<Context>>,
         thread: u32,
     ) -> Self {
@@ -272,7 +266,7 @@ impl RawEvent {
             level,
             target,
             message,
-            fields,
+            fields: Fields::new(),
             context,
             error: None,
             sampling: None,
@@ -282,6 +276,7 @@ impl RawEvent {
     }
 
     /// Sets the module path or component the event comes from.
+    #[inline]
     pub fn set_target(&mut self, target: &'static str) {
         self.target = Some(target);
     }
@@ -289,6 +284,13 @@ impl RawEvent {
     /// Appends a field.
     pub fn push_field(&mut self, key: impl Into<Key>, value: impl IntoValue) {
         self.fields.push(Field::new(key, value));
+    }
+
+    /// Used by the macros: appends a field built at the call.
+    #[doc(hidden)]
+    #[inline]
+    pub fn __push(&mut self, field: Field) {
+        self.fields.push(field);
     }
 
     /// Makes room for `additional` more fields, so an event with more fields

@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::context::{Context, CorrelationText};
-use crate::event::{CapturedError, Fields, Message, RawEvent};
+use crate::event::{CapturedError, Message, RawEvent};
 use crate::gate::EventGate;
 use crate::level::Level;
 use crate::pipeline::Pipeline;
@@ -245,16 +245,9 @@ impl Logger {
     /// [`EventBuilder::target`]) is checked against the directives at `emit`.
     pub fn event(&self, level: Level, message: impl Into<Message>) -> EventBuilder<'_> {
         let pipeline = &self.inner.pipeline;
-        let event = pipeline.gate_allows(level).then(|| {
-            RawEvent::capture(
-                level,
-                None,
-                message.into(),
-                Fields::new(),
-                self.inner.context.clone(),
-                pipeline.thread_tag(),
-            )
-        });
+        let event = pipeline
+            .gate_allows(level)
+            .then(|| self.__begin(level, None, message.into()));
         EventBuilder {
             logger: self,
             event,
@@ -265,7 +258,7 @@ impl Logger {
     #[inline]
     pub fn log(&self, level: Level, message: impl Into<Message>) {
         if self.enabled(level) {
-            self.__emit(level, None, message.into(), Fields::new(), None);
+            self.__commit(self.__begin(level, None, message.into()));
         }
     }
 
@@ -317,35 +310,30 @@ impl Logger {
         self.dispatch(event);
     }
 
-    /// Used by the macros: captures and submits an event whose level is enabled.
+    /// Used by the macros: an event at an enabled `level`, stamped now,
+    /// with this logger's context; the macro pushes its fields into it and
+    /// hands it to [`__commit`](Self::__commit).
     #[doc(hidden)]
     #[inline]
-    pub fn __emit(
+    pub fn __begin(
         &self,
         level: Level,
         target: Option<&'static str>,
         message: Message,
-        fields: Fields,
-        error: Option<CapturedError>,
-    ) {
-        // Checked on the parts, before the event is built: the common case
-        // costs a few comparisons and builds the event in one go.
-        let over = self
-            .inner
-            .pipeline
-            .may_exceed_limits(&message, &fields, error.is_some());
+    ) -> RawEvent {
         let thread = self.inner.pipeline.thread_tag();
-        let mut event = RawEvent::capture(
-            level,
-            target,
-            message,
-            fields,
-            self.inner.context.clone(),
-            thread,
-        );
-        event.error = error.map(Box::new);
-        if over {
-            self.inner.pipeline.limit(&mut event);
+        RawEvent::start(level, target, message, self.inner.context.clone(), thread)
+    }
+
+    /// Used by the macros: submits an event made by [`__begin`](Self::__begin).
+    #[doc(hidden)]
+    #[inline]
+    pub fn __commit(&self, mut event: RawEvent) {
+        // A few comparisons in the common case; the limits are applied only
+        // to an event that may exceed them.
+        let pipeline = &self.inner.pipeline;
+        if pipeline.may_exceed_limits(&event.message, &event.fields, event.error.is_some()) {
+            pipeline.limit(&mut event);
         }
         self.dispatch(event);
     }

@@ -45,29 +45,25 @@ macro_rules! event {
         let __logger: &$crate::Logger = &$logger;
         let __level: $crate::Level = $level;
         if __logger.enabled_for(__level, ::core::module_path!()) {
-            __logger.__emit(
+            __logger.__commit(__logger.__begin(
                 __level,
                 ::core::option::Option::Some(::core::module_path!()),
                 ::core::convert::Into::into($message),
-                $crate::Fields::new(),
-                ::core::option::Option::None,
-            );
+            ));
         }
     }};
     ($logger:expr, $level:expr, $message:expr, $($fields:tt)+) => {{
         let __logger: &$crate::Logger = &$logger;
         let __level: $crate::Level = $level;
         if __logger.enabled_for(__level, ::core::module_path!()) {
-            let mut __fields = $crate::Fields::new();
-            let mut __error: ::core::option::Option<$crate::CapturedError> = ::core::option::Option::None;
-            $crate::__fapilog_fields!(__fields, __error; $($fields)+);
-            __logger.__emit(
+            // Built first, fields pushed in place: see `RawEvent`'s size.
+            let mut __event = __logger.__begin(
                 __level,
                 ::core::option::Option::Some(::core::module_path!()),
                 ::core::convert::Into::into($message),
-                __fields,
-                __error,
             );
+            $crate::__fapilog_fields!(__event; $($fields)+);
+            __logger.__commit(__event);
         }
     }};
 }
@@ -75,42 +71,42 @@ macro_rules! event {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __fapilog_fields {
-    ($f:ident, $e:ident; $(,)?) => {};
-    ($f:ident, $e:ident; error = $v:expr $(, $($rest:tt)*)?) => {
-        $e = ::core::option::Option::Some($crate::IntoCapturedError::into_captured_error($v));
-        $($crate::__fapilog_fields!($f, $e; $($rest)*);)?
+    ($f:ident; $(,)?) => {};
+    ($f:ident; error = $v:expr $(, $($rest:tt)*)?) => {
+        $f.set_error($crate::IntoCapturedError::into_captured_error($v));
+        $($crate::__fapilog_fields!($f; $($rest)*);)?
     };
-    ($f:ident, $e:ident; $k:ident = % $v:expr $(, $($rest:tt)*)?) => {
+    ($f:ident; $k:ident = % $v:expr $(, $($rest:tt)*)?) => {
         $crate::__fapilog_push!($f, ::core::stringify!($k), $crate::Value::display(&$v));
-        $($crate::__fapilog_fields!($f, $e; $($rest)*);)?
+        $($crate::__fapilog_fields!($f; $($rest)*);)?
     };
-    ($f:ident, $e:ident; $k:ident = ? $v:expr $(, $($rest:tt)*)?) => {
+    ($f:ident; $k:ident = ? $v:expr $(, $($rest:tt)*)?) => {
         $crate::__fapilog_push!($f, ::core::stringify!($k), $crate::Value::debug(&$v));
-        $($crate::__fapilog_fields!($f, $e; $($rest)*);)?
+        $($crate::__fapilog_fields!($f; $($rest)*);)?
     };
-    ($f:ident, $e:ident; $k:ident = $v:literal $(, $($rest:tt)*)?) => {
+    ($f:ident; $k:ident = $v:literal $(, $($rest:tt)*)?) => {
         $crate::__fapilog_push!($f, ::core::stringify!($k), $crate::LiteralValue::literal_value($v));
-        $($crate::__fapilog_fields!($f, $e; $($rest)*);)?
+        $($crate::__fapilog_fields!($f; $($rest)*);)?
     };
-    ($f:ident, $e:ident; $k:ident = $v:expr $(, $($rest:tt)*)?) => {
+    ($f:ident; $k:ident = $v:expr $(, $($rest:tt)*)?) => {
         $crate::__fapilog_push!($f, ::core::stringify!($k), $crate::IntoValue::into_value($v));
-        $($crate::__fapilog_fields!($f, $e; $($rest)*);)?
+        $($crate::__fapilog_fields!($f; $($rest)*);)?
     };
-    ($f:ident, $e:ident; $k:literal = $v:expr $(, $($rest:tt)*)?) => {
+    ($f:ident; $k:literal = $v:expr $(, $($rest:tt)*)?) => {
         $crate::__fapilog_push!($f, $k, $crate::IntoValue::into_value($v));
-        $($crate::__fapilog_fields!($f, $e; $($rest)*);)?
+        $($crate::__fapilog_fields!($f; $($rest)*);)?
     };
-    ($f:ident, $e:ident; % $k:ident $(, $($rest:tt)*)?) => {
+    ($f:ident; % $k:ident $(, $($rest:tt)*)?) => {
         $crate::__fapilog_push!($f, ::core::stringify!($k), $crate::Value::display(&$k));
-        $($crate::__fapilog_fields!($f, $e; $($rest)*);)?
+        $($crate::__fapilog_fields!($f; $($rest)*);)?
     };
-    ($f:ident, $e:ident; ? $k:ident $(, $($rest:tt)*)?) => {
+    ($f:ident; ? $k:ident $(, $($rest:tt)*)?) => {
         $crate::__fapilog_push!($f, ::core::stringify!($k), $crate::Value::debug(&$k));
-        $($crate::__fapilog_fields!($f, $e; $($rest)*);)?
+        $($crate::__fapilog_fields!($f; $($rest)*);)?
     };
-    ($f:ident, $e:ident; $k:ident $(, $($rest:tt)*)?) => {
+    ($f:ident; $k:ident $(, $($rest:tt)*)?) => {
         $crate::__fapilog_push!($f, ::core::stringify!($k), $crate::IntoValue::into_value(&$k));
-        $($crate::__fapilog_fields!($f, $e; $($rest)*);)?
+        $($crate::__fapilog_fields!($f; $($rest)*);)?
     };
 }
 
@@ -118,7 +114,7 @@ macro_rules! __fapilog_fields {
 #[macro_export]
 macro_rules! __fapilog_push {
     ($f:ident, $k:expr, $v:expr) => {
-        $f.push($crate::Field {
+        $f.__push($crate::Field {
             key: $crate::Key::from_static($k),
             value: $v,
         })

@@ -12,11 +12,12 @@
 //! ```
 //! use fapilog_core::profiling::{assemble, QueueProbe, StagesProbe};
 //! use fapilog_core::process::Redactor;
-//! use fapilog_core::{Fields, Level, Timestamp};
+//! use fapilog_core::{Level, Timestamp};
 //! use std::collections::VecDeque;
 //!
 //! let queue = QueueProbe::new(16);
-//! let event = assemble(Timestamp::now(), Level::Info, None, "hi".into(), Fields::new(), None, 0);
+//! let mut event = assemble(Timestamp::now(), Level::Info, None, "hi".into(), None, 0);
+//! event.push_field("user_id", 7u64);
 //! queue.push(event);
 //! let mut batch = VecDeque::new();
 //! assert_eq!(queue.take_batch(&mut batch), 1);
@@ -31,25 +32,25 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::context::Context;
-use crate::event::{Fields, Message, RawEvent, Timestamp};
+use crate::event::{Message, RawEvent, Timestamp};
 use crate::level::Level;
 use crate::pipeline::queue::Queue;
 use crate::pipeline::{OverflowPolicy, Pipeline};
 use crate::process::{Item, Redactor, Stages, Tally};
 
-/// Builds a raw event exactly as the call site does, but with the timestamp
-/// given (so that taking it can be timed on its own).
+/// Starts a raw event exactly as the call site does (the macros push their
+/// fields into it next), but with the timestamp given (so that taking it can
+/// be timed on its own).
 #[inline]
 pub fn assemble(
     timestamp: Timestamp,
     level: Level,
     target: Option<&'static str>,
     message: Message,
-    fields: Fields,
     context: Option<Arc<Context>>,
     thread: u32,
 ) -> RawEvent {
-    RawEvent::capture_at(timestamp, level, target, message, fields, context, thread)
+    RawEvent::start_at(timestamp, level, target, message, context, thread)
 }
 
 /// The caller's thread tag as an enabled call takes it (0 unless the
