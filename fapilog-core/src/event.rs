@@ -286,13 +286,6 @@ impl RawEvent {
         self.fields.push(Field::new(key, value));
     }
 
-    /// Used by the macros: appends a field built at the call.
-    #[doc(hidden)]
-    #[inline]
-    pub fn __push(&mut self, field: Field) {
-        self.fields.push(field);
-    }
-
     /// Makes room for `additional` more fields, so an event with more fields
     /// than fit inline allocates once.
     pub fn reserve_fields(&mut self, additional: usize) {

@@ -114,10 +114,7 @@ macro_rules! __fapilog_fields {
 #[macro_export]
 macro_rules! __fapilog_push {
     ($f:ident, $k:expr, $v:expr) => {
-        $f.__push($crate::Field {
-            key: $crate::Key::from_static($k),
-            value: $v,
-        })
+        $f.push_field($crate::Key::from_static($k), $v)
     };
 }
 
