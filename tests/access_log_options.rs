@@ -274,8 +274,8 @@ async fn a_streamed_response_follows_the_requests_sampling_decision() {
     let event = access_event(&h, "failed-1");
     assert_eq!(event["promoted"], true);
     assert_eq!(event["response_bytes"], "first,second,third".len());
-    // The unkept request's access event, written at the stream's end, is
-    // discarded by sampling, and counted.
+    // The unkept request's access event is not built (sampling would
+    // discard it), but it is counted.
     assert!(h.for_id("unkept-1").is_empty());
     assert_eq!(h.pipeline.metrics().dropped.sampling, 1);
     let _ = stop.send(());

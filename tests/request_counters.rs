@@ -173,3 +173,21 @@ async fn the_global_budget_caps_what_requests_hold_together() {
     assert_eq!(m.dropped.sampling, 10);
     assert!(m.is_balanced());
 }
+
+#[tokio::test]
+async fn an_access_log_turned_off_by_a_directive_is_not_counted_as_sampled_out() {
+    let h = Harness::new();
+    let directives = fapilog::LevelDirectives::parse("info,fapilog_axum::access=off").unwrap();
+    h.pipeline.set_directives(directives);
+    let layer = h.layer().sampling(sampling()).build().unwrap();
+    let (addr, stop, _) = serve(app(layer, &Pause::default())).await;
+    for (path, id) in [("/ok", &b"unkept-1"[..]), ("/payments", b"kept-1")] {
+        http_get(addr, path, &[("x-request-id", id)]).await;
+    }
+    let _ = stop.send(());
+    let messages: Vec<_> = h.events().iter().map(|e| e["msg"].clone()).collect();
+    assert_eq!(messages, ["handling"], "only the kept request's own event");
+    let m = h.pipeline.metrics();
+    assert_eq!(m.dropped.sampling, 1, "the unkept request's own event only");
+    assert!(m.is_balanced());
+}

@@ -252,14 +252,26 @@ pub(crate) fn level_for(status: StatusCode) -> Level {
 /// Logs the access event for a response: now when the body's size is
 /// known, else when a streamed body has been sent. Returns whether the event
 /// waits for the body (holding a clone of `log`).
+///
+/// The event of a request whose logs are not `kept` is only counted as
+/// sampled out, unless its level is ERROR or above: its gate would discard
+/// it, so it is not built (nine requests in ten at rate 0.1).
 pub(crate) fn log_response<B: Body + 'static>(
     log: &Logger,
     info: RequestInfo,
     res: &mut Response<B>,
     latency: Duration,
+    kept: bool,
 ) -> bool {
     let status = res.status();
-    if !log.enabled(level_for(status)) {
+    let level = level_for(status);
+    if !log.enabled(level) {
+        return false;
+    }
+    if !kept && !level.is_protected() {
+        if log.enabled_for(level, ACCESS_TARGET) {
+            log.pipeline().count_sampled_out(1);
+        }
         return false;
     }
     let response_bytes = res

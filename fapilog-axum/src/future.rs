@@ -156,7 +156,7 @@ impl Finish {
                 let kept = self.end(res.status().is_server_error());
                 self.decorate(&mut res, kept);
                 let streaming = self.info.take().is_some_and(|info| {
-                    access_log::log_response(logger, info, &mut res, self.started.elapsed())
+                    access_log::log_response(logger, info, &mut res, self.started.elapsed(), kept)
                 });
                 (Ok(res), streaming)
             }
