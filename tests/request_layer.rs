@@ -82,9 +82,17 @@ async fn chatty(log: Logger) -> StatusCode {
     StatusCode::INTERNAL_SERVER_ERROR
 }
 
+/// Logs through a logger derived from the request's.
+async fn bound(log: Logger) -> &'static str {
+    let log = log.bind("order_id", 7u64);
+    info!(log, "bound");
+    "bound"
+}
+
 fn app(layer: FapilogLayer) -> Router {
     Router::new()
         .route("/ok", get(ok))
+        .route("/bound", get(bound))
         .route("/orders/{id}", get(ok))
         .route("/fail", get(fail))
         .route("/error-event", get(error_event))
@@ -144,6 +152,24 @@ async fn valid_ids_are_used_and_echoed_and_missing_ones_generated() {
     assert_eq!(uuid.get_version_num(), 7);
     assert_eq!(h.for_id(&id).len(), 3);
     let _ = stop.send(());
+}
+
+#[tokio::test]
+async fn a_logger_derived_in_a_kept_request_keeps_its_sampling_tag() {
+    let h = Harness::new();
+    let sampling = SamplingConfig::new().rate(0.25).unwrap();
+    let (addr, stop, _) = serve(app(layer(&h, sampling))).await;
+    // This ID's bucket is 346 of 10,000 (`sampling.rs`' vectors): kept at 0.25.
+    let res = http_get(addr, "/bound", &[("x-request-id", b"req-58")]).await;
+    assert_eq!(res.header("x-log-sampled"), Some("true"));
+    let _ = stop.send(());
+    let events = h.for_id("req-58");
+    assert_eq!(json_messages(&events), ["bound", "request completed"]);
+    for e in &events {
+        let tag = (&e["sampled"], &e["sample_rate"], e.get("promoted"));
+        assert_eq!(tag, (&Json::from(true), &Json::from(0.25), None), "{e}");
+    }
+    assert_eq!(events[0]["order_id"], 7);
 }
 
 #[tokio::test]
