@@ -252,8 +252,48 @@ async fn a_streamed_response_is_logged_when_it_ends_with_the_bytes_sent() {
     assert!(head.body.is_empty());
     let event = access_event(&h, "head-1");
     assert_eq!(event["method"], "HEAD");
+    assert_eq!(event["response_bytes"], 0, "{event}");
     assert!(event.get("response_incomplete").is_none(), "{event}");
     let _ = stop.send(());
+}
+
+#[tokio::test]
+async fn responses_that_carry_no_body_log_zero_bytes() {
+    let h = Harness::new();
+    let app = Router::new()
+        .route("/hello", get(|| async { "hello" }))
+        .route(
+            "/no-content",
+            get(|| async { (StatusCode::NO_CONTENT, "ignored") }),
+        )
+        .route(
+            "/not-modified",
+            get(|| async { (StatusCode::NOT_MODIFIED, "ignored") }),
+        )
+        .layer(h.layer().build().unwrap());
+    let (addr, stop, _) = serve(app).await;
+    let head = send(addr, "HEAD", "/hello", &[("x-request-id", b"head-2")], None).await;
+    assert!(head.body.is_empty());
+    for (path, id) in [("/no-content", "nc-1"), ("/not-modified", "nm-1")] {
+        let res = http_get(addr, path, &[("x-request-id", id.as_bytes())]).await;
+        assert!(res.body.is_empty(), "{path}");
+    }
+    let get = http_get(addr, "/hello", &[("x-request-id", b"get-1")]).await;
+    assert_eq!(get.body, b"hello");
+    let _ = stop.send(());
+    for (id, status, bytes) in [
+        ("head-2", 200, 0),
+        ("nc-1", 204, 0),
+        ("nm-1", 304, 0),
+        ("get-1", 200, 5),
+    ] {
+        let event = access_event(&h, id);
+        assert_eq!(
+            (&event["status"], &event["response_bytes"]),
+            (&status.into(), &bytes.into()),
+            "{event}"
+        );
+    }
 }
 
 #[tokio::test]

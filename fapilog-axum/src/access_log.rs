@@ -274,12 +274,17 @@ pub(crate) fn log_response<B: Body + 'static>(
         }
         return false;
     }
-    let response_bytes = res
-        .body()
-        .size_hint()
-        .exact()
-        .or_else(|| content_length(res.headers()));
-    let streamed = response_bytes.is_none() && has_body(status) && !info.is_head();
+    // No body goes out for HEAD or a status without one, whatever the
+    // handler returned (axum strips a HEAD body only outside this layer).
+    let response_bytes = if info.is_head() || !has_body(status) {
+        Some(0)
+    } else {
+        res.body()
+            .size_hint()
+            .exact()
+            .or_else(|| content_length(res.headers()))
+    };
+    let streamed = response_bytes.is_none();
     let body = if streamed {
         body_size::axum_body(res.body_mut())
     } else {
