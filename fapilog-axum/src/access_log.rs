@@ -366,6 +366,23 @@ pub(crate) fn log_failure(log: &Logger, info: RequestInfo, latency: Duration) {
     log.submit(event);
 }
 
+/// Logs the access event of a request dropped before it answered (the
+/// client went away): INFO, without status or response size. Not built
+/// when the request's logs are not `kept`, only counted as sampled out.
+pub(crate) fn log_cancelled(log: &Logger, info: RequestInfo, latency: Duration, kept: bool) {
+    if !log.enabled_for(Level::Info, ACCESS_TARGET) {
+        return;
+    }
+    if !kept {
+        log.pipeline().count_sampled_out(1);
+        return;
+    }
+    let mut event = RawEvent::new(Level::Info, "request cancelled");
+    event.reserve_fields(info.field_count());
+    push_request_fields(&mut event, info, latency, None);
+    log.submit(event);
+}
+
 /// `d` in milliseconds, rounded once: 2,110 ns is written `0.00211`, where
 /// `as_secs_f64() * 1000.0` (rounded twice) gives `0.0021100000000000003`.
 /// (Nanoseconds convert exactly up to 2^53, some 104 days; through `u64`,

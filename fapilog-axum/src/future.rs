@@ -41,9 +41,11 @@ pub(crate) struct Finish {
 pin_project! {
     /// The future returned by [`FapilogService`](crate::FapilogService).
     pub struct ResponseFuture<F> {
+        // Dropped first: what the handler's future logs as it is dropped
+        // still goes through the request's logger, before the request ends.
         #[pin]
         inner: TaskLocalFuture<Logger, F>,
-        finish: Option<Finish>,
+        finish: Unfinished,
     }
 }
 
@@ -51,7 +53,26 @@ impl<F> ResponseFuture<F> {
     pub(crate) fn new(inner: TaskLocalFuture<Logger, F>, finish: Finish) -> Self {
         ResponseFuture {
             inner,
-            finish: Some(finish),
+            finish: Unfinished(Some(finish)),
+        }
+    }
+}
+
+/// What is left to do until the response; a request dropped before it
+/// (the client went away, a timeout layer gave up) is ended as cancelled.
+#[derive(Debug)]
+struct Unfinished(Option<Finish>);
+
+impl Unfinished {
+    fn take(&mut self) -> Option<Finish> {
+        self.0.take()
+    }
+}
+
+impl Drop for Unfinished {
+    fn drop(&mut self) {
+        if let Some(finish) = self.0.take() {
+            finish.abandoned();
         }
     }
 }
@@ -59,7 +80,7 @@ impl<F> ResponseFuture<F> {
 impl<F> std::fmt::Debug for ResponseFuture<F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ResponseFuture")
-            .field("finish", &self.finish)
+            .field("finish", &self.finish.0)
             .finish_non_exhaustive()
     }
 }
@@ -73,7 +94,11 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let catch = this.finish.as_ref().is_some_and(|f| f.shared.catch_panics);
+        let catch = this
+            .finish
+            .0
+            .as_ref()
+            .is_some_and(|f| f.shared.catch_panics);
         let mut inner = this.inner;
         // The inner service's `call` has returned: a logger it saw through
         // `CallScope` belongs to an enclosing call, not to this future.
@@ -168,6 +193,27 @@ impl Finish {
                 (Err(e), false)
             }
         }
+    }
+
+    /// Ends a request whose future was dropped before it answered. While a
+    /// panic unwinds (the layer does not catch them, or another future
+    /// panicked) the request failed; otherwise it was cancelled. Either way
+    /// its held events are settled, it is counted, and its access event says so.
+    fn abandoned(mut self) {
+        let latency = self.started.elapsed();
+        let failed = std::thread::panicking();
+        let kept = self.end(failed);
+        if !failed {
+            self.shared.counters.add_cancelled();
+        }
+        if let Some(info) = self.info.take() {
+            if failed {
+                access_log::log_failure(&self.logger, info, latency);
+            } else {
+                access_log::log_cancelled(&self.logger, info, latency, kept);
+            }
+        }
+        self.recycle();
     }
 
     /// The request's logger: its context, through its gate.

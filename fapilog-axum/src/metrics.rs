@@ -15,6 +15,7 @@ pub(crate) struct LayerCounters {
     buffer_overwritten: AtomicU64,
     budget_exhausted: AtomicU64,
     panics: AtomicU64,
+    cancelled: AtomicU64,
 }
 
 fn bump(counter: &AtomicU64, n: u64) {
@@ -48,6 +49,10 @@ impl LayerCounters {
 
     pub(crate) fn add_panic(&self) {
         bump(&self.panics, 1);
+    }
+
+    pub(crate) fn add_cancelled(&self) {
+        bump(&self.cancelled, 1);
     }
 }
 
@@ -99,6 +104,11 @@ impl MetricsSource for LayerCounters {
                 "fapilog_handler_panics_total",
                 "Handler panics caught by the layer.",
                 get(&self.panics),
+            ),
+            ExtraCounter::new(
+                "fapilog_requests_cancelled_total",
+                "Requests dropped before they answered (the client went away).",
+                get(&self.cancelled),
             ),
         ]);
     }

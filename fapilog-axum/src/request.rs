@@ -7,8 +7,9 @@
 //! [`HeldRequest`]: its events wait in a bounded buffer (oldest overwritten
 //! and counted; a global budget caps what all requests hold together); an
 //! ERROR event, a 5xx or a panic promotes the request: the buffer is written
-//! in order and every later event is kept. At the end an unpromoted buffer is
-//! discarded and counted; ERROR and above logged after that (by a spawned
+//! in order and every later event is kept. At the end (the response, or the
+//! request's future dropped before it) an unpromoted buffer is discarded and
+//! counted; ERROR and above logged after that (by a spawned
 //! task) are still written. A finished `HeldRequest` is pooled on its thread
 //! (`recycle.rs`) and reused, buffer and all, by a later unkept request once
 //! nothing else holds it: no allocation per unkept request.
@@ -285,8 +286,9 @@ impl EventGate for HeldRequest {
 
 impl Drop for HeldRequest {
     fn drop(&mut self) {
-        // A request whose future was dropped (client went away) never finished:
-        // what it still holds is discarded, and counted.
+        // A request is finished when it answers or when its future is
+        // dropped (`future.rs`); should one never be, what it still holds
+        // is discarded here, and counted.
         let held = self.held.get_mut().unwrap_or_else(PoisonError::into_inner);
         let n = held.events.len();
         if n > 0 && !held.promoted {
