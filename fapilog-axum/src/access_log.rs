@@ -265,13 +265,7 @@ pub(crate) fn log_response<B: Body + 'static>(
 ) -> bool {
     let status = res.status();
     let level = level_for(status);
-    if !log.enabled(level) {
-        return false;
-    }
-    if !kept && !level.is_protected() {
-        if log.enabled_for(level, ACCESS_TARGET) {
-            log.pipeline().count_sampled_out(1);
-        }
+    if !log.enabled(level) || !is_written(log, level, kept) {
         return false;
     }
     // No body goes out for HEAD or a status without one, whatever the
@@ -302,6 +296,19 @@ pub(crate) fn log_response<B: Body + 'static>(
     };
     body_size::write_at_end(body, pending);
     true
+}
+
+/// Whether the access event at `level` of a request is built: not when the
+/// request's logs are not `kept` and the level is below ERROR, as its gate
+/// would discard it; then it is only counted as sampled out.
+fn is_written(log: &Logger, level: Level, kept: bool) -> bool {
+    if kept || level.is_protected() {
+        return true;
+    }
+    if log.enabled_for(level, ACCESS_TARGET) {
+        log.pipeline().count_sampled_out(1);
+    }
+    false
 }
 
 /// Whether a response with `status` may carry a body (RFC 9110, 6.4.1).
@@ -357,27 +364,29 @@ fn write_response(
 
 /// Logs the access event for a request whose service returned an error.
 pub(crate) fn log_failure(log: &Logger, info: RequestInfo, latency: Duration) {
-    if !log.enabled(Level::Error) {
-        return;
+    if log.enabled(Level::Error) {
+        write_without_status(log, Level::Error, "request failed", info, latency);
     }
-    let mut event = RawEvent::new(Level::Error, "request failed");
-    event.reserve_fields(info.field_count());
-    push_request_fields(&mut event, info, latency, None);
-    log.submit(event);
 }
 
 /// Logs the access event of a request dropped before it answered (the
 /// client went away): INFO, without status or response size. Not built
 /// when the request's logs are not `kept`, only counted as sampled out.
 pub(crate) fn log_cancelled(log: &Logger, info: RequestInfo, latency: Duration, kept: bool) {
-    if !log.enabled_for(Level::Info, ACCESS_TARGET) {
-        return;
+    if log.enabled(Level::Info) && is_written(log, Level::Info, kept) {
+        write_without_status(log, Level::Info, "request cancelled", info, latency);
     }
-    if !kept {
-        log.pipeline().count_sampled_out(1);
-        return;
-    }
-    let mut event = RawEvent::new(Level::Info, "request cancelled");
+}
+
+/// The access event of a request that ended without a response.
+fn write_without_status(
+    log: &Logger,
+    level: Level,
+    message: &'static str,
+    info: RequestInfo,
+    latency: Duration,
+) {
+    let mut event = RawEvent::new(level, message);
     event.reserve_fields(info.field_count());
     push_request_fields(&mut event, info, latency, None);
     log.submit(event);
