@@ -8,7 +8,7 @@ use std::sync::Once;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
-use fapilog::{info, Level, Logger};
+use fapilog::{info, Level, LevelDirectives, Logger};
 use fapilog_axum::LogBridge;
 use fapilog_testing::TestApp;
 use serde_json::json;
@@ -182,4 +182,37 @@ fn outside_requests_records_go_to_the_root_logger_with_its_context() {
     assert_eq!(run.target.as_deref(), Some("cron"));
     assert_eq!(run.field("component"), Some(&json!("cron")));
     assert_eq!(run.correlation_id, None);
+}
+
+#[test]
+fn per_target_directives_gate_records_by_their_target() {
+    use log::Log;
+    let capture = fapilog_testing::LogCapture::builder()
+        .level(Level::Info)
+        .pipeline(|b| {
+            b.directives(LevelDirectives::parse("info,legacy=debug,noisy=error").unwrap())
+        })
+        .build()
+        .unwrap();
+    let bridge = LogBridge::builder().logger(capture.logger()).build();
+    let at = |level, target| log::Metadata::builder().level(level).target(target).build();
+    assert!(bridge.enabled(&at(log::Level::Debug, "legacy::http")));
+    assert!(!bridge.enabled(&at(log::Level::Debug, "elsewhere")));
+    assert!(!bridge.enabled(&at(log::Level::Warn, "noisy")));
+    for (level, target, message) in [
+        (log::Level::Debug, "legacy::http", "legacy detail"),
+        (log::Level::Debug, "elsewhere", "hidden debug"),
+        (log::Level::Warn, "noisy", "hidden warn"),
+        (log::Level::Error, "noisy", "noisy error"),
+    ] {
+        bridge.log(
+            &log::Record::builder()
+                .level(level)
+                .target(target)
+                .args(format_args!("{message}"))
+                .build(),
+        );
+    }
+    let logs = capture.flush().unwrap();
+    assert_eq!(logs.messages(), ["legacy detail", "noisy error"]);
 }

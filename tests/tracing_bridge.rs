@@ -8,7 +8,7 @@ use std::sync::Once;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
-use fapilog::{info, Level, Logger};
+use fapilog::{info, Level, LevelDirectives, Logger};
 use fapilog_axum::{SpanFields, TracingBridge};
 use fapilog_testing::{LogCapture, TestApp};
 use serde_json::json;
@@ -237,6 +237,26 @@ fn the_pipeline_level_gates_bridged_events_at_run_time() {
     let logs = capture.flush().unwrap();
     assert_eq!(logs.messages(), ["kept at INFO"]);
     assert_eq!(capture.metrics().submitted, 1);
+}
+
+#[test]
+fn per_target_directives_gate_bridged_events_by_their_target() {
+    let capture = LogCapture::builder()
+        .level(Level::Info)
+        .pipeline(|b| b.directives(LevelDirectives::parse("info,sqlx=debug,noisy=error").unwrap()))
+        .build()
+        .unwrap();
+    let subscriber = tracing_subscriber::registry()
+        .with(TracingBridge::builder().logger(capture.logger()).build());
+    tracing::subscriber::with_default(subscriber, || {
+        tracing::debug!(target: "sqlx::query", "query");
+        tracing::debug!(target: "elsewhere", "hidden debug");
+        tracing::warn!(target: "noisy", "hidden warn");
+        tracing::error!(target: "noisy", "noisy error");
+    });
+    let logs = capture.flush().unwrap();
+    assert_eq!(logs.messages(), ["query", "noisy error"]);
+    assert_eq!(logs.events()[0].target.as_deref(), Some("sqlx::query"));
 }
 
 #[tokio::test]

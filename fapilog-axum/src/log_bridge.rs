@@ -103,14 +103,14 @@ impl Default for LogBridge {
 impl log::Log for LogBridge {
     fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
         let level = level_of(metadata.level());
-        self.with_logger(|logger| logger.enabled(level))
+        self.with_logger(|logger| logger.enabled_for(level, metadata.target()))
             .unwrap_or(false)
     }
 
     fn log(&self, record: &log::Record<'_>) {
         let level = level_of(record.level());
         self.with_logger(|logger| {
-            if logger.enabled(level) {
+            if logger.enabled_for(level, record.target()) {
                 logger.submit(capture(level, record));
             }
         });

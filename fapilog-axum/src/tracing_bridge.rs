@@ -157,7 +157,7 @@ impl TracingBridge {
     {
         let metadata = event.metadata();
         let level = level_of(metadata.level());
-        if !logger.enabled(level) {
+        if !logger.enabled_for(level, metadata.target()) {
             return;
         }
         let mut visitor = EventVisitor::default();
