@@ -202,6 +202,8 @@ impl Pipeline {
     /// Offers an event to the queue. Does not check the level gate: callers do.
     ///
     /// Never panics and never returns an error; what cannot be queued is counted.
+    /// An event submitted on this pipeline's own writer thread (by a sink) is
+    /// refused and counted as `dropped.reentrant`.
     #[inline]
     pub fn submit(&self, event: RawEvent) {
         self.shared.queue.push(event);
@@ -238,7 +240,9 @@ impl Pipeline {
         self.flush_timeout(DEFAULT_FLUSH_TIMEOUT)
     }
 
-    /// Like [`flush`](Self::flush), waiting at most `timeout`.
+    /// Like [`flush`](Self::flush), waiting at most `timeout`. On this
+    /// pipeline's own writer thread (a sink flushing it) returns `false` at
+    /// once: the writer would wait for itself.
     pub fn flush_timeout(&self, timeout: Duration) -> bool {
         self.shared.queue.flush(timeout)
     }

@@ -99,6 +99,10 @@ pub struct DroppedCounts {
     pub aggregated: u64,
     /// Discarded by a custom processor.
     pub filtered: u64,
+    /// Submitted by the pipeline's own writer thread (a sink, or a library a
+    /// sink calls, logging through a bridge): written, such an event would be
+    /// logged again with every batch.
+    pub reentrant: u64,
 }
 
 impl DroppedCounts {
@@ -117,7 +121,7 @@ impl DroppedCounts {
     /// assert!(dropped.by_reason().iter().all(|&(_, n)| n == 0));
     /// assert_eq!(dropped.by_reason()[0].0, "overflow");
     /// ```
-    pub fn by_reason(&self) -> [(&'static str, u64); 8] {
+    pub fn by_reason(&self) -> [(&'static str, u64); 9] {
         [
             ("overflow", self.overflow),
             ("block_timeout", self.block_timeout),
@@ -127,6 +131,7 @@ impl DroppedCounts {
             ("throttled", self.throttled),
             ("aggregated", self.aggregated),
             ("filtered", self.filtered),
+            ("reentrant", self.reentrant),
         ]
     }
 }
@@ -252,6 +257,7 @@ impl MetricsSnapshot {
                 throttled,
                 aggregated,
                 filtered,
+                reentrant: q.dropped_reentrant,
             },
             failed,
             queue_depth: q.depth,

@@ -16,6 +16,7 @@
 //! (`pace.rs`), so a steady stream of events costs its producers almost no
 //! wake-ups.
 
+use std::cell::Cell;
 use std::collections::VecDeque;
 use std::num::NonZeroU64;
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
@@ -63,6 +64,7 @@ pub(crate) struct QueueCounts {
     pub(crate) dropped_block_timeout: u64,
     pub(crate) dropped_shutdown: u64,
     pub(crate) dropped_deadline: u64,
+    pub(crate) dropped_reentrant: u64,
     pub(crate) depth: usize,
     pub(crate) high_water: usize,
 }
@@ -74,6 +76,11 @@ enum WriterState {
     Idle,
     /// Has events, waiting a little for more.
     Lingering,
+}
+
+thread_local! {
+    /// The address of the queue whose writer runs on this thread, or 0.
+    static WRITER_OF: Cell<usize> = const { Cell::new(0) };
 }
 
 #[derive(Debug)]
@@ -195,6 +202,10 @@ impl Queue {
     /// second event (an evicted one) and makes no other copy of this one.
     #[inline]
     pub(crate) fn push(&self, event: RawEvent) {
+        if self.on_writer_thread() {
+            self.refuse_reentrant();
+            return;
+        }
         let mut st = self.state();
         st.counts.submitted += 1;
         let len = st.events.len();
@@ -211,6 +222,28 @@ impl Queue {
         if wake {
             self.wake_writer();
         }
+    }
+
+    /// Counts an event submitted by this queue's own writer thread (a sink,
+    /// or a library it calls, logging): written, it would come back with
+    /// every batch; and the writer cannot make room while it waits for it.
+    #[cold]
+    #[inline(never)]
+    fn refuse_reentrant(&self) {
+        let mut st = self.state();
+        st.counts.submitted += 1;
+        st.counts.dropped_reentrant += 1;
+    }
+
+    /// Marks the calling thread as this queue's writer.
+    pub(crate) fn mark_writer_thread(&self) {
+        WRITER_OF.set(std::ptr::from_ref(self) as usize);
+    }
+
+    /// Whether the calling thread is this queue's writer.
+    #[inline(always)]
+    pub(crate) fn on_writer_thread(&self) -> bool {
+        WRITER_OF.get() == std::ptr::from_ref(self) as usize
     }
 
     /// Appends an event under the state lock, numbered `seq`; says whether the writer must be woken.
@@ -451,6 +484,9 @@ impl Queue {
     /// Waits until every event offered before the call is written and the sinks
     /// flushed, or `timeout` passes. Returns whether it completed in time.
     pub(crate) fn flush(&self, timeout: Duration) -> bool {
+        if self.on_writer_thread() {
+            return false; // it would wait for itself
+        }
         let deadline = Instant::now() + timeout;
         let (target, wake) = {
             let mut st = self.state();

@@ -152,6 +152,7 @@ impl Writer {
     }
 
     fn run(mut self) {
+        self.shared.queue.mark_writer_thread();
         loop {
             let idle = self
                 .stages

@@ -48,6 +48,12 @@ pub use rotation::Rotation;
 pub use stdio::{StderrSink, StdoutSink};
 
 /// A destination for encoded log lines.
+///
+/// Sinks run on the pipeline's writer thread. What a sink logs there to its
+/// own pipeline (itself, or through a library that logs via the `tracing` or
+/// `log` bridge) is refused and counted as `dropped.reentrant`: written, it
+/// would be logged again with every batch. A flush of its own pipeline from
+/// there returns `false` at once instead of waiting for itself.
 pub trait Sink: Send + 'static {
     /// Writes one batch: one or more whole lines, each ending in `\n`.
     ///
