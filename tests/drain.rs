@@ -129,3 +129,20 @@ fn flush_returns_once_everything_before_it_is_written() {
         assert_eq!(pipeline.metrics().in_flight(), 0);
     }
 }
+
+#[test]
+fn an_unbounded_wait_means_no_deadline_not_a_panic() {
+    let sink = CaptureSink::open();
+    let (pipeline, guard) = Pipeline::builder()
+        .sink(sink.clone(), JsonFormat::new())
+        .build()
+        .unwrap();
+    let log = pipeline.logger();
+    log.info("before the flush");
+    assert!(pipeline.flush_timeout(Duration::MAX));
+    log.info("before the shutdown");
+    let report = guard.shutdown(Duration::MAX);
+    assert!(!report.timed_out);
+    assert_eq!((report.written, report.undelivered), (2, 0));
+    assert_eq!(sink.events().len(), 2);
+}

@@ -240,7 +240,8 @@ impl Pipeline {
         self.flush_timeout(DEFAULT_FLUSH_TIMEOUT)
     }
 
-    /// Like [`flush`](Self::flush), waiting at most `timeout`. On this
+    /// Like [`flush`](Self::flush), waiting at most `timeout`
+    /// (`Duration::MAX`: no deadline). On this
     /// pipeline's own writer thread (a sink flushing it) returns `false` at
     /// once: the writer would wait for itself.
     pub fn flush_timeout(&self, timeout: Duration) -> bool {

@@ -305,7 +305,8 @@ impl Queue {
                 }
                 Room::Wait(timeout) => {
                     drop(st);
-                    let until = *deadline.get_or_insert_with(|| Instant::now() + timeout);
+                    let until =
+                        *deadline.get_or_insert_with(|| deadline_after(Instant::now(), timeout));
                     let room = self.wait_for_room(until);
                     st = self.state();
                     if !room && !st.closed {
@@ -487,7 +488,7 @@ impl Queue {
         if self.on_writer_thread() {
             return false; // it would wait for itself
         }
-        let deadline = Instant::now() + timeout;
+        let deadline = deadline_after(Instant::now(), timeout);
         let (target, wake) = {
             let mut st = self.state();
             st.flush_requested = true;
@@ -563,6 +564,16 @@ impl Queue {
             ..st.counts
         }
     }
+}
+
+/// `start + timeout`, or a century later where an `Instant` cannot reach
+/// (a `Duration::MAX` timeout says "no deadline").
+pub(crate) fn deadline_after(start: Instant, timeout: Duration) -> Instant {
+    const CENTURY: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
+    start
+        .checked_add(timeout)
+        .or_else(|| start.checked_add(CENTURY))
+        .unwrap_or(start)
 }
 
 /// The next sequence number.

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use crate::pipeline::handle::Pipeline;
 use crate::pipeline::metrics::MetricsSnapshot;
+use crate::pipeline::queue::deadline_after;
 
 /// Owns the writer thread. Dropping it closes the queue and drains it within
 /// the configured deadline; [`shutdown`](Self::shutdown) does the same and
@@ -59,7 +60,7 @@ impl WriterGuard {
     }
 
     /// Closes the queue, writes everything in it, flushes every sink, and stops
-    /// the writer, waiting at most `deadline`.
+    /// the writer, waiting at most `deadline` (`Duration::MAX`: no deadline).
     pub fn shutdown(mut self, deadline: Duration) -> DrainReport {
         self.drain(deadline)
     }
@@ -69,7 +70,7 @@ impl WriterGuard {
         let queue = &self.pipeline.shared.queue;
         let before = self.pipeline.metrics();
         queue.close();
-        let finished = queue.wait_writer_done(started + deadline);
+        let finished = queue.wait_writer_done(deadline_after(started, deadline));
         if finished {
             if let Some(thread) = self.thread.take() {
                 let _ = thread.join();
