@@ -117,3 +117,41 @@ fn errors_evict_info_events_instead_of_being_dropped() {
     assert_eq!(kept, [4, 5, 6, 7, 100, 101, 102, 103]);
     assert_eq!(pipeline.metrics().dropped.overflow, 4);
 }
+
+/// Producers blocked for room when shutdown closes the queue count their
+/// events as dropped at shutdown, once: the writer's last batch does not also
+/// count them as lost in flight (failed).
+#[test]
+fn producers_blocked_at_shutdown_are_counted_once() {
+    use fapilog::sink::NullSink;
+    for _ in 0..10 {
+        let (pipeline, guard) = Pipeline::builder()
+            .capacity(1)
+            .batch_size(1)
+            .overflow(OverflowPolicy::Block {
+                timeout: Duration::from_secs(2),
+            })
+            .sink(NullSink::new(), fapilog::format::JsonFormat::new())
+            .build()
+            .unwrap();
+        let producers: Vec<_> = (0..16)
+            .map(|_| {
+                let log = pipeline.logger();
+                std::thread::spawn(move || {
+                    for n in 0u64..20_000 {
+                        info!(log, "busy", n = n);
+                    }
+                })
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(5));
+        let report = guard.shutdown(Duration::from_secs(5));
+        for producer in producers {
+            producer.join().unwrap();
+        }
+        let m = pipeline.metrics();
+        assert_eq!(m.failed, 0, "{m:?}");
+        assert!(m.is_balanced(), "{m:?}");
+        assert_eq!(report.failed, 0);
+    }
+}

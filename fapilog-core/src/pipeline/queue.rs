@@ -66,6 +66,8 @@ pub(crate) struct QueueCounts {
     pub(crate) dropped_deadline: u64,
     pub(crate) dropped_reentrant: u64,
     pub(crate) depth: usize,
+    /// Producers waiting for room, each with an event counted as submitted.
+    pub(crate) blocked: usize,
     pub(crate) high_water: usize,
 }
 
@@ -304,11 +306,18 @@ impl Queue {
                     return;
                 }
                 Room::Wait(timeout) => {
-                    drop(st);
                     let until =
                         *deadline.get_or_insert_with(|| deadline_after(Instant::now(), timeout));
-                    let room = self.wait_for_room(until);
+                    // Counted as blocked under the lock that counted it as
+                    // submitted, until the lock that settles it: the writer's
+                    // last batch must not take it for an event lost in flight.
+                    st.blocked_producers += 1;
+                    let wake = st.writer != WriterState::Busy;
+                    st.writer = WriterState::Busy;
+                    drop(st);
+                    let room = self.wait_for_room(until, wake);
                     st = self.state();
+                    st.blocked_producers -= 1;
                     if !room && !st.closed {
                         let seq = take_seq(&mut st);
                         record_loss(&mut st, LossReason::BlockTimeout, seq);
@@ -354,22 +363,13 @@ impl Queue {
     }
 
     /// Sleeps until the queue has room, is closed, or `deadline` passes; says whether there is room.
-    fn wait_for_room(&self, deadline: Instant) -> bool {
-        let wake = {
-            let mut st = self.state();
-            st.blocked_producers += 1;
-            let wake = st.writer != WriterState::Busy;
-            st.writer = WriterState::Busy;
-            wake
-        };
+    fn wait_for_room(&self, deadline: Instant, wake: bool) -> bool {
         if wake {
             self.wake_writer();
         }
-        let room = self.wait_on(&self.space, deadline, |st| {
+        self.wait_on(&self.space, deadline, |st| {
             st.events.len() < self.capacity || st.closed
-        });
-        self.state().blocked_producers -= 1;
-        room
+        })
     }
 
     #[cold]
@@ -561,6 +561,7 @@ impl Queue {
         let st = self.state();
         QueueCounts {
             depth: st.events.len(),
+            blocked: st.blocked_producers,
             ..st.counts
         }
     }

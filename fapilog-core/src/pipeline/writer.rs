@@ -222,8 +222,10 @@ impl Writer {
     fn count_lost_in_stages(&self) {
         let shared = &self.shared;
         let capacity = shared.queue.capacity();
-        let m = MetricsSnapshot::read(&shared.counters, || shared.queue.counts(), capacity, &[]);
-        let lost = m.in_flight();
+        let queue = shared.queue.counts();
+        let m = MetricsSnapshot::read(&shared.counters, || queue, capacity, &[]);
+        // A producer still waiting for room counts its own event, as dropped at shutdown.
+        let lost = m.in_flight().saturating_sub(queue.blocked as u64);
         if lost > 0 {
             add(&shared.counters.failed, lost);
             eprintln!("fapilog: {lost} events held by processors were lost at shutdown (counted as failed)");
