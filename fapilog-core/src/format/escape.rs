@@ -252,7 +252,9 @@ pub(crate) fn truncate(s: &str, max: usize) -> (&str, usize) {
     }
     (
         body.get(..end).unwrap_or_default(),
-        body.len() - end + earlier,
+        // The earlier count is read from the text, which a caller may have
+        // written: it can be any number.
+        (body.len() - end).saturating_add(earlier),
     )
 }
 
@@ -418,6 +420,16 @@ mod tests {
             assert_eq!(truncate(s, 4), ("ab", s.len() - 2), "{s}");
         }
         assert_eq!(cut_with_marker("short", 10), "short");
+    }
+
+    #[test]
+    fn a_marker_written_by_the_caller_cannot_overflow_the_count() {
+        let forged = format!("{}…[truncated {} bytes]", "a".repeat(70), usize::MAX);
+        assert_eq!(truncate(&forged, 10), ("aaaaaaaaaa", usize::MAX));
+        assert_eq!(
+            cut_with_marker(&forged, 10),
+            format!("aaaaaaaaaa…[truncated {} bytes]", usize::MAX)
+        );
     }
 
     #[test]
