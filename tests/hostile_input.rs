@@ -297,6 +297,42 @@ fn huge_strings_and_field_counts_are_cut_with_a_marker_and_a_count() {
 }
 
 #[test]
+fn huge_lists_and_maps_are_cut_like_fields() {
+    let _heavy = HEAVY.lock().unwrap_or_else(|e| e.into_inner());
+    let mut out = Outputs::new();
+    let log = out.pipeline.logger();
+    let big = "x".repeat(10 * 1024 * 1024);
+    let entries: Vec<Field> = (0..10_000u64)
+        .map(|n| Field::new(format!("k{n}"), n))
+        .collect();
+    let mut event = RawEvent::new(Level::Info, "nested");
+    event.push_field("list", Value::Seq(Box::new([Value::from(big.as_str())])));
+    event.push_field("map", Value::Map(entries.into_boxed_slice()));
+    log.submit(event);
+    let events = out.finish();
+
+    let list = events[0]["list"].as_array().unwrap();
+    let first = list[0].as_str().unwrap();
+    assert!(
+        first.len() < 128 * 1024 && first.ends_with(" bytes]"),
+        "{}",
+        first.len()
+    );
+    let map = events[0]["map"].as_object().unwrap();
+    let budget = DEFAULT_MAX_FIELDS - 1; // the list took one element
+    assert_eq!(map.len(), budget + 1);
+    assert_eq!(map[FIELDS_TRUNCATED_KEY], (10_000 - budget) as u64);
+    for (name, sink) in [
+        ("json", &out.json),
+        ("logfmt", &out.logfmt),
+        ("pretty", &out.pretty),
+    ] {
+        let longest = sink.text().lines().map(str::len).max().unwrap();
+        assert!(longest < 256 * 1024, "{name}: a {longest}-byte line");
+    }
+}
+
+#[test]
 fn huge_events_held_in_the_queue_keep_memory_bounded() {
     let _heavy = HEAVY.lock().unwrap_or_else(|e| e.into_inner());
     // The sink blocks, so every event stays queued: without the capture limit

@@ -241,8 +241,8 @@ impl PipelineBuilder {
         self
     }
 
-    /// Cuts every string of an event (message, keys, string values, the
-    /// error's message and chain) longer than `max` bytes when it is captured,
+    /// Cuts every string of an event (message, keys, string values, in lists
+    /// and maps too, the error's message and chain) longer than `max` bytes when it is captured,
     /// before it is queued, ending it in `…[truncated N bytes]`. Default:
     /// [`DEFAULT_MAX_CAPTURE_BYTES`](crate::pipeline::DEFAULT_MAX_CAPTURE_BYTES). This bounds memory; each format also
     /// cuts strings for output (its own `max_string_bytes`, usually smaller),
@@ -254,7 +254,9 @@ impl PipelineBuilder {
 
     /// Keeps at most `max` fields of an event when it is captured; the rest
     /// are dropped and replaced by one field, [`FIELDS_TRUNCATED_KEY`](crate::pipeline::FIELDS_TRUNCATED_KEY)
-    /// (`fields_truncated`), holding how many. Default: [`DEFAULT_MAX_FIELDS`](crate::pipeline::DEFAULT_MAX_FIELDS).
+    /// (`fields_truncated`), holding how many. All of an event's lists and
+    /// maps, at any depth, together keep at most `max` elements too.
+    /// Default: [`DEFAULT_MAX_FIELDS`](crate::pipeline::DEFAULT_MAX_FIELDS).
     pub fn max_fields(mut self, max: usize) -> Self {
         self.limits.max_fields = max;
         self

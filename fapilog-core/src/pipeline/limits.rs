@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 
 use crate::event::{Fields, Message, RawEvent};
-use crate::format::cut_with_marker;
+use crate::format::{cut_with_marker, MAX_NESTING};
 use crate::value::{Field, Key, Value, INLINE_CAPACITY};
 
 /// Default limit on one string of an event at capture: 64 KiB.
@@ -22,6 +22,12 @@ pub const FIELDS_TRUNCATED_KEY: &str = "fields_truncated";
 /// that count when they cut further. `&'static str` text is the program's
 /// own and is left to the formats. Fields beyond `max_fields` are dropped and replaced by one field,
 /// `fields_truncated`, holding how many were dropped.
+///
+/// Lists and maps are bounded the same way, at every depth: their strings
+/// and keys are cut, and all of an event's lists and maps together hold at
+/// most `max_fields` elements. A list that lost elements ends in the string
+/// `…[truncated N items]`, a map in a `fields_truncated` field; a list or map
+/// nested deeper than the formats write is replaced by `…[too deep]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct EventLimits {
     pub(crate) max_string_bytes: usize,
@@ -59,7 +65,12 @@ impl EventLimits {
             || fields.len() > self.max_fields
             || error
             || fields.iter().any(|f| {
-                f.key.owned_len() > max || matches!(&f.value, Value::Owned(s) if s.len() > max)
+                f.key.owned_len() > max
+                    || match &f.value {
+                        Value::Owned(s) => s.len() > max,
+                        Value::Seq(_) | Value::Map(_) => true,
+                        _ => false,
+                    }
             })
     }
 
@@ -75,13 +86,12 @@ impl EventLimits {
         if dropped > 0 {
             event.fields.truncate(self.max_fields);
         }
+        let mut nested = Nested {
+            max,
+            budget: self.max_fields,
+        };
         for field in event.fields.iter_mut() {
-            if field.key().len() > max {
-                field.key = Key::from(cut_with_marker(field.key(), max));
-            }
-            if let Some(s) = field.value.as_str().filter(|s| s.len() > max) {
-                field.value = Value::Owned(cut_with_marker(s, max).into_boxed_str());
-            }
+            nested.field(field, 0);
         }
         if dropped > 0 {
             event
@@ -96,6 +106,79 @@ impl EventLimits {
             }
         }
     }
+}
+
+/// Cuts the strings of one field or value, and spends the event's element
+/// budget on its lists and maps: a list takes what it keeps before the
+/// lists it holds take theirs.
+struct Nested {
+    max: usize,
+    budget: usize,
+}
+
+impl Nested {
+    fn field(&mut self, field: &mut Field, depth: usize) {
+        if field.key().len() > self.max {
+            field.key = Key::from(cut_with_marker(field.key(), self.max));
+        }
+        self.value(&mut field.value, depth);
+    }
+
+    fn value(&mut self, value: &mut Value, depth: usize) {
+        let nested = matches!(value, Value::Seq(_) | Value::Map(_));
+        if nested && depth >= MAX_NESTING {
+            *value = Value::Static(TOO_DEEP);
+            return;
+        }
+        match value {
+            Value::Seq(items) => {
+                let cut = self.keep(items);
+                for item in items.iter_mut() {
+                    self.value(item, depth + 1);
+                }
+                if cut > 0 {
+                    let marker = format!("…[truncated {cut} items]");
+                    push(items, Value::Owned(marker.into_boxed_str()));
+                }
+            }
+            Value::Map(fields) => {
+                let cut = self.keep(fields);
+                for field in fields.iter_mut() {
+                    self.field(field, depth + 1);
+                }
+                if cut > 0 {
+                    push(fields, Field::new(FIELDS_TRUNCATED_KEY, cut as u64));
+                }
+            }
+            _ => {
+                if let Some(s) = value.as_str().filter(|s| s.len() > self.max) {
+                    *value = Value::Owned(cut_with_marker(s, self.max).into_boxed_str());
+                }
+            }
+        }
+    }
+
+    /// Keeps what the budget allows of `items`; returns how many were cut.
+    fn keep<T>(&mut self, items: &mut Box<[T]>) -> usize {
+        let kept = items.len().min(self.budget);
+        self.budget -= kept;
+        let cut = items.len() - kept;
+        if cut > 0 {
+            let mut list = std::mem::take(items).into_vec();
+            list.truncate(kept);
+            *items = list.into_boxed_slice();
+        }
+        cut
+    }
+}
+
+/// What replaces a list or map nested deeper than the formats write.
+const TOO_DEEP: &str = "…[too deep]";
+
+fn push<T>(items: &mut Box<[T]>, item: T) {
+    let mut list = std::mem::take(items).into_vec();
+    list.push(item);
+    *items = list.into_boxed_slice();
 }
 
 #[cfg(test)]
@@ -160,5 +243,62 @@ mod tests {
                 (FIELDS_TRUNCATED_KEY.to_owned(), Some(7)),
             ]
         );
+    }
+
+    fn list(items: Vec<Value>) -> Value {
+        Value::Seq(items.into_boxed_slice())
+    }
+
+    #[test]
+    fn lists_and_maps_are_cut_at_every_depth_within_one_budget() {
+        let mut event = RawEvent::new(Level::Info, "m");
+        let long = Value::from("x".repeat(20));
+        let inner = list(vec![Value::from("y".repeat(9)), Value::U64(2)]);
+        event.push_field(
+            "list",
+            list(vec![long, inner, Value::U64(3), Value::U64(4)]),
+        );
+        event.push_field(
+            "map",
+            Value::Map(Box::new([Field::new("k", 1u64), Field::new("j", 2u64)])),
+        );
+        LIMITS.apply(&mut event);
+        // Three elements in all, taken by the outer list before the lists
+        // it holds: none left for the inner list or the map.
+        assert_eq!(
+            event.fields()[0].value(),
+            &list(vec![
+                Value::from("xxxxxxxx…[truncated 12 bytes]"),
+                list(vec![Value::from("…[truncated 2 items]")]),
+                Value::U64(3),
+                Value::from("…[truncated 1 items]"),
+            ])
+        );
+        assert_eq!(
+            event.fields()[1].value(),
+            &Value::Map(Box::new([Field::new(FIELDS_TRUNCATED_KEY, 2u64)]))
+        );
+    }
+
+    #[test]
+    fn lists_nested_deeper_than_the_formats_write_are_replaced() {
+        let mut deep = Value::U64(1);
+        for _ in 0..MAX_NESTING + 2 {
+            deep = list(vec![deep]);
+        }
+        let mut event = RawEvent::new(Level::Info, "m");
+        event.push_field("deep", deep);
+        let limits = EventLimits {
+            max_string_bytes: 64,
+            max_fields: 1000,
+        };
+        limits.apply(&mut event);
+        let mut value = event.fields()[0].value();
+        let mut depth = 0;
+        while let Value::Seq(items) = value {
+            value = &items[0];
+            depth += 1;
+        }
+        assert_eq!((depth, value), (MAX_NESTING, &Value::Static(TOO_DEEP)));
     }
 }
