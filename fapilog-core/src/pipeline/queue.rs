@@ -88,6 +88,9 @@ thread_local! {
 #[derive(Debug)]
 struct State {
     events: VecDeque<RawEvent>,
+    /// Queued WARN and ERROR+ events, at their overflow rank (1 and 2; rank 0
+    /// is the rest): a full queue looks for a lower rank only where there is one.
+    ranked: [usize; 3],
     next_seq: u64,
     counts: QueueCounts,
     losses: Vec<LossRange>,
@@ -157,6 +160,7 @@ impl Queue {
         Queue {
             state: SpinMutex::new(State {
                 events: prefaulted(capacity),
+                ranked: [0; 3],
                 next_seq: 1,
                 counts: QueueCounts::default(),
                 losses: Vec::new(),
@@ -252,6 +256,10 @@ impl Queue {
     #[inline]
     fn enqueue(&self, st: &mut State, event: RawEvent, seq: u64) -> bool {
         let protected = event.level.is_protected();
+        let rank = usize::from(event.level.overflow_rank());
+        if rank > 0 {
+            st.ranked[rank] += 1;
+        }
         st.events.push_back(event);
         if let Some(slot) = st.events.back_mut() {
             slot.seq = NonZeroU64::new(seq);
@@ -345,7 +353,16 @@ impl Queue {
     /// move all of them, on every push of a flood; the incoming INFO is
     /// refused instead (the same loss, counted the same way).
     fn room_for(&self, st: &State, rank: u8) -> Room {
-        let oldest_of = |r: u8| st.events.iter().position(|e| e.level.overflow_rank() == r);
+        let oldest_of = |r: u8| {
+            let queued = match r {
+                0 => st.events.len().saturating_sub(st.ranked[1] + st.ranked[2]),
+                r => st.ranked[usize::from(r)],
+            };
+            if queued == 0 {
+                return None;
+            }
+            st.events.iter().position(|e| e.level.overflow_rank() == r)
+        };
         if let Some(i) = (0..rank).find_map(oldest_of) {
             return Room::Evict(i);
         }
@@ -426,6 +443,7 @@ impl Queue {
         st.writer = WriterState::Busy;
         st.urgent = false;
         std::mem::swap(&mut st.events, batch);
+        st.ranked = [0; 3];
         let blocked = st.blocked_producers > 0;
         let flush = std::mem::take(&mut st.flush_requested) || st.closed;
         let take = Take {
@@ -548,6 +566,7 @@ impl Queue {
             let mut st = self.state();
             let n = st.events.len() as u64;
             st.events.clear();
+            st.ranked = [0; 3];
             st.counts.dropped_deadline += n;
             st.writer_done = true;
             n
@@ -587,6 +606,10 @@ fn take_seq(st: &mut State) -> u64 {
 /// Removes the event at `index` from a full queue and records its loss; returns it, to be freed unlocked.
 fn evict(st: &mut State, index: usize) -> Option<RawEvent> {
     let victim = st.events.remove(index)?;
+    let rank = usize::from(victim.level.overflow_rank());
+    if rank > 0 {
+        st.ranked[rank] = st.ranked[rank].saturating_sub(1);
+    }
     record_loss(st, LossReason::Overflow, victim.seq().unwrap_or(0));
     Some(victim)
 }
@@ -805,5 +828,27 @@ mod tests {
         q.push(event(Level::Error, 0));
         let c = q.counts();
         assert_eq!((c.submitted, c.dropped_shutdown, c.depth), (1, 1, 0));
+    }
+
+    #[test]
+    fn the_rank_counts_follow_pushes_evictions_and_takes() {
+        let q = Queue::new(8, 8, OverflowPolicy::DropOldest);
+        let levels = [Level::Info, Level::Warn, Level::Error, Level::Debug];
+        for n in 0..200u64 {
+            // A sequence that mixes the ranks unevenly.
+            let level = levels[(n * n % 7 % 4) as usize];
+            q.push(event(level, n));
+            let st = q.state();
+            let mut recount = [0; 3];
+            for e in &st.events {
+                recount[usize::from(e.level.overflow_rank())] += 1;
+            }
+            assert_eq!(st.ranked[1..], recount[1..], "after push {n}");
+            drop(st);
+            if n % 50 == 49 {
+                drain(&q);
+                assert_eq!(q.state().ranked, [0; 3]);
+            }
+        }
     }
 }
