@@ -227,6 +227,32 @@ fn streaming_app(layer: FapilogLayer, channel: mpsc::Receiver<Bytes>) -> Router 
         .layer(layer)
 }
 
+/// `TestApp` returns before the body is read: a streamed response's access
+/// event comes once the test reads it, as over a real connection.
+#[tokio::test]
+async fn through_the_test_fixture_a_streamed_response_is_logged_once_read() {
+    let chunks = || {
+        let chunks = [&b"a,"[..], b"b"].map(Bytes::from_static);
+        Body::new(Streamed::Chunks(chunks.into()))
+    };
+    let router = Router::new().route("/stream", get(move || async move { chunks() }));
+    let app = fapilog_testing::TestApp::new(router).unwrap();
+    let res = app.get_with_id("/stream", "fixture-1").await.unwrap();
+    assert!(app
+        .flush()
+        .unwrap()
+        .by_correlation_id("fixture-1")
+        .is_empty());
+    assert_eq!(res.text().await.unwrap(), "a,b");
+    let events = app.flush().unwrap().by_correlation_id("fixture-1");
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].message, "request completed");
+    assert_eq!(
+        events[0].field("response_bytes"),
+        Some(&serde_json::json!(3))
+    );
+}
+
 #[tokio::test]
 async fn a_streamed_response_is_logged_when_it_ends_with_the_bytes_sent() {
     let h = Harness::new();

@@ -100,6 +100,11 @@ impl TestApp {
     }
 
     /// Sends `request` through the app (`oneshot` on a clone of the router).
+    ///
+    /// Returns once the app has answered, before the body is read. A body of
+    /// unknown size (a stream) is logged when it ends, as over a real
+    /// connection: read it ([`TestResponse::text`]) before
+    /// [`flush`](Self::flush) to see its access event.
     pub async fn request(&self, request: Request<Body>) -> TestResponse {
         let result: Result<Response<Body>, Infallible> = self.router.clone().oneshot(request).await;
         let response = match result {
@@ -134,8 +139,10 @@ impl TestApp {
         Ok(self.request(request).await)
     }
 
-    /// Waits until every event submitted so far (every event of every request
-    /// that has answered) has reached the sink, then returns the sink.
+    /// Waits until every event submitted so far has reached the sink, then
+    /// returns the sink: every event of every request that has answered,
+    /// except the access event of a streamed body not yet read to its end
+    /// (see [`request`](Self::request)).
     ///
     /// # Errors
     ///
