@@ -243,8 +243,8 @@ impl FapilogLayerBuilder {
         if self.catch_panics {
             crate::panic::install_hook();
         }
-        let counters = Arc::new(LayerCounters::default());
-        pipeline.register_metrics(counters.clone());
+        // Layers on one pipeline share its counters: building many adds no source each.
+        let counters = pipeline.metrics_source::<LayerCounters>();
         let rate = self.sampling.get_rate().get();
         FapilogLayer {
             shared: Arc::new(Shared {
@@ -301,5 +301,30 @@ mod tests {
             bad("[sampling]\nrequest_buffer = 0"),
             "sampling.request_buffer"
         );
+    }
+
+    #[test]
+    fn layers_on_one_pipeline_share_its_counters() {
+        let (pipeline, _guard) = Pipeline::builder().build().unwrap();
+        let layers: Vec<FapilogLayer> = (0..3)
+            .map(|_| {
+                FapilogLayer::builder()
+                    .pipeline(pipeline.clone())
+                    .build()
+                    .unwrap()
+            })
+            .collect();
+        for layer in &layers[1..] {
+            assert!(Arc::ptr_eq(
+                &layer.shared.counters,
+                &layers[0].shared.counters
+            ));
+        }
+        let (other, _guard) = Pipeline::builder().build().unwrap();
+        let apart = FapilogLayer::builder().pipeline(other).build().unwrap();
+        assert!(!Arc::ptr_eq(
+            &apart.shared.counters,
+            &layers[0].shared.counters
+        ));
     }
 }

@@ -1,8 +1,9 @@
 //! `Pipeline`: the cheap, cloneable handle that loggers and bridges submit to.
 
+use std::any::Any;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::Duration;
 
 use crate::event::{Fields, Message, RawEvent};
@@ -55,7 +56,15 @@ pub(crate) struct Shared {
     pub(crate) queue: Queue,
     pub(crate) limits: EventLimits,
     pub(crate) counters: Counters,
-    pub(crate) sources: Mutex<Vec<Arc<dyn MetricsSource>>>,
+    pub(crate) sources: Mutex<Sources>,
+}
+
+/// Counters kept outside the pipeline, reported with its own.
+#[derive(Debug, Default)]
+pub(crate) struct Sources {
+    list: Vec<Arc<dyn MetricsSource>>,
+    /// Those made by [`Pipeline::metrics_source`], one per type.
+    by_type: Vec<Arc<dyn Any + Send + Sync>>,
 }
 
 /// A running pipeline: a bounded queue and the writer thread behind it.
@@ -255,6 +264,7 @@ impl Pipeline {
             .sources
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+            .list
             .clone();
         MetricsSnapshot::read(
             &shared.counters,
@@ -267,11 +277,58 @@ impl Pipeline {
     /// Adds counters kept elsewhere (for example by the Axum layer) to this
     /// pipeline's snapshot and Prometheus text.
     pub fn register_metrics(&self, source: Arc<dyn MetricsSource>) {
+        self.sources().list.push(source);
+    }
+
+    /// This pipeline's one `T`: made and registered as a metrics source
+    /// the first time, the same counters after. For counters that everything
+    /// built on a pipeline adds to (each Axum layer), so that building many
+    /// does not add a source each.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), fapilog_core::ConfigError> {
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    /// use std::sync::Arc;
+    /// use fapilog_core::pipeline::{ExtraCounter, MetricsSource, Pipeline};
+    ///
+    /// #[derive(Debug, Default)]
+    /// struct Jobs(AtomicU64);
+    ///
+    /// impl MetricsSource for Jobs {
+    ///     fn collect(&self, out: &mut Vec<ExtraCounter>) {
+    ///         let n = self.0.load(Ordering::Relaxed);
+    ///         out.push(ExtraCounter::new("jobs_total", "Jobs run.", n));
+    ///     }
+    /// }
+    ///
+    /// let (pipeline, _guard) = Pipeline::builder().build()?;
+    /// let a = pipeline.metrics_source::<Jobs>();
+    /// let b = pipeline.metrics_source::<Jobs>();
+    /// assert!(Arc::ptr_eq(&a, &b));
+    /// a.0.fetch_add(2, Ordering::Relaxed);
+    /// assert_eq!(pipeline.metrics().extra[0].value, 2);
+    /// # Ok(()) }
+    /// ```
+    pub fn metrics_source<T: MetricsSource + Default>(&self) -> Arc<T> {
+        let mut sources = self.sources();
+        let found = sources
+            .by_type
+            .iter()
+            .find_map(|s| Arc::clone(s).downcast::<T>().ok());
+        if let Some(found) = found {
+            return found;
+        }
+        let made = Arc::new(T::default());
+        sources.list.push(made.clone());
+        sources.by_type.push(made.clone());
+        made
+    }
+
+    fn sources(&self) -> MutexGuard<'_, Sources> {
         self.shared
             .sources
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .push(source);
     }
 
     /// Whether `other` is a handle to the same pipeline.
