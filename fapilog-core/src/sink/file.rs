@@ -8,9 +8,12 @@
 //! line longer than `max_bytes` is written alone into its own file.
 //!
 //! Before each batch the sink checks (one `stat`) that its path still names the
-//! file it holds open. If the file was removed or replaced (an external
-//! logrotate, a deleted directory) the sink reopens the path; while that fails,
-//! `write` returns the error, and writing resumes once the path is usable again.
+//! file it holds open, and takes the file's length from that `stat`, so a file
+//! truncated in place (logrotate's `copytruncate`) or appended to by another
+//! process is rotated by its real size. If the file was removed or replaced (an
+//! external logrotate, a deleted directory) the sink reopens the path; while
+//! that fails, `write` returns the error, and writing resumes once the path is
+//! usable again.
 //!
 //! A write that fails part-way (a full disk) leaves no torn line: the partial
 //! line is cut off again, and the error is a [`PartialWrite`] saying how many
@@ -211,9 +214,11 @@ impl FileSinkBuilder {
 /// Made by [`FileSink::builder`]. Rotation renames `app.log` to `app.log.1`
 /// (shifting older files up and deleting those beyond
 /// [`retain`](FileSinkBuilder::retain)) and starts a fresh `app.log`; it never
-/// splits a line. Each batch costs one `stat` to notice the file being removed
-/// or replaced, in which case the path is reopened; while that fails, `write`
-/// returns the error, and writing resumes once the path is usable again.
+/// splits a line. Each batch costs one `stat`, which measures the file (it may
+/// have been truncated in place or appended to by another process) and notices
+/// it being removed or replaced, in which case the path is reopened; while that
+/// fails, `write` returns the error, and writing resumes once the path is
+/// usable again.
 #[derive(Debug)]
 pub struct FileSink {
     path: PathBuf,
@@ -259,12 +264,14 @@ impl FileSink {
         }
     }
 
-    /// The open file if its path still names it, else a freshly opened one.
+    /// The open file, measured afresh, if its path still names it, else a freshly opened one.
     fn take_usable_file(&mut self) -> io::Result<ActiveFile> {
-        match self.active.take() {
-            Some(active) if active.is_at(&self.path) => Ok(active),
-            _ => self.reopen(),
+        if let Some(mut active) = self.active.take() {
+            if active.remeasure_at(&self.path) {
+                return Ok(active);
+            }
         }
+        self.reopen()
     }
 
     fn reopen(&self) -> io::Result<ActiveFile> {
@@ -360,7 +367,8 @@ impl Sink for FileSink {
 #[derive(Debug)]
 struct ActiveFile {
     file: File,
-    /// Bytes in the file: its length at open plus what this sink appended.
+    /// Bytes in the file: its length at open or at the start of the batch,
+    /// plus what this sink appended since.
     size: u64,
     /// Device and inode (Unix), to notice the path being replaced.
     identity: (u64, u64),
@@ -388,9 +396,17 @@ impl ActiveFile {
         })
     }
 
-    /// Whether `path` still names this file.
-    fn is_at(&self, path: &Path) -> bool {
-        fs::metadata(path).is_ok_and(|meta| identity(&meta) == self.identity)
+    /// Whether `path` still names this file; if so, takes its length from the
+    /// same `stat`, since another process may have changed it (logrotate's
+    /// `copytruncate` empties it in place, another writer appends).
+    fn remeasure_at(&mut self, path: &Path) -> bool {
+        match fs::metadata(path) {
+            Ok(meta) if identity(&meta) == self.identity => {
+                self.size = meta.len();
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Whether writing at `now` must first start a new file.
@@ -705,6 +721,33 @@ mod tests {
             .unwrap();
         sink.write(b"a\nb\n").unwrap();
         assert_eq!(*seen.lock().unwrap(), [(false, true)]);
+    }
+
+    #[test]
+    fn a_file_truncated_in_place_is_measured_again() {
+        let (_dir, path) = scratch();
+        let mut sink = sized(&path, 100, 2);
+        fs::write(rotated_path(&path, 1), "kept\n").unwrap();
+        let (first, second) = ("a".repeat(79) + "\n", "b".repeat(29) + "\n");
+        sink.write(first.as_bytes()).unwrap();
+        // logrotate's copytruncate: the same file, emptied.
+        let file = File::options().write(true).open(&path).unwrap();
+        file.set_len(0).unwrap();
+        sink.write(second.as_bytes()).unwrap();
+        assert_eq!(read(&path), second);
+        assert_eq!(read(&rotated_path(&path, 1)), "kept\n");
+    }
+
+    #[test]
+    fn another_writers_lines_count_towards_max_bytes() {
+        let (_dir, path) = scratch();
+        let mut sink = sized(&path, 10, 1);
+        sink.write(b"a\n").unwrap();
+        let mut other = File::options().append(true).open(&path).unwrap();
+        other.write_all(b"other\n").unwrap();
+        sink.write(b"b\nc\n").unwrap();
+        assert_eq!(read(&rotated_path(&path, 1)), "a\nother\nb\n");
+        assert_eq!(read(&path), "c\n");
     }
 
     #[test]
