@@ -15,9 +15,10 @@
 //! that fails, `write` returns the error, and writing resumes once the path is
 //! usable again.
 //!
-//! A write that fails part-way (a full disk) leaves no torn line: the partial
-//! line is cut off again, and the error is a [`PartialWrite`] saying how many
-//! bytes of the batch, whole lines, are in the files.
+//! A write that fails part-way (a full disk) leaves no torn line: the bytes of
+//! the partial line are cut off again (unless another process has appended
+//! after them), and the error is a [`PartialWrite`] saying how many bytes of
+//! the batch, whole lines, are in the files.
 //!
 //! # Example
 //!
@@ -40,7 +41,7 @@
 use std::ffi::OsString;
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -428,11 +429,37 @@ impl ActiveFile {
     /// Appends `bytes` whole, or on an error cuts off whatever part of them
     /// got in (best effort), so no torn line stays in the file.
     fn append(&mut self, bytes: &[u8]) -> io::Result<()> {
-        if let Err(e) = self.file.write_all(bytes) {
-            let _ = self.file.set_len(self.size);
-            return Err(e);
+        let mut done = 0;
+        while done < bytes.len() {
+            let err = match self.file.write(&bytes[done..]) {
+                Ok(0) => io::ErrorKind::WriteZero.into(),
+                Ok(n) => {
+                    done += n;
+                    continue;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => e,
+            };
+            let _ = self.take_back(done as u64);
+            return Err(err);
         }
         self.size += bytes.len() as u64;
+        Ok(())
+    }
+
+    /// Cuts off the last `done` bytes this sink appended, if they still end
+    /// the file. Cutting by their count, not to a remembered size, never
+    /// extends the file nor cuts what another process appended before them;
+    /// if one appended after them, the file is left as it is.
+    fn take_back(&mut self, done: u64) -> io::Result<()> {
+        if done == 0 {
+            return Ok(());
+        }
+        // In append mode each write leaves the offset at the end of its bytes.
+        let end = self.file.stream_position()?;
+        if self.file.metadata()?.len() == end {
+            self.file.set_len(end.saturating_sub(done))?;
+        }
         Ok(())
     }
 }
@@ -748,6 +775,55 @@ mod tests {
         sink.write(b"b\nc\n").unwrap();
         assert_eq!(read(&rotated_path(&path, 1)), "a\nother\nb\n");
         assert_eq!(read(&path), "c\n");
+    }
+
+    /// Set in the child process [`in_limited_child`] starts.
+    #[cfg(unix)]
+    const LIMITED_CHILD: &str = "FAPILOG_FILE_LIMIT_CHILD";
+
+    /// Whether this process is the child running test `name` with files limited
+    /// to 512 bytes (`ulimit -f 1`, SIGXFSZ ignored): a write crossing the
+    /// limit is cut short and the next one fails, as on a disk filling up
+    /// part-way through a write. In the parent, runs that child and asserts
+    /// the test passed there.
+    #[cfg(unix)]
+    fn in_limited_child(name: &str) -> bool {
+        if std::env::var_os(LIMITED_CHILD).is_some() {
+            return true;
+        }
+        let output = std::process::Command::new("sh")
+            .args(["-c", r#"trap "" XFSZ; ulimit -f 1; exec "$0" "$@""#])
+            .arg(std::env::current_exe().unwrap())
+            .args(["--exact", name, "--test-threads=1"])
+            .env(LIMITED_CHILD, "1")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let passed = output.status.success() && stdout.contains("1 passed");
+        assert!(passed, "{stdout}{stderr}");
+        false
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_write_cut_short_takes_back_only_its_own_bytes() {
+        if !in_limited_child("sink::file::tests::a_write_cut_short_takes_back_only_its_own_bytes") {
+            return;
+        }
+        let (_dir, path) = scratch();
+        let long_line = "x".repeat(999) + "\n";
+        let mut active = ActiveFile::open(&path, Rotation::Never).unwrap();
+        // Another writer appends after the sink measured the file as empty.
+        let mut other = File::options().append(true).open(&path).unwrap();
+        other.write_all(b"other\n").unwrap();
+        assert!(active.append(long_line.as_bytes()).is_err());
+        assert_eq!(read(&path), "other\n");
+        // The file is emptied in place after the sink measured 100 bytes.
+        other.set_len(0).unwrap();
+        active.size = 100;
+        assert!(active.append(long_line.as_bytes()).is_err());
+        assert_eq!(read(&path), "");
     }
 
     #[test]
