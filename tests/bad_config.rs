@@ -117,10 +117,67 @@ fn config_mistakes_name_the_setting_and_start_nothing() {
                 .unwrap(),
             "level",
         ),
+        // Settings nothing would read.
+        (
+            toml("[[sinks]]\ntype = \"null\"\nretain = 7"),
+            "sinks[0].retain",
+        ),
+        (
+            toml("[[sinks]]\nformat = \"logfmt\"\ncolor = \"never\""),
+            "sinks[0].color",
+        ),
+        (
+            toml("[[sinks]]\ntype = \"stderr\"\noptions = { brokers = \"k1\" }"),
+            "sinks[0].options",
+        ),
+        (
+            Config::default()
+                .with_env([("FAPILOG_SINKS__0__PATH", "/var/log/app.log")])
+                .unwrap(),
+            "sinks[0].path",
+        ),
+        (
+            toml("[aggregation]\ntargets = [\"sqlx::pool\"]"),
+            "aggregation.targets",
+        ),
+        (toml("[throttling]\nburst = 5"), "throttling.burst"),
+        (
+            toml("[redaction]\nenabled = false\nextra_fields = [\"session_id\"]"),
+            "redaction.extra_fields",
+        ),
     ];
     for (n, (config, setting)) in cases.into_iter().enumerate() {
         assert_config_fails(config, dir.path(), &format!("badcfg-{n}"), setting);
     }
+}
+
+#[test]
+fn a_setting_the_sink_would_not_read_is_an_error_naming_it_and_the_sink() {
+    let text = "[[sinks]]\npath = \"/var/log/myapp/app.log\"\nrotation = \"daily\"\nmax_bytes = 1000\ncolor = \"always\"";
+    let config = Config::from_toml_str(text).unwrap();
+    let err = config.validate().unwrap_err();
+    assert_names(&err, ConfigErrorKind::InvalidValue, "sinks[0].path");
+    assert!(err.reason().contains("type is \"stdout\""), "{err}");
+    assert_eq!(err.value(), Some("\"/var/log/myapp/app.log\""));
+    let err = config.build().unwrap_err();
+    assert_eq!(err.setting(), "sinks[0].path", "{err}");
+
+    // Read where they belong: a file sink's settings, a pretty sink's color,
+    // a registered type's options (a replaced built-in is registered too).
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.log").display().to_string();
+    let read = format!(
+        "[[sinks]]\ntype = \"file\"\npath = {path:?}\nrotation = \"daily\"\nretain = 2\n\
+         [[sinks]]\ntype = \"stdout\"\nformat = \"pretty\"\ncolor = \"never\"\n\
+         [[sinks]]\ntype = \"null\"\noptions = {{ level = \"debug\" }}"
+    );
+    let config = Config::from_toml_str(&read).unwrap();
+    assert_eq!(config.validate().unwrap_err().setting(), "sinks[2].options");
+    let null_with_options = fapilog::config::SinkRegistry::new().register("null", |_| {
+        Ok(Box::new(NullSink::new()) as Box<dyn fapilog::sink::Sink>)
+    });
+    let (_pipeline, guard) = config.build_with(&null_with_options).unwrap();
+    drop(guard);
 }
 
 #[test]

@@ -2,6 +2,10 @@
 
 use std::time::Duration;
 
+use serde::Serialize;
+
+use crate::config::registry::FILE_ONLY;
+use crate::config::schema::{changed, render};
 use crate::config::{
     Config, SamplingSettings, SinkRegistry, SinkSettings, MAX_GLOBAL_BUFFER, MAX_REQUEST_BUFFER,
 };
@@ -68,10 +72,12 @@ impl Config {
     ///
     /// # Errors
     ///
-    /// A [`ConfigError`] naming `redaction.patterns` for a regex that does not compile.
+    /// A [`ConfigError`] naming `redaction.patterns` for a regex that does not
+    /// compile, or a `redaction.*` setting changed while `redaction.enabled` is false.
     pub fn redactor(&self) -> Result<Redactor, ConfigError> {
         let r = &self.redaction;
         if !r.enabled {
+            check_off("redaction", r)?;
             return Ok(Redactor::disabled());
         }
         let mut redactor = Redactor::new()
@@ -90,10 +96,12 @@ impl Config {
     ///
     /// # Errors
     ///
-    /// A [`ConfigError`] naming the `aggregation.*` setting at fault.
+    /// A [`ConfigError`] naming the `aggregation.*` setting at fault; one
+    /// changed while `aggregation.enabled` is false is at fault too.
     pub fn aggregator(&self) -> Result<Option<Aggregator>, ConfigError> {
         let a = &self.aggregation;
         if !a.enabled {
+            check_off("aggregation", a)?;
             return Ok(None);
         }
         if a.targets.is_empty() {
@@ -117,10 +125,12 @@ impl Config {
     ///
     /// # Errors
     ///
-    /// A [`ConfigError`] naming the `throttling.*` setting at fault.
+    /// A [`ConfigError`] naming the `throttling.*` setting at fault; one
+    /// changed while `throttling.enabled` is false is at fault too.
     pub fn throttle(&self) -> Result<Option<Throttle>, ConfigError> {
         let t = &self.throttling;
         if !t.enabled {
+            check_off("throttling", t)?;
             return Ok(None);
         }
         let key = match t.key.strip_prefix("field:") {
@@ -176,6 +186,7 @@ impl Config {
         for (index, sink) in self.sinks.iter().enumerate() {
             registry.check_type(index, &sink.kind)?;
             format_for(index, sink)?;
+            check_sink_reads(index, sink, registry)?;
         }
         Ok(())
     }
@@ -395,6 +406,61 @@ fn positive_millis(setting: &'static str, ms: u64) -> Result<Duration, ConfigErr
     Ok(Duration::from_millis(ms))
 }
 
+/// A section that is off reads none of its other settings, so one changed
+/// from its default would be ignored: an error naming it.
+fn check_off<T: Serialize + Default>(section: &str, settings: &T) -> Result<(), ConfigError> {
+    let ignored = changed(settings)
+        .into_iter()
+        .find(|(key, _)| key != "enabled");
+    let Some((key, value)) = ignored else {
+        return Ok(());
+    };
+    Err(ConfigError::invalid(
+        format!("{section}.{key}"),
+        render(&value),
+        format!(
+            "ignored while {section}.enabled is false (set {section}.enabled = true, or remove it)"
+        ),
+    ))
+}
+
+/// Checks that sink `index` reads every setting changed from its default.
+fn check_sink_reads(
+    index: usize,
+    sink: &SinkSettings,
+    registry: &SinkRegistry,
+) -> Result<(), ConfigError> {
+    let changed = changed(sink);
+    for key in FILE_ONLY.iter().chain(&["color", "options"]) {
+        let (Some(value), Some(reason)) = (changed.get(*key), unread(key, sink, registry)) else {
+            continue;
+        };
+        let setting = format!("sinks[{index}].{key}");
+        return Err(ConfigError::invalid(setting, render(value), reason));
+    }
+    Ok(())
+}
+
+/// Why `sink` would ignore its setting `key`, if it would.
+fn unread(key: &str, sink: &SinkSettings, registry: &SinkRegistry) -> Option<String> {
+    let (kind, format) = (&sink.kind, &sink.format);
+    if FILE_ONLY.contains(&key) && kind != "file" {
+        Some(format!(
+            "only a file sink reads it, and this sink's type is {kind:?} (set type = \"file\", or remove it)"
+        ))
+    } else if key == "color" && format != "pretty" {
+        Some(format!(
+            "only the pretty format reads it, and this sink's format is {format:?}"
+        ))
+    } else if key == "options" && registry.is_built_in(kind) {
+        Some(format!(
+            "the built-in {kind:?} type reads no options (they are for types registered in the SinkRegistry)"
+        ))
+    } else {
+        None
+    }
+}
+
 /// The format of sink `index`.
 fn format_for(index: usize, sink: &SinkSettings) -> Result<Box<dyn Format>, ConfigError> {
     let setting = |field: &str| format!("sinks[{index}].{field}");
@@ -484,6 +550,16 @@ mod tests {
                 "[throttling]\nenabled = true\nburst = 0",
                 "throttling.burst",
                 "between 1",
+            ),
+            (
+                "[throttling]\nburst = 5",
+                "throttling.burst",
+                "ignored while throttling.enabled is false",
+            ),
+            (
+                "[[sinks]]\ntype = \"null\"\nrotation = \"daily\"",
+                "sinks[0].rotation",
+                "only a file sink reads it",
             ),
             (
                 "[[sinks]]\ntype = \"kafka\"",

@@ -6,7 +6,10 @@
 //! `FAPILOG_SAMPLING__RATE`, `FAPILOG_LEVEL`; a list is comma-separated; a
 //! sink's field is `FAPILOG_SINKS__<N>__<FIELD>`). Unknown keys and unknown
 //! `FAPILOG_*` variables are errors, never ignored; every invalid value is an
-//! error that names the setting, the value and what is allowed. Every setting,
+//! error that names the setting, the value and what is allowed. So is a
+//! setting nothing would read: a `file`-only setting on another sink type,
+//! `color` without the `pretty` format, `options` on a built-in sink type, or a
+//! setting of a section whose `enabled` is false. Every setting,
 //! its type, default and variable is listed in `docs/configuration.md` and by
 //! [`Config::settings`].
 //!

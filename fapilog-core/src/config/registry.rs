@@ -1,6 +1,6 @@
 //! `SinkRegistry`: sink types a configuration can name.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::Arc;
 
@@ -16,6 +16,8 @@ pub type SinkFactory = dyn Fn(&SinkSettings) -> Result<Box<dyn Sink>, ConfigErro
 ///
 /// A factory's errors about `file.path`-style settings are reported as
 /// `sinks[N].path`; an error naming `options.<key>` becomes `sinks[N].options.<key>`.
+/// `options` given to a built-in type are an error (nothing would read them);
+/// registering a factory under a built-in name makes that type take them.
 ///
 /// ```
 /// # fn main() -> Result<(), fapilog_core::ConfigError> {
@@ -44,7 +46,19 @@ pub type SinkFactory = dyn Fn(&SinkSettings) -> Result<Box<dyn Sink>, ConfigErro
 #[derive(Clone)]
 pub struct SinkRegistry {
     factories: BTreeMap<String, Arc<SinkFactory>>,
+    /// Types still made by their built-in factory, which reads no `options`.
+    built_in: BTreeSet<String>,
 }
+
+/// The settings only the `file` type reads, in the order they are checked.
+pub(crate) const FILE_ONLY: [&str; 6] = [
+    "path",
+    "rotation",
+    "max_bytes",
+    "retain",
+    "create_dirs",
+    "fsync_on_flush",
+];
 
 impl Default for SinkRegistry {
     fn default() -> Self {
@@ -55,8 +69,9 @@ impl Default for SinkRegistry {
 impl SinkRegistry {
     /// The built-in types: `stdout`, `stderr`, `file`, `null`.
     pub fn new() -> Self {
-        SinkRegistry {
+        let mut registry = SinkRegistry {
             factories: BTreeMap::new(),
+            built_in: BTreeSet::new(),
         }
         .register("stdout", |_: &SinkSettings| {
             Ok(Box::new(StdoutSink::new()) as Box<dyn Sink>)
@@ -67,7 +82,9 @@ impl SinkRegistry {
         .register("null", |_: &SinkSettings| {
             Ok(Box::new(NullSink::new()) as Box<dyn Sink>)
         })
-        .register("file", file_sink)
+        .register("file", file_sink);
+        registry.built_in = registry.factories.keys().cloned().collect();
+        registry
     }
 
     /// Registers (or replaces) the sink type `name`.
@@ -77,7 +94,9 @@ impl SinkRegistry {
         name: impl Into<String>,
         factory: impl Fn(&SinkSettings) -> Result<Box<dyn Sink>, ConfigError> + Send + Sync + 'static,
     ) -> Self {
-        self.factories.insert(name.into(), Arc::new(factory));
+        let name = name.into();
+        self.built_in.remove(&name);
+        self.factories.insert(name, Arc::new(factory));
         self
     }
 
@@ -99,6 +118,11 @@ impl SinkRegistry {
                 names.join(", ")
             ),
         ))
+    }
+
+    /// Whether `kind` is made by its built-in factory (not replaced by `register`).
+    pub(crate) fn is_built_in(&self, kind: &str) -> bool {
+        self.built_in.contains(kind)
     }
 
     pub(crate) fn build(

@@ -85,6 +85,17 @@ pub(crate) fn to_table<T: serde::Serialize>(value: &T) -> Result<Table, ConfigEr
     }
 }
 
+/// The settings of `section` that differ from their defaults, by key.
+pub(crate) fn changed<T: serde::Serialize + Default>(section: &T) -> Table {
+    let (Ok(given), Ok(default)) = (to_table(section), to_table(&T::default())) else {
+        return Table::new();
+    };
+    given
+        .into_iter()
+        .filter(|(key, value)| default.get(key) != Some(value))
+        .collect()
+}
+
 /// `a` + `b` as a dotted path.
 pub(crate) fn join(path: &str, key: &str) -> String {
     if path.is_empty() {

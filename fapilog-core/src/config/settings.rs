@@ -145,6 +145,9 @@ impl Default for LimitSettings {
 }
 
 /// `[[sinks]]`: one destination and its format.
+///
+/// A setting the sink would not read (a `file` only one on another type,
+/// `color` without the `pretty` format) is an error when the config is checked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 #[non_exhaustive]
@@ -170,7 +173,7 @@ pub struct SinkSettings {
     pub create_dirs: bool,
     /// `file` only: `fsync` on flush.
     pub fsync_on_flush: bool,
-    /// Settings for a registered sink type, as strings.
+    /// Settings for a registered sink type, as strings; an error on a built-in type.
     pub options: BTreeMap<String, String>,
 }
 
