@@ -136,19 +136,55 @@ fn config_mistakes_name_the_setting_and_start_nothing() {
                 .unwrap(),
             "sinks[0].path",
         ),
-        (
-            toml("[aggregation]\ntargets = [\"sqlx::pool\"]"),
-            "aggregation.targets",
-        ),
-        (toml("[throttling]\nburst = 5"), "throttling.burst"),
-        (
-            toml("[redaction]\nenabled = false\nextra_fields = [\"session_id\"]"),
-            "redaction.extra_fields",
-        ),
     ];
     for (n, (config, setting)) in cases.into_iter().enumerate() {
         assert_config_fails(config, dir.path(), &format!("badcfg-{n}"), setting);
     }
+}
+
+#[test]
+fn settings_of_a_section_left_off_are_an_error_unless_it_says_enabled() {
+    for (err, setting) in [
+        (
+            Config::from_toml_str("[aggregation]\ntargets = [\"sqlx::pool\"]").unwrap_err(),
+            "aggregation.targets",
+        ),
+        (
+            Config::from_toml_str("[throttling]\nburst = 5").unwrap_err(),
+            "throttling.burst",
+        ),
+        (
+            Config::default()
+                .with_env([("FAPILOG_THROTTLING__BURST", "5")])
+                .unwrap_err(),
+            "throttling.burst",
+        ),
+    ] {
+        assert_names(&err, ConfigErrorKind::InvalidValue, setting);
+        assert!(err.reason().contains("enabled = true"), "{err}");
+    }
+    // Saying it is enough, either way: off on purpose, or switched off by a
+    // variable over a file that turned it on (an operator's override).
+    let kept_off = "[aggregation]\nenabled = false\ntargets = [\"sqlx::pool\"]";
+    Config::from_toml_str(kept_off).unwrap().validate().unwrap();
+    let on =
+        Config::from_toml_str("[aggregation]\nenabled = true\ntargets = [\"sqlx::pool\"]").unwrap();
+    let switched_off = on
+        .clone()
+        .with_env([("FAPILOG_AGGREGATION__ENABLED", "false")])
+        .unwrap();
+    switched_off.validate().unwrap();
+    assert!(!switched_off.aggregation.enabled);
+    let adjusted = on
+        .with_env([("FAPILOG_AGGREGATION__WINDOW_MS", "500")])
+        .unwrap();
+    adjusted.validate().unwrap();
+    assert!(adjusted.aggregation.enabled);
+    let redaction_off = "[redaction]\nenabled = false\nextra_fields = [\"session_id\"]";
+    Config::from_toml_str(redaction_off)
+        .unwrap()
+        .validate()
+        .unwrap();
 }
 
 #[test]

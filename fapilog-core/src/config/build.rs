@@ -2,8 +2,6 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
-
 use crate::config::registry::FILE_ONLY;
 use crate::config::schema::{changed, render};
 use crate::config::{
@@ -72,12 +70,10 @@ impl Config {
     ///
     /// # Errors
     ///
-    /// A [`ConfigError`] naming `redaction.patterns` for a regex that does not
-    /// compile, or a `redaction.*` setting changed while `redaction.enabled` is false.
+    /// A [`ConfigError`] naming `redaction.patterns` for a regex that does not compile.
     pub fn redactor(&self) -> Result<Redactor, ConfigError> {
         let r = &self.redaction;
         if !r.enabled {
-            check_off("redaction", r)?;
             return Ok(Redactor::disabled());
         }
         let mut redactor = Redactor::new()
@@ -96,12 +92,10 @@ impl Config {
     ///
     /// # Errors
     ///
-    /// A [`ConfigError`] naming the `aggregation.*` setting at fault; one
-    /// changed while `aggregation.enabled` is false is at fault too.
+    /// A [`ConfigError`] naming the `aggregation.*` setting at fault.
     pub fn aggregator(&self) -> Result<Option<Aggregator>, ConfigError> {
         let a = &self.aggregation;
         if !a.enabled {
-            check_off("aggregation", a)?;
             return Ok(None);
         }
         if a.targets.is_empty() {
@@ -125,12 +119,10 @@ impl Config {
     ///
     /// # Errors
     ///
-    /// A [`ConfigError`] naming the `throttling.*` setting at fault; one
-    /// changed while `throttling.enabled` is false is at fault too.
+    /// A [`ConfigError`] naming the `throttling.*` setting at fault.
     pub fn throttle(&self) -> Result<Option<Throttle>, ConfigError> {
         let t = &self.throttling;
         if !t.enabled {
-            check_off("throttling", t)?;
             return Ok(None);
         }
         let key = match t.key.strip_prefix("field:") {
@@ -406,24 +398,6 @@ fn positive_millis(setting: &'static str, ms: u64) -> Result<Duration, ConfigErr
     Ok(Duration::from_millis(ms))
 }
 
-/// A section that is off reads none of its other settings, so one changed
-/// from its default would be ignored: an error naming it.
-fn check_off<T: Serialize + Default>(section: &str, settings: &T) -> Result<(), ConfigError> {
-    let ignored = changed(settings)
-        .into_iter()
-        .find(|(key, _)| key != "enabled");
-    let Some((key, value)) = ignored else {
-        return Ok(());
-    };
-    Err(ConfigError::invalid(
-        format!("{section}.{key}"),
-        render(&value),
-        format!(
-            "ignored while {section}.enabled is false (set {section}.enabled = true, or remove it)"
-        ),
-    ))
-}
-
 /// Checks that sink `index` reads every setting changed from its default.
 fn check_sink_reads(
     index: usize,
@@ -554,7 +528,7 @@ mod tests {
             (
                 "[throttling]\nburst = 5",
                 "throttling.burst",
-                "ignored while throttling.enabled is false",
+                "throttling is off unless enabled = true",
             ),
             (
                 "[[sinks]]\ntype = \"null\"\nrotation = \"daily\"",

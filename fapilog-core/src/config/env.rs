@@ -3,7 +3,8 @@
 use toml::{Table, Value};
 
 use crate::config::schema::{self, check_value, join};
-use crate::config::{toml::from_table, Config};
+use crate::config::toml::{from_table, left_off, OFF_BY_DEFAULT};
+use crate::config::Config;
 use crate::error::ConfigError;
 
 /// The prefix every variable fapilog reads starts with.
@@ -62,6 +63,7 @@ impl Config {
             set(&mut table, &schema, &segments, "", raw, var)?;
         }
         schema::check(&mut table)?;
+        check_left_off(&ours, &table)?;
         from_table(table)
     }
 
@@ -84,6 +86,35 @@ impl Config {
         }
         self.with_env(vars)
     }
+}
+
+/// A section that is off by default, given settings by variables that do not
+/// say `ENABLED`, and still off once they are applied: an error naming the
+/// first. (A file that turned it on is adjusted, not overridden.)
+fn check_left_off(vars: &[(String, String)], merged: &Table) -> Result<(), ConfigError> {
+    for section in OFF_BY_DEFAULT {
+        let prefix = format!("{PREFIX}{}__", section.to_ascii_uppercase());
+        let given: Vec<(&str, &str)> = vars
+            .iter()
+            .filter_map(|(var, raw)| Some((var.strip_prefix(&prefix)?, raw.as_str())))
+            .collect();
+        let enabled = merged
+            .get(section)
+            .and_then(|t| t.get("enabled"))
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        if enabled || given.iter().any(|(key, _)| *key == "ENABLED") {
+            continue;
+        }
+        if let Some((key, raw)) = given.first() {
+            return Err(left_off(
+                section,
+                &key.to_ascii_lowercase(),
+                &format!("{raw:?}"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn unknown(var: &str, schema: &Table) -> ConfigError {
@@ -246,6 +277,7 @@ mod tests {
                 ("FAPILOG_SAMPLING__RATE", "0.1"),
                 ("FAPILOG_SAMPLING__NEVER_PATHS", "/health, /ready"),
                 ("FAPILOG_REDACTION__ENABLED", "false"),
+                ("FAPILOG_THROTTLING__ENABLED", "true"),
                 ("FAPILOG_THROTTLING__REFILL_PER_S", "5"),
                 ("FAPILOG_SINKS__0__TYPE", "file"),
                 ("FAPILOG_SINKS__0__PATH", "/tmp/x.log"),
@@ -260,6 +292,7 @@ mod tests {
         assert_eq!(config.sampling.rate, 0.1);
         assert_eq!(config.sampling.never_paths, ["/health", "/ready"]);
         assert!(!config.redaction.enabled);
+        assert!(config.throttling.enabled);
         assert_eq!(config.throttling.refill_per_s, 5.0);
         assert_eq!(config.sinks.len(), 2);
         assert_eq!(

@@ -9,7 +9,8 @@
 //! error that names the setting, the value and what is allowed. So is a
 //! setting nothing would read: a `file`-only setting on another sink type,
 //! `color` without the `pretty` format, `options` on a built-in sink type, or a
-//! setting of a section whose `enabled` is false. Every setting,
+//! setting of a section that is off by default given without saying
+//! `enabled`. Every setting,
 //! its type, default and variable is listed in `docs/configuration.md` and by
 //! [`Config::settings`].
 //!

@@ -39,6 +39,15 @@ impl Config {
             ConfigError::syntax(place, e.message().to_owned())
         })?;
         schema::check(&mut table)?;
+        for section in OFF_BY_DEFAULT {
+            if let Some(toml::Value::Table(given)) = table.get(section) {
+                if !given.contains_key("enabled") {
+                    if let Some((key, value)) = given.iter().next() {
+                        return Err(left_off(section, key, &schema::render(value)));
+                    }
+                }
+            }
+        }
         from_table(table)
     }
 
@@ -70,6 +79,21 @@ impl Config {
         };
         config.with_process_env()
     }
+}
+
+/// Sections that are off unless `enabled = true`: settings given for one
+/// without saying `enabled` would stay unread.
+pub(crate) const OFF_BY_DEFAULT: [&str; 2] = ["aggregation", "throttling"];
+
+/// The error for `section.key` given while `section` was left off.
+pub(crate) fn left_off(section: &str, key: &str, value: &str) -> ConfigError {
+    ConfigError::invalid(
+        format!("{section}.{key}"),
+        value.to_owned(),
+        format!(
+            "{section} is off unless enabled = true: set {section}.enabled = true (or false, to keep it off)"
+        ),
+    )
 }
 
 /// Deserializes a table already checked against the schema.

@@ -208,7 +208,8 @@ impl Pipeline {
         *current = next;
     }
 
-    /// Offers an event to the queue. Does not check the level gate: callers do.
+    /// Offers an event to the queue. Does not check the level gate nor apply
+    /// the capture limits: callers do ([`Logger::submit`] does both).
     ///
     /// Never panics and never returns an error; what cannot be queued is counted.
     /// An event submitted on this pipeline's own writer thread (by a sink) is
