@@ -442,5 +442,18 @@ async fn a_traceparent_trace_id_becomes_the_id_when_enabled() {
     let res = http_get(addr, "/orders/7", &[("traceparent", b"00-zz-00-01")]).await;
     let generated = res.header("x-request-id").unwrap();
     assert_eq!(generated.len(), 36, "{generated}");
+    // Sent twice, it is invalid (W3C Trace Context): a new ID, not either one.
+    let other = b"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    let res = http_get(
+        addr,
+        "/orders/7",
+        &[
+            ("traceparent", traceparent.as_bytes()),
+            ("traceparent", &other[..]),
+        ],
+    )
+    .await;
+    let generated = res.header("x-request-id").unwrap();
+    assert_eq!(generated.len(), 36, "{generated}");
     let _ = stop.send(());
 }

@@ -310,7 +310,8 @@ impl CorrelationConfig {
     }
 
     /// Whether to use the trace-id of a W3C `traceparent` header when the
-    /// configured header is absent or invalid. Default: `false`.
+    /// configured header is absent or invalid. A `traceparent` that is
+    /// malformed, or sent more than once, is ignored. Default: `false`.
     #[must_use]
     pub fn use_traceparent(mut self, enabled: bool) -> Self {
         self.use_traceparent = enabled;
@@ -361,10 +362,7 @@ impl CorrelationConfig {
             }
         }
         if self.use_traceparent {
-            if let Some(id) = headers
-                .get(TRACEPARENT_HEADER)
-                .and_then(|v| from_traceparent(v.as_bytes()))
-            {
+            if let Some(id) = single(headers, TRACEPARENT_HEADER).and_then(from_traceparent) {
                 let resolved = Resolved {
                     id,
                     source: IdSource::Traceparent,
@@ -380,6 +378,14 @@ impl CorrelationConfig {
         };
         (resolved, None)
     }
+}
+
+/// The value of header `name` when it is sent once: W3C Trace Context treats
+/// a repeated `traceparent` as invalid (its test suite expects a new trace).
+fn single<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h [u8]> {
+    let mut values = headers.get_all(name).iter();
+    let first = values.next()?;
+    values.next().is_none().then(|| first.as_bytes())
 }
 
 #[cfg(test)]
