@@ -75,12 +75,14 @@ const KEY_CACHE_LIMIT: usize = 4096;
 ///   `-`, `.`, `:`, `/`, brackets, spaces and camelCase humps. The whole value becomes [`REDACTED`].
 /// - **Value patterns**, in string values, the message and the captured
 ///   error, replace only the secret: payment card numbers of 13 to 19 digits
-///   (spaces or dashes allowed between digit groups) that pass the Luhn check,
-///   the password of `scheme://user:password@host` URLs, the token after
-///   `Bearer `, the credentials after `Basic ` (when they decode to
-///   `user:password`), the value of a `name=value` pair whose name is a redacted
-///   field name (a query string's `?token=…`, a form body, `password=…` in
-///   text), and every match of user-supplied regexes.
+///   (spaces or dashes allowed between digit groups, other numbers beside
+///   them) that pass the Luhn check, the password of every
+///   `scheme://user:password@host` URL, the token after `Bearer `, the
+///   credentials after `Basic ` (when they decode to `user:password`), the
+///   value of a `name=value` pair whose name is a redacted field name (a query
+///   string's `?token=…`, a form body, form-encoded `user%5Bpassword%5D=…`,
+///   `password=…` in text; a quoted value, `password="two words"`, up to its
+///   closing quote), and every match of user-supplied regexes.
 ///
 /// String literals in the source (a message or value written as `"..."` in a
 /// macro call) are program text, not data, and are not pattern-scanned; field
@@ -589,17 +591,66 @@ fn redact_cards(text: &str) -> Option<String> {
             }
         }
         let bounded = end >= bytes.len() || !bytes[end].is_ascii_alphanumeric();
-        if bounded && (13..=19).contains(&digits) && luhn(&bytes[start..end]) {
+        let cards = if (13..=19).contains(&digits) && luhn(&bytes[start..end]) {
+            vec![(start, end)]
+        } else if digits > 13 {
+            // A card beside other numbers ("card 4111… 100 USD", a date
+            // before it): look for one among the run's digit groups.
+            cards_within(bytes, start, end)
+        } else {
+            Vec::new()
+        };
+        for (from, to) in cards {
+            if to == end && !bounded {
+                continue;
+            }
             let s = out.get_or_insert_with(|| String::with_capacity(text.len()));
-            s.push_str(&text[copied..start]);
+            s.push_str(&text[copied..from]);
             s.push_str(REDACTED);
-            copied = end;
+            copied = to;
         }
         i = end.max(i + 1);
     }
     let mut s = out?;
     s.push_str(&text[copied..]);
     Some(s)
+}
+
+/// Luhn-valid spans of 13..=19 digits made of whole digit groups of the run
+/// `bytes[start..end]`, left to right, the longest first at each group. No
+/// card number starts with 0, and a leading 0 never changes the Luhn sum: a
+/// group starting with 0 (a date's `01`) starts no span.
+fn cards_within(bytes: &[u8], start: usize, end: usize) -> Vec<(usize, usize)> {
+    let mut groups: Vec<(usize, usize)> = Vec::new();
+    let mut i = start;
+    while i < end {
+        let from = i;
+        while i < end && bytes[i].is_ascii_digit() {
+            i += 1;
+        }
+        groups.push((from, i));
+        i += 1; // the separator
+    }
+    let mut cards = Vec::new();
+    let mut a = 0;
+    while a < groups.len() {
+        let leading_zero = bytes.get(groups[a].0) == Some(&b'0');
+        let found = (a..groups.len())
+            .rev()
+            .filter(|_| !leading_zero)
+            .find(|&b| {
+                let digits: usize = groups[a..=b].iter().map(|(f, t)| t - f).sum();
+                (13..=19).contains(&digits) && luhn(&bytes[groups[a].0..groups[b].1])
+            });
+        match found {
+            Some(b) => {
+                cards.push((groups[a].0, groups[b].1));
+                a = b + 1;
+            }
+            None => a += 1,
+        }
+    }
+    cards
 }
 
 /// The Luhn check over the digits of `run` (other bytes are skipped).
@@ -647,16 +698,59 @@ fn redact_url_passwords(text: &str) -> Option<String> {
                 }
             }
         }
-        search = authority + end;
+        // From the authority, not past the host part: in `a://h1,b://u:p@h2`
+        // the host part's end lies inside the next URL's `://`.
+        search = authority;
     }
     let mut s = out?;
     s.push_str(&text[copied..]);
     Some(s)
 }
 
-/// Whether `b` may be part of a parameter name (`api_key`, `user[password]`, `X-Token`).
+/// Whether `b` may be part of a parameter name (`api_key`, `user[password]`,
+/// `X-Token`, the form-encoded `user%5Bpassword%5D`).
 const fn is_param_name_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'[' | b']')
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'[' | b']' | b'%')
+}
+
+/// A form-encoded name with its `%5B`/`%5D` (and any other `%XX`) decoded to
+/// separators, so `user%5Bpassword%5D` matches as `user[password]` does.
+fn decode_param_name(name: &str) -> std::borrow::Cow<'_, str> {
+    if !name.contains('%') {
+        return std::borrow::Cow::Borrowed(name);
+    }
+    std::borrow::Cow::Owned(name.split('%').enumerate().fold(
+        String::with_capacity(name.len()),
+        |mut out, (i, part)| {
+            let rest = match part.get(..2) {
+                Some(hex) if i > 0 && hex.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                    out.push('_');
+                    &part[2..]
+                }
+                _ => part,
+            };
+            out.push_str(rest);
+            out
+        },
+    ))
+}
+
+/// Where the value after `=` starts and ends within `tail` (the text after
+/// the `=`): inside its quotes when it is quoted (`password="two words"`, a
+/// backslash escaping the next byte), else up to the first ending byte.
+fn param_value(tail: &[u8]) -> (usize, usize) {
+    let Some(&quote @ (b'"' | b'\'')) = tail.first() else {
+        let end = tail
+            .iter()
+            .position(|&b| ends_param_value(b))
+            .unwrap_or(tail.len());
+        return (0, end);
+    };
+    let mut i = 1;
+    while i < tail.len() && tail[i] != quote {
+        i += if tail[i] == b'\\' { 2 } else { 1 };
+    }
+    (1, i.min(tail.len()))
 }
 
 /// Whether `b` ends a parameter value.
@@ -682,17 +776,16 @@ fn redact_secret_params(names: &[String], text: &str) -> Option<String> {
             .rposition(|&b| !is_param_name_byte(b))
             .map_or(0, |p| p + 1);
         let tail = bytes.get(eq + 1..).unwrap_or_default();
-        let value_end = eq
-            + 1
-            + tail
-                .iter()
-                .position(|&b| ends_param_value(b))
-                .unwrap_or(tail.len());
+        let (start, end) = param_value(tail);
+        let (value_start, value_end) = (eq + 1 + start, eq + 1 + end);
         // Name bytes are ASCII and so are the value's end bytes: all boundaries.
         let name = text.get(name_start..eq).unwrap_or_default();
-        if !name.is_empty() && value_end > eq + 1 && name_matches(names, name) {
+        if !name.is_empty()
+            && value_end > value_start
+            && name_matches(names, &decode_param_name(name))
+        {
             let s = out.get_or_insert_with(|| String::with_capacity(text.len()));
-            s.push_str(text.get(copied..=eq).unwrap_or_default());
+            s.push_str(text.get(copied..value_start).unwrap_or_default());
             s.push_str(REDACTED);
             copied = value_end;
         }
@@ -917,6 +1010,54 @@ mod tests {
         let mut e = event_with("note", String::from("?token=abc"));
         off.redact(&mut e);
         assert_eq!(e.fields()[0].value().as_str(), Some("?token=abc"));
+    }
+
+    #[test]
+    fn secrets_found_by_review_are_redacted() {
+        for (text, expected) in [
+            (
+                "retrying login password=\"hunter 2\" now",
+                "retrying login password=\"[REDACTED]\" now",
+            ),
+            (
+                "export DB_PASSWORD='s3cr3t'",
+                "export DB_PASSWORD='[REDACTED]'",
+            ),
+            ("--api_key=\"sk_abc\" -v", "--api_key=\"[REDACTED]\" -v"),
+            (r#"password="a\"b c" x"#, r#"password="[REDACTED]" x"#),
+            (
+                "user%5Bpassword%5D=hunter2&x=1",
+                "user%5Bpassword%5D=[REDACTED]&x=1",
+            ),
+            (
+                "charged card 4111111111111111 100 USD",
+                "charged card [REDACTED] 100 USD",
+            ),
+            (
+                "2024-05-01 4111 1111 1111 1111 declined",
+                "2024-05-01 [REDACTED] declined",
+            ),
+            ("qty 2 4111111111111111", "qty 2 [REDACTED]"),
+            ("4111111111111111 4111111111111111", "[REDACTED] [REDACTED]"),
+            (
+                "amqp://guest:pw1@h1,amqp://guest:pw2@h2",
+                "amqp://guest:[REDACTED]@h1,amqp://guest:[REDACTED]@h2",
+            ),
+            (
+                "redis://h1:6379,redis://:secretpw@h2:6379",
+                "redis://h1:6379,redis://:[REDACTED]@h2:6379",
+            ),
+        ] {
+            assert_eq!(
+                redacted_value("note", text).as_str(),
+                Some(expected),
+                "{text}"
+            );
+        }
+        // Left alone: an empty quoted value, and numbers that hold no card.
+        for keep in ["password=\"\" x", "ids 12345678 87654321 1234", "x=1 y=2"] {
+            assert_eq!(redacted_value("note", keep).as_str(), Some(keep), "{keep}");
+        }
     }
 
     #[test]
