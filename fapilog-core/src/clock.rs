@@ -80,10 +80,15 @@ impl ManualClock {
         }
     }
 
-    /// Moves the clock forward by `by`.
+    /// Moves the clock forward by `by`; it stops at its end (584 years on)
+    /// rather than wrap back to its start.
     pub fn advance(&self, by: Duration) {
         let nanos = u64::try_from(by.as_nanos()).unwrap_or(u64::MAX);
-        self.offset_nanos.fetch_add(nanos, Ordering::SeqCst);
+        let _ = self
+            .offset_nanos
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |offset| {
+                Some(offset.saturating_add(nanos))
+            });
     }
 }
 
@@ -107,5 +112,22 @@ impl fmt::Debug for ManualClock {
                 &Duration::from_nanos(self.offset_nanos.load(Ordering::SeqCst)),
             )
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_manual_clock_never_goes_back() {
+        let clock = ManualClock::new();
+        clock.advance(Duration::from_secs(1));
+        let t1 = clock.now();
+        clock.advance(Duration::MAX);
+        let t2 = clock.now();
+        clock.advance(Duration::from_secs(1));
+        let t3 = clock.now();
+        assert!(t1 < t2 && t2 <= t3);
     }
 }
