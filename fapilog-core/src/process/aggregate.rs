@@ -58,7 +58,7 @@
 //! # Ok(()) }
 //! ```
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::time::{Duration, Instant};
 
@@ -68,6 +68,7 @@ use crate::event::{Message, RawEvent, Timestamp};
 use crate::filter::covers;
 use crate::format::time::rfc3339_micros;
 use crate::level::Level;
+use crate::process::throttle::Recency;
 use crate::process::{Discard, Emit, Processor};
 use crate::value::{Field, Value};
 
@@ -101,7 +102,8 @@ struct Group {
     correlation: Option<CorrelationText>,
     opened: Instant,
     created: u64,
-    last_used: u64,
+    /// The key's place in [`Aggregator::recency`].
+    slot: usize,
     /// Events held while the group has at most `threshold` of them.
     held: Vec<RawEvent>,
     /// Once over the threshold: the first occurrence and the count.
@@ -135,8 +137,10 @@ pub struct Aggregator {
     max_keys: usize,
     flush_on_correlation_change: bool,
     groups: HashMap<GroupKey, Group>,
+    recency: Recency<GroupKey>,
+    /// Every group's slot in `recency` by its `opened` and `created`: by deadline.
+    deadlines: BTreeMap<(Instant, u64), usize>,
     uses: u64,
-    earliest: Option<Instant>,
 }
 
 impl Aggregator {
@@ -155,8 +159,9 @@ impl Aggregator {
             max_keys: DEFAULT_AGGREGATION_KEYS,
             flush_on_correlation_change: true,
             groups: HashMap::new(),
+            recency: Recency::new(),
+            deadlines: BTreeMap::new(),
             uses: 0,
-            earliest: None,
         }
     }
 
@@ -266,7 +271,7 @@ impl Aggregator {
         let Some(group) = self.groups.get_mut(&key) else {
             return;
         };
-        group.last_used = self.uses;
+        self.recency.touch(group.slot);
         match &mut group.aggregate {
             Some(agg) => {
                 agg.count += 1;
@@ -304,24 +309,19 @@ impl Aggregator {
         out: &mut Emit<'_>,
     ) {
         if self.groups.len() >= self.max_keys {
-            let oldest = self
-                .groups
-                .iter()
-                .min_by_key(|(_, g)| g.last_used)
-                .map(|(k, _)| k.clone());
-            if let Some(oldest) = oldest {
+            if let Some(oldest) = self.recency.oldest().cloned() {
                 self.write_out(&oldest, out);
             }
         }
-        let deadline = now + self.window;
-        self.earliest = Some(self.earliest.map_or(deadline, |e| e.min(deadline)));
+        let slot = self.recency.push(key.clone());
+        self.deadlines.insert((now, self.uses), slot);
         self.groups.insert(
             key,
             Group {
                 correlation,
                 opened: now,
                 created: self.uses,
-                last_used: self.uses,
+                slot,
                 held: vec![event],
                 aggregate: None,
             },
@@ -330,24 +330,18 @@ impl Aggregator {
 
     fn write_out(&mut self, key: &GroupKey, out: &mut Emit<'_>) {
         if let Some(group) = self.groups.remove(key) {
+            self.recency.remove(group.slot);
+            self.deadlines.remove(&(group.opened, group.created));
             emit_group(group, out);
         }
     }
 
-    /// Writes out the groups `due` says are finished, oldest first.
-    fn write_out_where(&mut self, out: &mut Emit<'_>, due: impl Fn(&Group) -> bool) {
-        let mut done: Vec<GroupKey> = self
-            .groups
-            .iter()
-            .filter(|(_, g)| due(g))
-            .map(|(k, _)| k.clone())
-            .collect();
-        done.sort_by_key(|k| self.groups.get(k).map(|g| g.created));
-        for key in done {
+    /// Writes out these groups, given with their `created`, oldest first.
+    fn write_out_in_order(&mut self, mut done: Vec<(u64, GroupKey)>, out: &mut Emit<'_>) {
+        done.sort_unstable_by_key(|(created, _)| *created);
+        for (_, key) in done {
             self.write_out(&key, out);
         }
-        let window = self.window;
-        self.earliest = self.groups.values().map(|g| g.opened + window).min();
     }
 }
 
@@ -423,18 +417,28 @@ impl Processor for Aggregator {
     }
 
     fn tick(&mut self, now: Instant, out: &mut Emit<'_>) {
-        if self.earliest.is_some_and(|e| now >= e) {
-            let window = self.window;
-            self.write_out_where(out, |g| now >= g.opened + window);
-        }
+        let window = self.window;
+        let due = self
+            .deadlines
+            .iter()
+            .take_while(|((opened, _), _)| now >= *opened + window)
+            .filter_map(|((_, created), slot)| Some((*created, self.recency.get(*slot)?.clone())))
+            .collect();
+        self.write_out_in_order(due, out);
     }
 
     fn next_deadline(&self) -> Option<Instant> {
-        self.earliest
+        let ((opened, _), _) = self.deadlines.first_key_value()?;
+        Some(*opened + self.window)
     }
 
     fn flush(&mut self, out: &mut Emit<'_>) {
-        self.write_out_where(out, |_| true);
+        let all = self
+            .groups
+            .iter()
+            .map(|(key, g)| (g.created, key.clone()))
+            .collect();
+        self.write_out_in_order(all, out);
     }
 
     fn name(&self) -> &str {
@@ -705,6 +709,92 @@ mod tests {
         assert_eq!(h.out.len(), 1);
         assert_eq!(h.out[0].event.message(), "b");
         assert_eq!(h.agg.groups(), 2);
+    }
+
+    fn xorshift(state: &mut u64) -> u64 {
+        *state ^= *state << 13;
+        *state ^= *state >> 7;
+        *state ^= *state << 17;
+        *state
+    }
+
+    /// (correlation ID, count) of each record written.
+    fn written(out: &[Item]) -> Vec<(String, Option<u64>)> {
+        out.iter()
+            .map(|i| {
+                let id = i.event.context().and_then(Context::correlation_id);
+                let count = i.event.fields().iter().find(|f| f.key() == "count");
+                (
+                    id.unwrap_or("-").to_owned(),
+                    count.and_then(|f| f.value().as_u64()),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn eviction_follows_use_like_a_reference_lru() {
+        let agg = Aggregator::new([POOL])
+            .flush_on_correlation_change(false)
+            .max_count(10)
+            .max_keys(16);
+        let mut h = Harness::new(agg);
+        // Least recently used first: (correlation ID, count). Time stands
+        // still, so groups end only when evicted or full.
+        let mut model: Vec<(String, u64)> = Vec::new();
+        let mut expected = Vec::new();
+        let mut write = |(id, count): (String, u64)| match count {
+            0..=5 => (0..count).for_each(|_| expected.push((id.clone(), None))),
+            _ => expected.push((id, Some(count))),
+        };
+        let mut state = 0x2545_F491_4F6C_DD1D;
+        for _ in 0..3000 {
+            let id = format!("c{}", xorshift(&mut state) % 24);
+            h.log(0, POOL, Level::Info, "m", Some(&id));
+            let count = match model.iter().position(|(m, _)| *m == id) {
+                Some(i) => model.remove(i).1 + 1,
+                None if model.len() == 16 => {
+                    write(model.remove(0));
+                    1
+                }
+                None => 1,
+            };
+            if count == 10 {
+                write((id, count));
+            } else {
+                model.push((id, count));
+            }
+        }
+        assert_eq!(written(&h.out), expected);
+        h.flush();
+        h.assert_balanced(3000);
+    }
+
+    #[test]
+    fn ticks_write_out_the_groups_whose_window_ended_in_opening_order() {
+        let mut h = Harness::new(Aggregator::new([POOL]).max_keys(3));
+        for (at, msg) in [(0, "a"), (100, "b"), (200, "c"), (300, "a"), (400, "d")] {
+            h.log(at, POOL, Level::Info, msg, None);
+        }
+        // d made room by writing out b, the least recently used.
+        let messages = |h: &Harness| {
+            let out = h.out.iter().map(|i| i.event.message().to_owned());
+            out.collect::<Vec<_>>()
+        };
+        assert_eq!(messages(&h), ["b"]);
+        assert_eq!(
+            h.agg.next_deadline(),
+            Some(h.t0 + Duration::from_millis(1000))
+        );
+        h.tick(1199);
+        assert_eq!(messages(&h), ["b", "a", "a"]);
+        assert_eq!(
+            h.agg.next_deadline(),
+            Some(h.t0 + Duration::from_millis(1200))
+        );
+        h.tick(1400);
+        assert_eq!(messages(&h), ["b", "a", "a", "c", "d"]);
+        assert_eq!(h.agg.next_deadline(), None);
     }
 
     #[test]

@@ -86,7 +86,8 @@ struct Bucket {
     tokens: f64,
     last_refill: Instant,
     suppressed: u64,
-    last_used: u64,
+    /// The key's place in [`Throttle::recency`].
+    slot: usize,
 }
 
 /// Suppresses bursts per key with a token bucket.
@@ -97,7 +98,7 @@ pub struct Throttle {
     include_errors: bool,
     max_keys: usize,
     buckets: HashMap<BucketKey, Bucket>,
-    uses: u64,
+    recency: Recency<BucketKey>,
 }
 
 impl Throttle {
@@ -111,7 +112,7 @@ impl Throttle {
             include_errors: false,
             max_keys: DEFAULT_THROTTLE_KEYS,
             buckets: HashMap::new(),
-            uses: 0,
+            recency: Recency::new(),
         }
     }
 
@@ -199,17 +200,31 @@ impl Throttle {
         BucketKey::TargetLevel(event.target, event.level)
     }
 
+    /// The key's bucket, marked as the most recently used; a new key first
+    /// makes room if the table is full.
+    fn bucket(&mut self, key: &BucketKey, now: Instant, out: &mut Emit<'_>) -> &mut Bucket {
+        if !self.buckets.contains_key(key) && self.buckets.len() >= self.max_keys {
+            self.make_room(out);
+        }
+        let (burst, recency) = (self.burst, &mut self.recency);
+        let bucket = self.buckets.entry(key.clone()).or_insert_with(|| Bucket {
+            tokens: f64::from(burst),
+            last_refill: now,
+            suppressed: 0,
+            slot: recency.push(key.clone()),
+        });
+        recency.touch(bucket.slot);
+        bucket
+    }
+
     fn make_room(&mut self, out: &mut Emit<'_>) {
-        let oldest = self
-            .buckets
-            .iter()
-            .min_by_key(|(_, b)| b.last_used)
-            .map(|(k, _)| k.clone());
-        if let Some(key) = oldest {
-            if let Some(bucket) = self.buckets.remove(&key) {
-                if bucket.suppressed > 0 {
-                    out.notice(ended(&key, bucket.suppressed, "evicted"));
-                }
+        let Some(key) = self.recency.oldest().cloned() else {
+            return;
+        };
+        if let Some(bucket) = self.buckets.remove(&key) {
+            self.recency.remove(bucket.slot);
+            if bucket.suppressed > 0 {
+                out.notice(ended(&key, bucket.suppressed, "evicted"));
             }
         }
     }
@@ -246,18 +261,8 @@ impl Processor for Throttle {
             return;
         }
         let key = self.key_of(&event);
-        self.uses += 1;
-        if !self.buckets.contains_key(&key) && self.buckets.len() >= self.max_keys {
-            self.make_room(out);
-        }
         let (burst, refill_per_s) = (self.burst, self.refill_per_s);
-        let bucket = self.buckets.entry(key.clone()).or_insert(Bucket {
-            tokens: f64::from(burst),
-            last_refill: now,
-            suppressed: 0,
-            last_used: 0,
-        });
-        bucket.last_used = self.uses;
+        let bucket = self.bucket(&key, now, out);
         let elapsed = now.saturating_duration_since(bucket.last_refill);
         bucket.tokens =
             (bucket.tokens + elapsed.as_secs_f64() * refill_per_s).min(f64::from(burst));
@@ -285,17 +290,12 @@ impl Processor for Throttle {
     }
 
     fn shutdown(&mut self, out: &mut Emit<'_>) {
-        let mut pending: Vec<_> = self
-            .buckets
-            .iter()
-            .filter(|(_, b)| b.suppressed > 0)
-            .map(|(k, b)| (b.last_used, k.clone(), b.suppressed))
-            .collect();
-        pending.sort_by_key(|(used, _, _)| *used);
-        for (_, key, suppressed) in pending {
-            out.notice(ended(&key, suppressed, "shutdown"));
-            if let Some(bucket) = self.buckets.get_mut(&key) {
-                bucket.suppressed = 0;
+        for key in self.recency.oldest_first() {
+            if let Some(bucket) = self.buckets.get_mut(key) {
+                let suppressed = std::mem::take(&mut bucket.suppressed);
+                if suppressed > 0 {
+                    out.notice(ended(key, suppressed, "shutdown"));
+                }
             }
         }
     }
@@ -318,6 +318,116 @@ impl fmt::Debug for Throttle {
     }
 }
 
+/// No neighbour: the end of the list.
+const NIL: usize = usize::MAX;
+
+/// Keys in order of use: a doubly linked list over a slab, so marking a key
+/// used, forgetting it and finding the least recently used are O(1). Shared
+/// with the aggregator's group table.
+#[derive(Debug)]
+pub(super) struct Recency<K> {
+    nodes: Vec<Node<K>>,
+    free: Vec<usize>,
+    oldest: usize,
+    newest: usize,
+}
+
+#[derive(Debug)]
+struct Node<K> {
+    key: Option<K>,
+    older: usize,
+    newer: usize,
+}
+
+impl<K> Recency<K> {
+    pub(super) fn new() -> Self {
+        Recency {
+            nodes: Vec::new(),
+            free: Vec::new(),
+            oldest: NIL,
+            newest: NIL,
+        }
+    }
+
+    /// Adds `key` as the most recently used; returns its slot.
+    pub(super) fn push(&mut self, key: K) -> usize {
+        let slot = self.free.pop().unwrap_or_else(|| {
+            self.nodes.push(Node {
+                key: None,
+                older: NIL,
+                newer: NIL,
+            });
+            self.nodes.len() - 1
+        });
+        if let Some(node) = self.nodes.get_mut(slot) {
+            node.key = Some(key);
+        }
+        self.link_newest(slot);
+        slot
+    }
+
+    /// Marks the key in `slot` as the most recently used.
+    pub(super) fn touch(&mut self, slot: usize) {
+        if slot != self.newest {
+            self.unlink(slot);
+            self.link_newest(slot);
+        }
+    }
+
+    /// Forgets the key in `slot`.
+    pub(super) fn remove(&mut self, slot: usize) {
+        if self.nodes.get(slot).is_some_and(|n| n.key.is_some()) {
+            self.unlink(slot);
+            if let Some(node) = self.nodes.get_mut(slot) {
+                node.key = None;
+            }
+            self.free.push(slot);
+        }
+    }
+
+    /// The key in `slot`.
+    pub(super) fn get(&self, slot: usize) -> Option<&K> {
+        self.nodes.get(slot)?.key.as_ref()
+    }
+
+    /// The least recently used key.
+    pub(super) fn oldest(&self) -> Option<&K> {
+        self.get(self.oldest)
+    }
+
+    /// Every key, least recently used first.
+    pub(super) fn oldest_first(&self) -> impl Iterator<Item = &K> {
+        std::iter::successors(self.nodes.get(self.oldest), |n| self.nodes.get(n.newer))
+            .filter_map(|n| n.key.as_ref())
+    }
+
+    fn unlink(&mut self, slot: usize) {
+        let Some(&Node { older, newer, .. }) = self.nodes.get(slot) else {
+            return;
+        };
+        match self.nodes.get_mut(older) {
+            Some(n) => n.newer = newer,
+            None => self.oldest = newer,
+        }
+        match self.nodes.get_mut(newer) {
+            Some(n) => n.older = older,
+            None => self.newest = older,
+        }
+    }
+
+    fn link_newest(&mut self, slot: usize) {
+        let newest = self.newest;
+        if let Some(node) = self.nodes.get_mut(slot) {
+            (node.older, node.newer) = (newest, NIL);
+        }
+        match self.nodes.get_mut(newest) {
+            Some(n) => n.newer = slot,
+            None => self.oldest = slot,
+        }
+        self.newest = slot;
+    }
+}
+
 /// One second, for readable tests.
 #[cfg(test)]
 const SECOND: Duration = Duration::from_secs(1);
@@ -326,6 +436,7 @@ const SECOND: Duration = Duration::from_secs(1);
 mod tests {
     use super::*;
     use crate::process::{Item, ItemKind, Tally};
+    use crate::value::Field;
 
     struct Harness {
         throttle: Throttle,
@@ -372,6 +483,21 @@ mod tests {
                         .find(|f| f.key() == "suppressed")
                         .and_then(|f| f.value().as_u64());
                     (i.kind, i.event.message().to_owned(), suppressed)
+                })
+                .collect()
+        }
+
+        /// (kind, message, throttle_key, suppressed) of each output.
+        fn keyed(&self) -> Vec<(ItemKind, String, Option<String>, Option<u64>)> {
+            self.out
+                .iter()
+                .map(|i| {
+                    let fields = i.event.fields();
+                    let field = |name| fields.iter().find(|f| f.key() == name).map(Field::value);
+                    let key = field("throttle_key").and_then(Value::as_str);
+                    let suppressed = field("suppressed").and_then(Value::as_u64);
+                    let message = i.event.message().to_owned();
+                    (i.kind, message, key.map(str::to_owned), suppressed)
                 })
                 .collect()
         }
@@ -468,6 +594,51 @@ mod tests {
             (ItemKind::Notice, "throttling ended".to_owned(), Some(1))
         );
         assert_eq!(h.out[2].event.fields()[2].value().as_str(), Some("evicted"));
+    }
+
+    fn xorshift(state: &mut u64) -> u64 {
+        *state ^= *state << 13;
+        *state ^= *state >> 7;
+        *state ^= *state << 17;
+        *state
+    }
+
+    #[test]
+    fn eviction_follows_use_like_a_reference_lru() {
+        let mut h = Harness::new(
+            Throttle::new(1, 0.001)
+                .max_keys(16)
+                .key(ThrottleKey::Field("user_id".into())),
+        );
+        // Least recently used first: (user, suppressed). Time stands still,
+        // so a key's first event passes and the others are suppressed.
+        let mut model: Vec<(u64, u64)> = Vec::new();
+        let mut expected = Vec::new();
+        let mut state = 0x2545_F491_4F6C_DD1D;
+        for _ in 0..3000 {
+            let user = xorshift(&mut state) % 24;
+            h.log(Duration::ZERO, Level::Info, Some(user));
+            if let Some(i) = model.iter().position(|(u, _)| *u == user) {
+                let (_, suppressed) = model.remove(i);
+                if suppressed == 0 {
+                    let key = Some(format!("user_id={user}"));
+                    expected.push((ItemKind::Notice, "events throttled".into(), key, None));
+                }
+                model.push((user, suppressed + 1));
+                continue;
+            }
+            if model.len() == 16 {
+                let (old, suppressed) = model.remove(0);
+                if suppressed > 0 {
+                    let key = Some(format!("user_id={old}"));
+                    let ended = "throttling ended".into();
+                    expected.push((ItemKind::Notice, ended, key, Some(suppressed)));
+                }
+            }
+            model.push((user, 0));
+            expected.push((ItemKind::Event, "m".into(), None, None));
+        }
+        assert_eq!(h.keyed(), expected);
     }
 
     #[test]
