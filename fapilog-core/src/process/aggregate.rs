@@ -68,7 +68,7 @@ use crate::event::{Message, RawEvent, Timestamp};
 use crate::filter::covers;
 use crate::format::time::rfc3339_micros;
 use crate::level::Level;
-use crate::process::throttle::Recency;
+use crate::process::recency::Recency;
 use crate::process::{Discard, Emit, Processor};
 use crate::value::{Field, Value};
 

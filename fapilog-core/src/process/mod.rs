@@ -61,6 +61,7 @@
 mod aggregate;
 mod harness;
 mod processor;
+mod recency;
 mod redact;
 mod stages;
 mod throttle;

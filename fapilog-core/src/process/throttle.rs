@@ -51,6 +51,7 @@ use std::time::Instant;
 use crate::error::ConfigError;
 use crate::event::RawEvent;
 use crate::level::Level;
+use crate::process::recency::Recency;
 use crate::process::{Discard, Emit, Processor};
 use crate::value::Value;
 
@@ -315,116 +316,6 @@ impl fmt::Debug for Throttle {
             .field("max_keys", &self.max_keys)
             .field("keys", &self.buckets.len())
             .finish()
-    }
-}
-
-/// No neighbour: the end of the list.
-const NIL: usize = usize::MAX;
-
-/// Keys in order of use: a doubly linked list over a slab, so marking a key
-/// used, forgetting it and finding the least recently used are O(1). Shared
-/// with the aggregator's group table.
-#[derive(Debug)]
-pub(super) struct Recency<K> {
-    nodes: Vec<Node<K>>,
-    free: Vec<usize>,
-    oldest: usize,
-    newest: usize,
-}
-
-#[derive(Debug)]
-struct Node<K> {
-    key: Option<K>,
-    older: usize,
-    newer: usize,
-}
-
-impl<K> Recency<K> {
-    pub(super) fn new() -> Self {
-        Recency {
-            nodes: Vec::new(),
-            free: Vec::new(),
-            oldest: NIL,
-            newest: NIL,
-        }
-    }
-
-    /// Adds `key` as the most recently used; returns its slot.
-    pub(super) fn push(&mut self, key: K) -> usize {
-        let slot = self.free.pop().unwrap_or_else(|| {
-            self.nodes.push(Node {
-                key: None,
-                older: NIL,
-                newer: NIL,
-            });
-            self.nodes.len() - 1
-        });
-        if let Some(node) = self.nodes.get_mut(slot) {
-            node.key = Some(key);
-        }
-        self.link_newest(slot);
-        slot
-    }
-
-    /// Marks the key in `slot` as the most recently used.
-    pub(super) fn touch(&mut self, slot: usize) {
-        if slot != self.newest {
-            self.unlink(slot);
-            self.link_newest(slot);
-        }
-    }
-
-    /// Forgets the key in `slot`.
-    pub(super) fn remove(&mut self, slot: usize) {
-        if self.nodes.get(slot).is_some_and(|n| n.key.is_some()) {
-            self.unlink(slot);
-            if let Some(node) = self.nodes.get_mut(slot) {
-                node.key = None;
-            }
-            self.free.push(slot);
-        }
-    }
-
-    /// The key in `slot`.
-    pub(super) fn get(&self, slot: usize) -> Option<&K> {
-        self.nodes.get(slot)?.key.as_ref()
-    }
-
-    /// The least recently used key.
-    pub(super) fn oldest(&self) -> Option<&K> {
-        self.get(self.oldest)
-    }
-
-    /// Every key, least recently used first.
-    pub(super) fn oldest_first(&self) -> impl Iterator<Item = &K> {
-        std::iter::successors(self.nodes.get(self.oldest), |n| self.nodes.get(n.newer))
-            .filter_map(|n| n.key.as_ref())
-    }
-
-    fn unlink(&mut self, slot: usize) {
-        let Some(&Node { older, newer, .. }) = self.nodes.get(slot) else {
-            return;
-        };
-        match self.nodes.get_mut(older) {
-            Some(n) => n.newer = newer,
-            None => self.oldest = newer,
-        }
-        match self.nodes.get_mut(newer) {
-            Some(n) => n.older = older,
-            None => self.newest = older,
-        }
-    }
-
-    fn link_newest(&mut self, slot: usize) {
-        let newest = self.newest;
-        if let Some(node) = self.nodes.get_mut(slot) {
-            (node.older, node.newer) = (newest, NIL);
-        }
-        match self.nodes.get_mut(newest) {
-            Some(n) => n.newer = slot,
-            None => self.oldest = slot,
-        }
-        self.newest = slot;
     }
 }
 
