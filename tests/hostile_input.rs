@@ -74,6 +74,18 @@ impl Outputs {
         }
     }
 
+    /// Asserts that no line of any format is `limit` bytes or longer.
+    fn assert_lines_shorter_than(&self, limit: usize) {
+        for (name, sink) in [
+            ("json", &self.json),
+            ("logfmt", &self.logfmt),
+            ("pretty", &self.pretty),
+        ] {
+            let longest = sink.text().lines().map(str::len).max().unwrap();
+            assert!(longest < limit, "{name}: a {longest}-byte line");
+        }
+    }
+
     /// Drains and checks that every record is exactly one clean line in every format.
     fn finish(&mut self) -> Vec<Json> {
         let report = self.guard.take().unwrap().shutdown(Duration::from_secs(30));
@@ -286,14 +298,7 @@ fn huge_strings_and_field_counts_are_cut_with_a_marker_and_a_count() {
         fields[FIELDS_TRUNCATED_KEY],
         (10_000 - DEFAULT_MAX_FIELDS) as u64
     );
-    for (name, sink) in [
-        ("json", &out.json),
-        ("logfmt", &out.logfmt),
-        ("pretty", &out.pretty),
-    ] {
-        let longest = sink.text().lines().map(str::len).max().unwrap();
-        assert!(longest < 256 * 1024, "{name}: a {longest}-byte line");
-    }
+    out.assert_lines_shorter_than(256 * 1024);
 }
 
 #[test]
@@ -322,14 +327,7 @@ fn huge_lists_and_maps_are_cut_like_fields() {
     let budget = DEFAULT_MAX_FIELDS - 1; // the list took one element
     assert_eq!(map.len(), budget + 1);
     assert_eq!(map[FIELDS_TRUNCATED_KEY], (10_000 - budget) as u64);
-    for (name, sink) in [
-        ("json", &out.json),
-        ("logfmt", &out.logfmt),
-        ("pretty", &out.pretty),
-    ] {
-        let longest = sink.text().lines().map(str::len).max().unwrap();
-        assert!(longest < 256 * 1024, "{name}: a {longest}-byte line");
-    }
+    out.assert_lines_shorter_than(256 * 1024);
 }
 
 #[test]

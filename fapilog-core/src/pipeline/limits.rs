@@ -132,22 +132,17 @@ impl Nested {
         }
         match value {
             Value::Seq(items) => {
-                let cut = self.keep(items);
-                for item in items.iter_mut() {
+                let kept = self.keep(items, |cut| {
+                    Value::Owned(format!("…[truncated {cut} items]").into_boxed_str())
+                });
+                for item in &mut items[..kept] {
                     self.value(item, depth + 1);
-                }
-                if cut > 0 {
-                    let marker = format!("…[truncated {cut} items]");
-                    push(items, Value::Owned(marker.into_boxed_str()));
                 }
             }
             Value::Map(fields) => {
-                let cut = self.keep(fields);
-                for field in fields.iter_mut() {
+                let kept = self.keep(fields, |cut| Field::new(FIELDS_TRUNCATED_KEY, cut as u64));
+                for field in &mut fields[..kept] {
                     self.field(field, depth + 1);
-                }
-                if cut > 0 {
-                    push(fields, Field::new(FIELDS_TRUNCATED_KEY, cut as u64));
                 }
             }
             _ => {
@@ -158,28 +153,24 @@ impl Nested {
         }
     }
 
-    /// Keeps what the budget allows of `items`; returns how many were cut.
-    fn keep<T>(&mut self, items: &mut Box<[T]>) -> usize {
+    /// Keeps what the budget allows of `items`, ending them in `marker(cut)`
+    /// when some were cut; returns how many of them are kept.
+    fn keep<T>(&mut self, items: &mut Box<[T]>, marker: impl FnOnce(usize) -> T) -> usize {
         let kept = items.len().min(self.budget);
         self.budget -= kept;
         let cut = items.len() - kept;
         if cut > 0 {
             let mut list = std::mem::take(items).into_vec();
             list.truncate(kept);
+            list.push(marker(cut));
             *items = list.into_boxed_slice();
         }
-        cut
+        kept
     }
 }
 
 /// What replaces a list or map nested deeper than the formats write.
 const TOO_DEEP: &str = "…[too deep]";
-
-fn push<T>(items: &mut Box<[T]>, item: T) {
-    let mut list = std::mem::take(items).into_vec();
-    list.push(item);
-    *items = list.into_boxed_slice();
-}
 
 #[cfg(test)]
 mod tests {

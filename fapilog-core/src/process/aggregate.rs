@@ -711,13 +711,6 @@ mod tests {
         assert_eq!(h.agg.groups(), 2);
     }
 
-    fn xorshift(state: &mut u64) -> u64 {
-        *state ^= *state << 13;
-        *state ^= *state >> 7;
-        *state ^= *state << 17;
-        *state
-    }
-
     /// (correlation ID, count) of each record written.
     fn written(out: &[Item]) -> Vec<(String, Option<u64>)> {
         out.iter()
@@ -749,7 +742,7 @@ mod tests {
         };
         let mut state = 0x2545_F491_4F6C_DD1D;
         for _ in 0..3000 {
-            let id = format!("c{}", xorshift(&mut state) % 24);
+            let id = format!("c{}", crate::process::xorshift(&mut state) % 24);
             h.log(0, POOL, Level::Info, "m", Some(&id));
             let count = match model.iter().position(|(m, _)| *m == id) {
                 Some(i) => model.remove(i).1 + 1,

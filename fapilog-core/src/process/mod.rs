@@ -79,3 +79,12 @@ pub use throttle::{
 
 pub(crate) use processor::{Discard, Item, ItemKind, Tally};
 pub(crate) use stages::Stages;
+
+/// xorshift64: a tiny deterministic generator for the processors' model tests.
+#[cfg(test)]
+pub(crate) fn xorshift(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
+}

@@ -719,20 +719,21 @@ fn decode_param_name(name: &str) -> std::borrow::Cow<'_, str> {
     if !name.contains('%') {
         return std::borrow::Cow::Borrowed(name);
     }
-    std::borrow::Cow::Owned(name.split('%').enumerate().fold(
-        String::with_capacity(name.len()),
-        |mut out, (i, part)| {
-            let rest = match part.get(..2) {
-                Some(hex) if i > 0 && hex.bytes().all(|b| b.is_ascii_hexdigit()) => {
-                    out.push('_');
-                    &part[2..]
-                }
-                _ => part,
-            };
-            out.push_str(rest);
-            out
-        },
-    ))
+    let mut out = String::with_capacity(name.len());
+    let mut rest = name;
+    while let Some(percent) = rest.find('%') {
+        out.push_str(&rest[..percent]);
+        rest = &rest[percent + 1..];
+        if rest
+            .get(..2)
+            .is_some_and(|hex| hex.bytes().all(|b| b.is_ascii_hexdigit()))
+        {
+            out.push('_');
+            rest = &rest[2..];
+        }
+    }
+    out.push_str(rest);
+    std::borrow::Cow::Owned(out)
 }
 
 /// Where the value after `=` starts and ends within `tail` (the text after

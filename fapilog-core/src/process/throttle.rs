@@ -487,13 +487,6 @@ mod tests {
         assert_eq!(h.out[2].event.fields()[2].value().as_str(), Some("evicted"));
     }
 
-    fn xorshift(state: &mut u64) -> u64 {
-        *state ^= *state << 13;
-        *state ^= *state >> 7;
-        *state ^= *state << 17;
-        *state
-    }
-
     #[test]
     fn eviction_follows_use_like_a_reference_lru() {
         let mut h = Harness::new(
@@ -507,7 +500,7 @@ mod tests {
         let mut expected = Vec::new();
         let mut state = 0x2545_F491_4F6C_DD1D;
         for _ in 0..3000 {
-            let user = xorshift(&mut state) % 24;
+            let user = crate::process::xorshift(&mut state) % 24;
             h.log(Duration::ZERO, Level::Info, Some(user));
             if let Some(i) = model.iter().position(|(u, _)| *u == user) {
                 let (_, suppressed) = model.remove(i);
