@@ -14,7 +14,9 @@ impl Config {
     /// These settings overridden by `FAPILOG_*` variables from `vars`; other
     /// variables are ignored. `FAPILOG_LEVEL` sets `level`,
     /// `FAPILOG_QUEUE__CAPACITY` sets `queue.capacity`, a list is
-    /// comma-separated (`FAPILOG_AGGREGATION__TARGETS=sqlx::pool,hyper`), and
+    /// comma-separated (`FAPILOG_AGGREGATION__TARGETS=sqlx::pool,hyper`) or,
+    /// when an item holds a comma, a TOML array of strings
+    /// (`FAPILOG_REDACTION__PATTERNS=['\d{20,40}']`), and
     /// `FAPILOG_SINKS__<N>__<FIELD>` sets a field of sink `N` (the sink after
     /// the last is added with the defaults). Variables are applied in name order.
     ///
@@ -230,7 +232,7 @@ fn expected_text(expected: &Value) -> &'static str {
         Value::Integer(_) => "a non-negative integer",
         Value::Float(_) => "a number",
         Value::Boolean(_) => "true or false",
-        Value::Array(_) => "a comma-separated list",
+        Value::Array(_) => "a comma-separated list, or a TOML array of strings in [ ]",
         _ => "a string",
     }
 }
@@ -251,15 +253,28 @@ fn parse_as(expected: &Value, raw: &str) -> Option<Value> {
             "false" | "0" | "no" | "off" => false,
             _ => return None,
         }),
-        Value::Array(_) => Value::Array(
+        Value::Array(_) => Value::Array(list_items(raw_trimmed)?),
+        _ => Value::String(raw.to_owned()),
+    })
+}
+
+/// A list's items: a TOML array of strings when the value is in brackets, so
+/// an item may hold a comma (`['\d{13,19}', 'x,y']`); else comma-separated.
+fn list_items(raw: &str) -> Option<Vec<Value>> {
+    if !(raw.starts_with('[') && raw.ends_with(']')) {
+        return Some(
             raw.split(',')
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
                 .map(|s| Value::String(s.to_owned()))
                 .collect(),
-        ),
-        _ => Value::String(raw.to_owned()),
-    })
+        );
+    }
+    let mut document: Table = format!("list = {raw}").parse().ok()?;
+    match document.remove("list")? {
+        Value::Array(items) if items.iter().all(Value::is_str) => Some(items),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -304,6 +319,25 @@ mod tests {
             config.sinks[1].format, "json",
             "a new sink starts from the defaults"
         );
+    }
+
+    #[test]
+    fn a_list_in_brackets_is_a_toml_array_so_items_may_hold_commas() {
+        let config = Config::default()
+            .with_env([
+                ("FAPILOG_REDACTION__PATTERNS", r#" ['\d{20,40}', "a,b"] "#),
+                ("FAPILOG_SAMPLING__NEVER_PATHS", "[0-9]{3},/health"),
+            ])
+            .unwrap();
+        assert_eq!(config.redaction.patterns, [r"\d{20,40}", "a,b"]);
+        assert_eq!(config.sampling.never_paths, ["[0-9]{3}", "/health"]);
+        for bad in ["[a-z]", "[1, 2]", "['x'] ]"] {
+            let err = Config::default()
+                .with_env([("FAPILOG_REDACTION__PATTERNS", bad)])
+                .unwrap_err();
+            assert_eq!(err.setting(), "redaction.patterns");
+            assert!(err.to_string().contains("TOML array"), "{err}");
+        }
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //!
 //! Precedence, last wins: the defaults, then the TOML file, then the
 //! environment (`FAPILOG_<SECTION>__<FIELD>`, e.g. `FAPILOG_QUEUE__CAPACITY`,
-//! `FAPILOG_SAMPLING__RATE`, `FAPILOG_LEVEL`; a list is comma-separated; a
+//! `FAPILOG_SAMPLING__RATE`, `FAPILOG_LEVEL`; a list is comma-separated, or a
+//! TOML array of strings in brackets when an item holds a comma; a
 //! sink's field is `FAPILOG_SINKS__<N>__<FIELD>`). Unknown keys and unknown
 //! `FAPILOG_*` variables are errors, never ignored; every invalid value is an
 //! error that names the setting, the value and what is allowed. So is a
