@@ -76,18 +76,29 @@ impl Config {
     /// As [`with_env`](Config::with_env); a `FAPILOG_*` variable that is not
     /// UTF-8 is an error too.
     pub fn with_process_env(self) -> Result<Config, ConfigError> {
-        let mut vars = Vec::new();
-        for (key, value) in std::env::vars_os() {
-            let Some(key) = key.to_str().filter(|k| k.starts_with(PREFIX)) else {
-                continue;
-            };
-            let value = value.into_string().map_err(|v| {
-                ConfigError::invalid(key.to_owned(), format!("{v:?}"), "must be UTF-8")
-            })?;
-            vars.push((key.to_owned(), value));
-        }
-        self.with_env(vars)
+        self.with_env(process_vars()?)
     }
+}
+
+/// This process's `FAPILOG_*` variables.
+pub(crate) fn process_vars() -> Result<Vec<(String, String)>, ConfigError> {
+    let mut vars = Vec::new();
+    for (key, value) in std::env::vars_os() {
+        let Some(key) = key.to_str().filter(|k| k.starts_with(PREFIX)) else {
+            continue;
+        };
+        let value = value
+            .into_string()
+            .map_err(|v| ConfigError::invalid(key.to_owned(), format!("{v:?}"), "must be UTF-8"))?;
+        vars.push((key.to_owned(), value));
+    }
+    Ok(vars)
+}
+
+/// Whether `vars` set `section`'s `enabled` (`FAPILOG_<SECTION>__ENABLED`).
+pub(crate) fn says_enabled(vars: &[(String, String)], section: &str) -> bool {
+    let var = format!("{PREFIX}{}__ENABLED", section.to_ascii_uppercase());
+    vars.iter().any(|(name, _)| *name == var)
 }
 
 /// A section that is off by default, given settings by variables that do not

@@ -4,6 +4,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use crate::config::env::{process_vars, says_enabled};
 use crate::config::{schema, Config};
 use crate::error::ConfigError;
 
@@ -28,6 +29,12 @@ impl Config {
     /// assert_eq!((err.kind(), err.setting()), (ConfigErrorKind::UnknownSetting, "redaction.field"));
     /// ```
     pub fn from_toml_str(text: &str) -> Result<Config, ConfigError> {
+        Config::from_toml_with(text, &[])
+    }
+
+    /// [`from_toml_str`](Config::from_toml_str), where settings of a section
+    /// that is off by default may come without `enabled` when `vars` say it.
+    fn from_toml_with(text: &str, vars: &[(String, String)]) -> Result<Config, ConfigError> {
         let mut table: toml::Table = toml::from_str(text).map_err(|e| {
             let place = e.span().map_or_else(
                 || "config".to_owned(),
@@ -39,7 +46,10 @@ impl Config {
             ConfigError::syntax(place, e.message().to_owned())
         })?;
         schema::check(&mut table)?;
-        for section in OFF_BY_DEFAULT {
+        for section in OFF_BY_DEFAULT
+            .into_iter()
+            .filter(|s| !says_enabled(vars, s))
+        {
             if let Some(toml::Value::Table(given)) = table.get(section) {
                 if !given.contains_key("enabled") {
                     if let Some((key, value)) = given.iter().next() {
@@ -58,27 +68,36 @@ impl Config {
     /// A [`ConfigError`] naming the file when it cannot be read, and any error
     /// of [`from_toml_str`](Config::from_toml_str).
     pub fn from_file(path: impl AsRef<Path>) -> Result<Config, ConfigError> {
-        let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            ConfigError::unusable("config file", format!("cannot read {}", path.display()), e)
-        })?;
-        Config::from_toml_str(&text)
+        Config::from_toml_str(&read_text(path.as_ref())?)
     }
 
     /// The defaults, then the file at `path` if given, then this process's
-    /// `FAPILOG_*` variables.
+    /// `FAPILOG_*` variables. Settings of `[aggregation]` or `[throttling]`
+    /// may come in the file without `enabled` when a
+    /// `FAPILOG_<SECTION>__ENABLED` variable says it.
     ///
     /// # Errors
     ///
     /// Any error of [`from_file`](Config::from_file) and
     /// [`with_process_env`](Config::with_process_env).
     pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+        Config::load_with(path, process_vars()?)
+    }
+
+    /// [`load`](Config::load) with `vars` for the process's variables.
+    fn load_with(path: Option<&Path>, vars: Vec<(String, String)>) -> Result<Config, ConfigError> {
         let config = match path {
-            Some(path) => Config::from_file(path)?,
+            Some(path) => Config::from_toml_with(&read_text(path)?, &vars)?,
             None => Config::default(),
         };
-        config.with_process_env()
+        config.with_env(vars)
     }
+}
+
+fn read_text(path: &Path) -> Result<String, ConfigError> {
+    std::fs::read_to_string(path).map_err(|e| {
+        ConfigError::unusable("config file", format!("cannot read {}", path.display()), e)
+    })
 }
 
 /// Sections that are off unless `enabled = true`: settings given for one
@@ -100,4 +119,44 @@ pub(crate) fn left_off(section: &str, key: &str, value: &str) -> ConfigError {
 pub(crate) fn from_table(table: toml::Table) -> Result<Config, ConfigError> {
     Config::deserialize(toml::Value::Table(table))
         .map_err(|e| ConfigError::syntax("config", e.message().to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn a_file_section_left_off_may_be_switched_by_a_variable() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("fapilog.toml");
+        std::fs::write(&path, "[throttling]\nburst = 5\n").unwrap();
+
+        let on = vars(&[("FAPILOG_THROTTLING__ENABLED", "true")]);
+        let config = Config::load_with(Some(&path), on).unwrap();
+        assert!(config.throttling.enabled);
+        assert_eq!(config.throttling.burst, 5);
+
+        let off = vars(&[("FAPILOG_THROTTLING__ENABLED", "false")]);
+        assert!(
+            !Config::load_with(Some(&path), off)
+                .unwrap()
+                .throttling
+                .enabled
+        );
+
+        let other = vars(&[("FAPILOG_AGGREGATION__ENABLED", "true")]);
+        let err = Config::load_with(Some(&path), other).unwrap_err();
+        assert_eq!(err.setting(), "throttling.burst");
+        assert_eq!(
+            Config::from_file(&path).unwrap_err().setting(),
+            "throttling.burst"
+        );
+    }
 }
