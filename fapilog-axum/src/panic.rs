@@ -22,7 +22,9 @@ pub(crate) fn install_hook() {
             let location = info
                 .location()
                 .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
-            LAST_LOCATION.with(|cell| *cell.borrow_mut() = location);
+            // `try_with`: on a thread tearing down its storage the location
+            // is lost; a panic here would abort the process.
+            let _ = LAST_LOCATION.try_with(|cell| *cell.borrow_mut() = location);
             previous(info);
         }));
     });
@@ -30,7 +32,10 @@ pub(crate) fn install_hook() {
 
 /// The location recorded for the last panic on this thread, taken.
 pub(crate) fn take_location() -> Option<String> {
-    LAST_LOCATION.with(|cell| cell.borrow_mut().take())
+    LAST_LOCATION
+        .try_with(|cell| cell.borrow_mut().take())
+        .ok()
+        .flatten()
 }
 
 /// The panic's message, when it is a string.
@@ -40,4 +45,57 @@ pub(crate) fn message(payload: &(dyn Any + Send)) -> String {
         .map(|s| (*s).to_owned())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "non-string panic payload".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CHILD: &str = "FAPILOG_PANIC_HOOK_CHILD";
+
+    /// Catches a panic of its own when dropped, as a destructor may.
+    struct CatchesWhenDropped;
+
+    impl Drop for CatchesWhenDropped {
+        fn drop(&mut self) {
+            let _ = std::panic::catch_unwind(|| panic!("caught in a destructor"));
+        }
+    }
+
+    thread_local! {
+        static EARLY: CatchesWhenDropped = const { CatchesWhenDropped };
+    }
+
+    /// A panic caught while a thread's storage is torn down, after the
+    /// hook's own storage is gone, must not make the hook panic (a panic
+    /// inside a panic hook aborts the process). Runs in a child process,
+    /// since the hook is process-wide and the old failure was an abort.
+    #[test]
+    fn the_hook_survives_a_panic_caught_while_a_thread_is_torn_down() {
+        let name = "panic::tests::the_hook_survives_a_panic_caught_while_a_thread_is_torn_down";
+        if std::env::var_os(CHILD).is_none() {
+            let output = std::process::Command::new(std::env::current_exe().unwrap())
+                .args(["--exact", name, "--test-threads=1"])
+                .env(CHILD, "1")
+                .output()
+                .unwrap();
+            let stdout = String::from_utf8_lossy(&output.stdout);
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert!(
+                output.status.success() && stdout.contains("1 passed"),
+                "{stdout}{stderr}"
+            );
+            return;
+        }
+        install_hook();
+        std::thread::spawn(|| {
+            EARLY.with(|_| {});
+            // The hook's storage is first used here, after EARLY's: it is
+            // torn down first, then EARLY's destructor panics.
+            let _ = std::panic::catch_unwind(|| panic!("first"));
+            assert!(take_location().is_some_and(|l| l.contains("panic.rs")));
+        })
+        .join()
+        .unwrap();
+    }
 }
