@@ -238,7 +238,8 @@ pub(crate) async fn run_server(addr: &str) -> Result<(), Box<dyn Error>> {
         listener.local_addr()?
     );
     eprintln!(
-        "try: curl -i http://{}/orders/7 -H 'x-request-id: my-req-1'",
+        "try: curl -i http://{}/orders/7 -H 'x-request-id: my-req-2' \
+         (rate 0.5: this ID is kept; x-log-sampled says whether a request's lines are written)",
         listener.local_addr()?
     );
     axum::serve(listener, app()?)
