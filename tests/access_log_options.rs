@@ -457,3 +457,35 @@ async fn a_traceparent_trace_id_becomes_the_id_when_enabled() {
     assert_eq!(generated.len(), 36, "{generated}");
     let _ = stop.send(());
 }
+
+#[tokio::test]
+async fn a_directive_for_the_access_target_is_followed_when_the_default_is_stricter() {
+    let h = Harness::new();
+    let directives = fapilog::LevelDirectives::parse("warn,fapilog_axum::access=info").unwrap();
+    h.pipeline.set_directives(directives);
+    let sampling = SamplingConfig::new()
+        .rate(0.0)
+        .unwrap()
+        .always_path("/orders/*")
+        .unwrap();
+    let layer = h.layer().sampling(sampling).build().unwrap();
+    let (addr, stop, _) = serve(app(layer)).await;
+    http_get(addr, "/orders/7", &[("x-request-id", b"kept-1")]).await;
+    send(
+        addr,
+        "POST",
+        "/echo",
+        &[("x-request-id", b"unkept-1")],
+        Some(b"hi"),
+    )
+    .await;
+    let _ = stop.send(());
+    // The handler's INFO event is below the default level; the access
+    // event's own target lets INFO through.
+    assert_eq!(json_messages(&h.for_id("kept-1")), ["request completed"]);
+    // The unkept request's access event is not built, but counted.
+    assert!(h.for_id("unkept-1").is_empty());
+    let m = h.pipeline.metrics();
+    assert_eq!(m.dropped.sampling, 1);
+    assert!(m.is_balanced());
+}

@@ -265,7 +265,7 @@ pub(crate) fn log_response<B: Body + 'static>(
 ) -> bool {
     let status = res.status();
     let level = level_for(status);
-    if !log.enabled(level) || !is_written(log, level, kept) {
+    if !log.enabled_for(level, ACCESS_TARGET) || !is_written(log, level, kept) {
         return false;
     }
     // No body goes out for HEAD or a status without one, whatever the
@@ -298,16 +298,15 @@ pub(crate) fn log_response<B: Body + 'static>(
     true
 }
 
-/// Whether the access event at `level` of a request is built: not when the
-/// request's logs are not `kept` and the level is below ERROR, as its gate
-/// would discard it; then it is only counted as sampled out.
+/// Whether the access event at `level` of a request, enabled for
+/// [`ACCESS_TARGET`], is built: not when the request's logs are not `kept`
+/// and the level is below ERROR, as its gate would discard it; then it is
+/// only counted as sampled out.
 fn is_written(log: &Logger, level: Level, kept: bool) -> bool {
     if kept || level.is_protected() {
         return true;
     }
-    if log.enabled_for(level, ACCESS_TARGET) {
-        log.pipeline().count_sampled_out(1);
-    }
+    log.pipeline().count_sampled_out(1);
     false
 }
 
@@ -364,7 +363,7 @@ fn write_response(
 
 /// Logs the access event for a request whose service returned an error.
 pub(crate) fn log_failure(log: &Logger, info: RequestInfo, latency: Duration) {
-    if log.enabled(Level::Error) {
+    if log.enabled_for(Level::Error, ACCESS_TARGET) {
         write_without_status(log, Level::Error, "request failed", info, latency);
     }
 }
@@ -373,7 +372,7 @@ pub(crate) fn log_failure(log: &Logger, info: RequestInfo, latency: Duration) {
 /// client went away): INFO, without status or response size. Not built
 /// when the request's logs are not `kept`, only counted as sampled out.
 pub(crate) fn log_cancelled(log: &Logger, info: RequestInfo, latency: Duration, kept: bool) {
-    if log.enabled(Level::Info) && is_written(log, Level::Info, kept) {
+    if log.enabled_for(Level::Info, ACCESS_TARGET) && is_written(log, Level::Info, kept) {
         write_without_status(log, Level::Info, "request cancelled", info, latency);
     }
 }
