@@ -184,10 +184,15 @@ pub(crate) fn covers(prefix: &str, target: &str) -> bool {
         .is_some_and(|rest| rest.is_empty() || rest.starts_with("::"))
 }
 
-fn is_target(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':'))
+/// Whether `s` is a module path: non-empty segments of letters, digits, `_`,
+/// `-` and `.`, joined by `::`.
+pub(crate) fn is_target(s: &str) -> bool {
+    s.split("::").all(|segment| {
+        !segment.is_empty()
+            && segment
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+    })
 }
 
 impl FromStr for LevelDirectives {
@@ -248,6 +253,27 @@ mod tests {
         }
         let err = LevelDirectives::parse("info,sqlx=loud").unwrap_err();
         assert!(err.to_string().contains("\"sqlx=loud\""), "{err}");
+    }
+
+    #[test]
+    fn a_target_is_module_path_segments_joined_by_double_colons() {
+        // Each of these names a target no module path can have, so the
+        // directive would never match anything.
+        for bad in [
+            "my_app:db=debug",
+            "sqlx::=debug",
+            "::sqlx=debug",
+            "::=debug",
+            "a:::b=debug",
+            "a::::b=debug",
+            ":=debug",
+        ] {
+            let err = LevelDirectives::parse(bad).unwrap_err();
+            assert_eq!(err.setting(), "level", "{bad}");
+        }
+        for good in ["a::b=debug", "my-app.db=debug", "a::b::c_1=debug"] {
+            LevelDirectives::parse(good).unwrap();
+        }
     }
 
     #[test]
