@@ -65,7 +65,7 @@ use std::time::{Duration, Instant};
 use crate::context::CorrelationText;
 use crate::error::ConfigError;
 use crate::event::{Message, RawEvent, Timestamp};
-use crate::filter::covers;
+use crate::filter::{covers, is_target};
 use crate::format::time::rfc3339_micros;
 use crate::level::Level;
 use crate::process::recency::Recency;
@@ -213,11 +213,11 @@ impl Aggregator {
     ///
     /// A [`ConfigError`] naming `aggregation.<setting>`.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        if let Some(bad) = self.targets.iter().find(|t| t.is_empty()) {
+        if let Some(bad) = self.targets.iter().find(|t| !is_target(t)) {
             return Err(ConfigError::invalid(
                 "aggregation.targets",
                 format!("{bad:?}"),
-                "targets must be non-empty module paths",
+                "targets must be module paths: letters, digits, `_`, `-`, `.` and `::`",
             ));
         }
         if self.threshold == 0 {
@@ -819,5 +819,17 @@ mod tests {
         for (agg, setting) in cases {
             assert_eq!(agg.validate().unwrap_err().setting(), setting);
         }
+    }
+
+    #[test]
+    fn a_target_no_event_could_have_is_an_error() {
+        // A space or a stray colon: nothing would ever be aggregated.
+        for bad in [" sqlx", "sqlx::pool ", "sqlx::", "sqlx:pool", "::sqlx"] {
+            let err = Aggregator::new([bad]).validate().unwrap_err();
+            assert_eq!(err.setting(), "aggregation.targets", "{bad:?}");
+        }
+        Aggregator::new(["sqlx::pool", "my-app.health"])
+            .validate()
+            .unwrap();
     }
 }
