@@ -433,7 +433,7 @@ impl Redactor {
             }
         }
         for pattern in &self.patterns {
-            if let Cow::Owned(s) = pattern.replace_all(&current, REDACTED) {
+            if let Some(s) = replace_non_empty(pattern, &current) {
                 current = Cow::Owned(s);
             }
         }
@@ -459,6 +459,24 @@ impl fmt::Debug for Redactor {
             )
             .finish()
     }
+}
+
+/// `text` with every non-empty match of `pattern` replaced by [`REDACTED`];
+/// `None` when there is none. An empty match hides nothing, so it is left
+/// alone (`x*` would otherwise put a marker between every two characters).
+fn replace_non_empty(pattern: &Regex, text: &str) -> Option<String> {
+    let mut out = String::new();
+    let mut last = 0;
+    for m in pattern.find_iter(text).filter(|m| !m.is_empty()) {
+        out.push_str(&text[last..m.start()]);
+        out.push_str(REDACTED);
+        last = m.end();
+    }
+    if last == 0 {
+        return None;
+    }
+    out.push_str(&text[last..]);
+    Some(out)
 }
 
 /// What one pass over a value says about which built-in patterns can match.
@@ -1217,6 +1235,27 @@ mod tests {
         let err = Redactor::new().pattern("(unclosed").unwrap_err();
         assert_eq!(err.setting(), "redaction.patterns");
         assert!(err.to_string().contains("(unclosed"));
+    }
+
+    #[test]
+    fn an_empty_match_marks_nothing() {
+        // `x*` and `` match the empty string at every position: a marker there
+        // hides nothing and garbles the value.
+        for (pattern, value, expected) in [
+            ("x*", "a xx b", "a [REDACTED] b"),
+            ("", "hello", "hello"),
+            (r"\d*", "id 42", "id [REDACTED]"),
+            ("^", "hello", "hello"),
+        ] {
+            let mut r = Redactor::new().pattern(pattern).unwrap();
+            let mut e = event_with("note", value.to_owned());
+            assert_eq!(r.redact(&mut e), 0);
+            assert_eq!(
+                e.fields()[0].value().as_str(),
+                Some(expected),
+                "{pattern:?}"
+            );
+        }
     }
 
     #[test]
