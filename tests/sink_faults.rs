@@ -44,3 +44,47 @@ fn an_erroring_sink_is_counted_and_isolated() {
 fn a_panicking_sink_is_counted_and_isolated() {
     run_with(BrokenSink::Panics);
 }
+
+/// A sink named like every other one of its kind, failing or not.
+struct Named {
+    fails: bool,
+}
+
+impl fapilog::sink::Sink for Named {
+    fn write(&mut self, _batch: &[u8]) -> std::io::Result<()> {
+        if self.fails {
+            Err(std::io::Error::other("down"))
+        } else {
+            Ok(())
+        }
+    }
+
+    fn name(&self) -> String {
+        "replica".to_owned()
+    }
+}
+
+#[test]
+fn sinks_of_the_same_name_are_told_apart() {
+    let (pipeline, guard) = Pipeline::builder()
+        .sink(Named { fails: false }, JsonFormat::new())
+        .sink(Named { fails: true }, JsonFormat::new())
+        .build()
+        .unwrap();
+    pipeline.logger().info("x");
+    let m = guard.shutdown(Duration::from_secs(5)).metrics;
+    assert_eq!((m.sinks[0].errors, m.sinks[1].errors), (0, 1));
+    assert_ne!(m.sinks[0].name, m.sinks[1].name);
+    // Prometheus: "each line must have a unique combination of a metric
+    // name and labels".
+    let text = m.to_prometheus();
+    let mut series: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| l.rsplit_once(' ').unwrap().0)
+        .collect();
+    let lines = series.len();
+    series.sort_unstable();
+    series.dedup();
+    assert_eq!(series.len(), lines, "{text}");
+}

@@ -346,9 +346,9 @@ impl PipelineBuilder {
             outputs.push((Box::new(StdoutSink::new()), Box::new(JsonFormat::new())));
         }
         let counters = Counters {
-            sinks: outputs
-                .iter()
-                .map(|(s, _)| SinkCounters::new(s.name()))
+            sinks: unique_names(outputs.iter().map(|(s, _)| s.name()))
+                .into_iter()
+                .map(SinkCounters::new)
                 .collect(),
             ..Counters::default()
         };
@@ -386,6 +386,22 @@ impl PipelineBuilder {
         let guard = WriterGuard::new(pipeline.clone(), thread, self.drain_deadline);
         Ok((pipeline, guard))
     }
+}
+
+/// Each name, with `#2`, `#3`, … added to one already taken, so that every
+/// sink's counters (and Prometheus series) can be told apart.
+fn unique_names(names: impl Iterator<Item = String>) -> Vec<String> {
+    let mut unique: Vec<String> = Vec::new();
+    for base in names {
+        let mut name = base.clone();
+        let mut n = 1;
+        while unique.contains(&name) {
+            n += 1;
+            name = format!("{base}#{n}");
+        }
+        unique.push(name);
+    }
+    unique
 }
 
 fn check_wait(setting: &'static str, value: Duration, allow_zero: bool) -> Result<(), ConfigError> {

@@ -140,7 +140,8 @@ impl DroppedCounts {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SinkMetrics {
-    /// The sink's name (`Sink::name`).
+    /// The sink's name (`Sink::name`), followed by `#2`, `#3`, … when an
+    /// earlier sink of the pipeline has the same name.
     pub name: String,
     /// Batches whose write returned an error.
     pub errors: u64,
