@@ -136,3 +136,50 @@ level_macro!($ info, Info, "Logs at INFO: `info!(log, \"message\", key = value, 
 level_macro!($ warn, Warn, "Logs at WARN: `warn!(log, \"message\", key = value, ...)`.");
 level_macro!($ error, Error, "Logs at ERROR: `error!(log, \"message\", key = value, ...)`.");
 level_macro!($ fatal, Fatal, "Logs at FATAL: `fatal!(log, \"message\", key = value, ...)`.");
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use crate::format::JsonFormat;
+    use crate::pipeline::Pipeline;
+    use crate::sink::MemorySink;
+
+    #[test]
+    fn the_shorthand_takes_what_key_equals_key_takes() {
+        let sink = MemorySink::new();
+        let (pipeline, guard) = Pipeline::builder()
+            .sink(sink.clone(), JsonFormat::new())
+            .build()
+            .unwrap();
+        let log = pipeline.logger();
+        let c = 'x';
+        let o = Some(3u32);
+        let n: Option<&str> = None;
+        let v = vec!["a", "b"];
+        let big = u128::MAX;
+        let cow: Cow<'static, str> = Cow::Borrowed("c");
+        info!(
+            log,
+            "long",
+            c = c,
+            o = o,
+            n = n,
+            v = v.clone(),
+            big = big,
+            cow = cow.clone()
+        );
+        info!(log, "short", c, o, n, v, big, cow);
+        drop(guard);
+        let lines = sink.lines();
+        let fields = |line: &str| line[line.find(r#""c":"#).unwrap()..].to_owned();
+        assert_eq!(fields(&lines[0]), fields(&lines[1]));
+        assert!(
+            lines[1].ends_with(
+                r#""c":"x","o":3,"n":null,"v":["a","b"],"big":"340282366920938463463374607431768211455","cow":"c"}"#
+            ),
+            "{}",
+            lines[1]
+        );
+    }
+}

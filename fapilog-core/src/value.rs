@@ -433,10 +433,28 @@ impl IntoValue for Cow<'static, str> {
     }
 }
 
+// The borrowed forms below are what the macros' `key` shorthand passes
+// (`&key`), so that it takes every type `key = key` takes.
+
+impl IntoValue for &Cow<'static, str> {
+    fn into_value(self) -> Value {
+        match self {
+            Cow::Borrowed(s) => Value::Static(s),
+            Cow::Owned(s) => Value::from_str_copied(s),
+        }
+    }
+}
+
 impl IntoValue for char {
     fn into_value(self) -> Value {
         let mut buf = [0u8; 4];
         Value::from_str_copied(self.encode_utf8(&mut buf))
+    }
+}
+
+impl IntoValue for &char {
+    fn into_value(self) -> Value {
+        (*self).into_value()
     }
 }
 
@@ -446,9 +464,27 @@ impl<T: IntoValue> IntoValue for Option<T> {
     }
 }
 
+impl<'a, T> IntoValue for &'a Option<T>
+where
+    &'a T: IntoValue,
+{
+    fn into_value(self) -> Value {
+        self.as_ref().map_or(Value::Null, IntoValue::into_value)
+    }
+}
+
 impl<T: IntoValue> IntoValue for Vec<T> {
     fn into_value(self) -> Value {
         Value::Seq(self.into_iter().map(IntoValue::into_value).collect())
+    }
+}
+
+impl<'a, T> IntoValue for &'a Vec<T>
+where
+    &'a T: IntoValue,
+{
+    fn into_value(self) -> Value {
+        Value::Seq(self.iter().map(IntoValue::into_value).collect())
     }
 }
 
@@ -487,6 +523,18 @@ impl IntoValue for u128 {
         u64::try_from(self)
             .map(Value::U64)
             .unwrap_or_else(|_| Value::display(&self))
+    }
+}
+
+impl IntoValue for &i128 {
+    fn into_value(self) -> Value {
+        (*self).into_value()
+    }
+}
+
+impl IntoValue for &u128 {
+    fn into_value(self) -> Value {
+        (*self).into_value()
     }
 }
 
