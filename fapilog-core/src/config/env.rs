@@ -18,7 +18,8 @@ impl Config {
     /// when an item holds a comma, a TOML array of strings
     /// (`FAPILOG_REDACTION__PATTERNS=['\d{20,40}']`), and
     /// `FAPILOG_SINKS__<N>__<FIELD>` sets a field of sink `N` (the sink after
-    /// the last is added with the defaults). Variables are applied in name order.
+    /// the last is added with the defaults). Variables are applied in name
+    /// order, sink numbers in numeric order.
     ///
     /// Taking the variables as an iterator keeps tests free of the process
     /// environment; [`with_process_env`](Config::with_process_env) reads the real one.
@@ -54,7 +55,15 @@ impl Config {
         if ours.is_empty() {
             return Ok(self);
         }
-        ours.sort();
+        // Name order, but a sink's number in numeric order (`__10__` after `__9__`).
+        ours.sort_by_cached_key(|(var, _)| {
+            var.split("__")
+                .map(|segment| match segment.parse::<u64>() {
+                    Ok(n) => format!("{n:020}"),
+                    Err(_) => segment.to_owned(),
+                })
+                .collect::<Vec<_>>()
+        });
         let mut table = schema::to_table(&self)?;
         let schema = schema::schema();
         for (var, raw) in &ours {
@@ -416,5 +425,18 @@ mod tests {
             .with_env([("FAPILOG_SAMPLING__RATE", "2")])
             .unwrap();
         assert_eq!(config.validate().unwrap_err().setting(), "sampling.rate");
+    }
+
+    #[test]
+    fn sinks_are_numbered_in_numeric_order() {
+        // By name, FAPILOG_SINKS__10__* sorts before FAPILOG_SINKS__1__*.
+        let vars: Vec<(String, &str)> = (0..12)
+            .map(|n| (format!("FAPILOG_SINKS__{n}__TYPE"), "null"))
+            .chain([("FAPILOG_SINKS__11__FORMAT".to_owned(), "logfmt")])
+            .collect();
+        let config = Config::default().with_env(vars).unwrap();
+        assert_eq!(config.sinks.len(), 12);
+        assert!(config.sinks.iter().all(|s| s.kind == "null"));
+        assert_eq!(config.sinks[11].format, "logfmt");
     }
 }
