@@ -288,6 +288,7 @@ impl MetricsSnapshot {
     pub fn to_prometheus(&self) -> String {
         let mut out = String::with_capacity(2048);
         let mut metric = |name: &str, kind: &str, help: &str, samples: &[(String, u64)]| {
+            let help = escape_help(help);
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
             for (labels, value) in samples {
                 let _ = writeln!(out, "{name}{labels} {value}");
@@ -397,6 +398,11 @@ impl MetricsSnapshot {
     }
 }
 
+/// A `# HELP` text as the exposition format wants it: `\\` and `\n` escaped.
+fn escape_help(help: &str) -> String {
+    help.replace('\\', "\\\\").replace('\n', "\\n")
+}
+
 fn escape_label(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for c in value.chars() {
@@ -450,5 +456,34 @@ mod tests {
         assert!(text.contains("fapilog_sink_errors_total{sink=\"file:/tmp/a\\\"b.log\"} 1\n"));
         assert!(text.contains("# TYPE fapilog_queue_depth gauge\n"));
         assert!(text.contains("# HELP x_requests_total Requests.\n# TYPE x_requests_total counter\nx_requests_total 5\n"));
+    }
+
+    #[test]
+    fn help_text_is_escaped() {
+        #[derive(Debug)]
+        struct Odd;
+        impl MetricsSource for Odd {
+            fn collect(&self, out: &mut Vec<ExtraCounter>) {
+                out.push(ExtraCounter::new(
+                    "x_total",
+                    "Requests\nby C:\\path.\nSecond line.",
+                    1,
+                ));
+            }
+        }
+        let sources: [Arc<dyn MetricsSource>; 1] = [Arc::new(Odd)];
+        let q = QueueCounts::default();
+        let text = MetricsSnapshot::read(&Counters::default(), || q, 1, &sources).to_prometheus();
+        assert!(
+            text.contains(
+                "# HELP x_total Requests\\nby C:\\\\path.\\nSecond line.\n# TYPE x_total counter\n"
+            ),
+            "{text}"
+        );
+        // Every line is a comment or a sample.
+        assert!(
+            text.lines().all(|l| l.starts_with('#') || l.contains(' ')),
+            "{text}"
+        );
     }
 }
