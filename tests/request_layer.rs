@@ -647,6 +647,45 @@ async fn what_a_panicked_inner_future_logs_when_dropped_keeps_the_request_id() {
     assert!(messages.contains(&"rolled back"), "{messages:?}");
 }
 
+type Answer =
+    std::future::Ready<Result<http::Response<axum::body::Body>, std::convert::Infallible>>;
+
+/// An inner service whose `call` panics before it returns a future (axum
+/// calls its handlers from the future, but any tower service may do this).
+fn panics_in_call(_req: http::Request<axum::body::Body>) -> Answer {
+    info!(current_logger().unwrap(), "calling");
+    panic!("call failed")
+}
+
+#[tokio::test]
+async fn a_panic_in_the_inner_services_call_is_caught_like_a_handlers() {
+    use tower::{Layer, ServiceExt};
+
+    let h = Harness::new();
+    let service = layer(&h, never_sampled()).layer(tower::service_fn(panics_in_call));
+    let req = http::Request::get("/call")
+        .header("x-request-id", "call-1")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let res = service.oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(res.headers()["x-log-sampled"], "true");
+    let events = h.for_id("call-1");
+    assert_eq!(
+        json_messages(&events),
+        ["calling", "handler panicked", "request completed"]
+    );
+    assert_eq!(events[1]["panic.message"], "call failed");
+    assert!(events[1]["panic.location"]
+        .as_str()
+        .unwrap()
+        .contains("request_layer.rs"));
+    assert_eq!(h.counter("fapilog_requests_total"), 1);
+    assert_eq!(h.counter("fapilog_handler_panics_total"), 1);
+    assert_eq!(h.counter("fapilog_requests_promoted_total"), 1);
+    assert!(h.pipeline.metrics().is_balanced());
+}
+
 #[tokio::test]
 async fn the_access_event_is_stamped_after_the_handlers_events() {
     let h = Harness::new();

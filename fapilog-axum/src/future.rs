@@ -15,6 +15,7 @@ use http::{Response, StatusCode};
 use http_body::Body;
 use pin_project_lite::pin_project;
 use tokio::task::futures::TaskLocalFuture;
+use tower_service::Service;
 
 use crate::access_log::{self, RequestInfo};
 use crate::extract::CallScope;
@@ -44,16 +45,61 @@ pin_project! {
         // Dropped first: what the handler's future logs as it is dropped
         // still goes through the request's logger, before the request ends.
         #[pin]
-        inner: TaskLocalFuture<Logger, F>,
+        inner: TaskLocalFuture<Logger, Called<F>>,
         finish: Unfinished,
     }
 }
 
 impl<F> ResponseFuture<F> {
-    pub(crate) fn new(inner: TaskLocalFuture<Logger, F>, finish: Finish) -> Self {
+    pub(crate) fn new(inner: TaskLocalFuture<Logger, Called<F>>, finish: Finish) -> Self {
         ResponseFuture {
             inner,
             finish: Unfinished(Some(finish)),
+        }
+    }
+}
+
+pin_project! {
+    /// The inner service's future, or the panic its `call` raised. The panic
+    /// is raised again when first polled, in the request's scope, so it is
+    /// caught and handled as a panic of the handler's future.
+    #[project = CalledProj]
+    pub(crate) enum Called<F> {
+        Future { #[pin] future: F },
+        Panicked { payload: Option<Box<dyn Any + Send>> },
+    }
+}
+
+impl<F> Called<F> {
+    /// `inner.call(req)`; with `catch`, a panic in it is kept for the first poll.
+    pub(crate) fn call<S, R>(inner: &mut S, req: R, catch: bool) -> Self
+    where
+        S: Service<R, Future = F>,
+    {
+        if !catch {
+            return Called::Future {
+                future: inner.call(req),
+            };
+        }
+        match catch_unwind(AssertUnwindSafe(|| inner.call(req))) {
+            Ok(future) => Called::Future { future },
+            Err(payload) => Called::Panicked {
+                payload: Some(payload),
+            },
+        }
+    }
+}
+
+impl<F: Future> Future for Called<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        match self.project() {
+            CalledProj::Future { future } => future.poll(cx),
+            CalledProj::Panicked { payload } => match payload.take() {
+                Some(payload) => std::panic::resume_unwind(payload),
+                None => panic!("a request future polled after it completed"),
+            },
         }
     }
 }

@@ -226,7 +226,10 @@ impl FapilogLayerBuilder {
         self
     }
 
-    /// Catch handler panics: log them at ERROR, promote the request, answer 500. Default: true.
+    /// Catch handler panics: log them at ERROR, promote the request, answer 500.
+    /// A panic is caught both in the inner service's `call` (a
+    /// `tower::service_fn` handler runs there) and in its future (where
+    /// axum runs handlers). Default: true.
     pub fn catch_panics(mut self, on: bool) -> Self {
         self.catch_panics = on;
         self

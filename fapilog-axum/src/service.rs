@@ -13,7 +13,7 @@ use tower_service::Service;
 
 use crate::access_log::RequestInfo;
 use crate::extract::{CallScope, CURRENT};
-use crate::future::{Finish, ResponseFuture};
+use crate::future::{Called, Finish, ResponseFuture};
 use crate::layer::Shared;
 use crate::logger_pool;
 use crate::request::{HeldRequest, Mode};
@@ -73,7 +73,7 @@ where
         // The inner service's `call` runs in the scope too: a service that
         // logs before returning its future still reaches the request's logger.
         let in_call = CallScope::enter(finish.logger());
-        let future = self.inner.call(req);
+        let future = Called::call(&mut self.inner, req, shared.catch_panics);
         let logger = in_call.exit(|| finish.logger());
         let inner = CURRENT.scope(logger, future);
         ResponseFuture::new(inner, finish)
