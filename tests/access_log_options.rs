@@ -138,6 +138,24 @@ async fn only_allowlisted_headers_are_logged_and_secrets_always_redacted() {
 }
 
 #[tokio::test]
+async fn an_allowlisted_correlation_header_is_logged_only_when_valid() {
+    let h = Harness::new();
+    let access = AccessLogConfig::new().header("x-request-id").unwrap();
+    let (addr, stop, _) = serve(app(h.layer().access_log(access).build().unwrap())).await;
+    http_get(addr, "/orders/7", &[("x-request-id", b"valid-1")]).await;
+    assert_eq!(
+        access_event(&h, "valid-1")["header.x-request-id"],
+        "valid-1"
+    );
+    let res = http_get(addr, "/orders/7", &[("x-request-id", b"forged value")]).await;
+    let generated = res.header("x-request-id").unwrap().to_owned();
+    let event = access_event(&h, &generated);
+    assert!(event.get("header.x-request-id").is_none(), "{event}");
+    assert!(!h.sink.text().contains("forged"));
+    let _ = stop.send(());
+}
+
+#[tokio::test]
 async fn request_and_response_body_sizes_are_logged() {
     let h = Harness::new();
     let (addr, stop, _) = serve(app(h.layer().build().unwrap())).await;

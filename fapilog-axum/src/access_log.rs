@@ -86,7 +86,9 @@ impl AccessLogConfig {
     }
 
     /// Record this request header as `header.<name>`. Default: none. Sensitive
-    /// headers ([`ALWAYS_REDACTED`]) are written as [`REDACTED`].
+    /// headers ([`ALWAYS_REDACTED`]) are written as [`REDACTED`]. The
+    /// correlation ID header is left out when its value was invalid (and
+    /// replaced): an invalid ID is never logged.
     pub fn header(mut self, name: &str) -> Result<Self, ConfigError> {
         let header = HeaderName::try_from(name).map_err(|_| {
             ConfigError::invalid(
@@ -103,8 +105,14 @@ impl AccessLogConfig {
         self.enabled
     }
 
-    /// Captures what the access log needs from the request, before the handler takes it.
-    pub(crate) fn capture<B>(&self, req: &Request<B>, route: Option<&MatchedPath>) -> RequestInfo {
+    /// Captures what the access log needs from the request, before the
+    /// handler takes it; the `hidden` header is left out of the allowlisted ones.
+    pub(crate) fn capture<B>(
+        &self,
+        req: &Request<B>,
+        route: Option<&MatchedPath>,
+        hidden: Option<&HeaderName>,
+    ) -> RequestInfo {
         let headers = req.headers();
         RequestInfo {
             method: method_value(req.method()),
@@ -131,6 +139,7 @@ impl AccessLogConfig {
             headers: self
                 .headers
                 .iter()
+                .filter(|name| Some(*name) != hidden)
                 .filter_map(|name| {
                     Some(Field::new(
                         format!("header.{name}"),

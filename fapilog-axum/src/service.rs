@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use axum::extract::MatchedPath;
 use fapilog_core::CorrelationText;
-use http::{Request, Response};
+use http::{HeaderName, Request, Response};
 use http_body::Body;
 use tower_service::Service;
 
@@ -59,7 +59,11 @@ where
         }
         let echo = incoming.cloned();
         let id = resolved.id.as_text();
-        let (mode, info) = plan(shared, &mut req, id);
+        // An invalid ID is never logged, not even by the header allowlist.
+        let hidden = resolved
+            .replaced_invalid
+            .then(|| shared.correlation.header_name());
+        let (mode, info) = plan(shared, &mut req, id, hidden);
         let logger = logger_pool::acquire(&shared.root_logger, id, mode.gate(shared));
         let finish = Finish {
             shared: Arc::clone(shared),
@@ -85,6 +89,7 @@ fn plan<B: Body + 'static>(
     shared: &Arc<Shared>,
     req: &mut Request<B>,
     id: &CorrelationText,
+    hidden: Option<&HeaderName>,
 ) -> (Mode, Option<RequestInfo>) {
     let route = req.extensions().get::<MatchedPath>();
     let path = route.map_or(req.uri().path(), MatchedPath::as_str);
@@ -99,7 +104,7 @@ fn plan<B: Body + 'static>(
     let mut info = shared
         .access_log
         .is_enabled()
-        .then(|| shared.access_log.capture(req, route));
+        .then(|| shared.access_log.capture(req, route, hidden));
     if let Some(info) = &mut info {
         info.measure_body(req);
     }
