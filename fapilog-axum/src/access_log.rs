@@ -97,7 +97,10 @@ impl AccessLogConfig {
                 "must be a valid HTTP header name",
             )
         })?;
-        self.headers.push(header);
+        // Named twice, it would be written twice: a JSON object with a repeated key.
+        if !self.headers.contains(&header) {
+            self.headers.push(header);
+        }
         Ok(self)
     }
 
@@ -443,6 +446,21 @@ fn push_request_fields(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_header_allowlisted_twice_is_recorded_once() {
+        let config = AccessLogConfig::new()
+            .header("x-tenant")
+            .unwrap()
+            .header("X-Tenant")
+            .unwrap();
+        let req = Request::get("/")
+            .header("x-tenant", "acme")
+            .body(())
+            .unwrap();
+        let info = config.capture(&req, None, None);
+        assert_eq!(info.headers.len(), 1);
+    }
 
     #[test]
     fn latency_is_rounded_once_to_the_shortest_millisecond_figure() {

@@ -220,7 +220,8 @@ impl FapilogLayerBuilder {
         self
     }
 
-    /// Events all unsampled requests may hold together. Default: [`DEFAULT_GLOBAL_BUFFER`].
+    /// Events all unsampled requests of this layer may hold together (each
+    /// layer built has its own budget). Default: [`DEFAULT_GLOBAL_BUFFER`].
     pub fn global_buffer(mut self, events: usize) -> Self {
         self.global_buffer = events;
         self
