@@ -12,7 +12,7 @@ use crate::error::ConfigError;
 use crate::filter::LevelDirectives;
 use crate::format::{ColorChoice, Format, JsonFormat, LogfmtFormat, PrettyFormat};
 use crate::pipeline::{OverflowPolicy, Pipeline, PipelineBuilder, WriterGuard};
-use crate::process::{Aggregator, Redactor, Throttle, ThrottleKey};
+use crate::process::{is_field_name, Aggregator, Redactor, Throttle, ThrottleKey};
 
 /// Checks that `value` is one of `allowed`, naming `setting` otherwise.
 fn one_of<'a>(
@@ -70,11 +70,25 @@ impl Config {
     ///
     /// # Errors
     ///
-    /// A [`ConfigError`] naming `redaction.patterns` for a regex that does not compile.
+    /// A [`ConfigError`] naming `redaction.patterns` for a regex that does
+    /// not compile, or `redaction.fields`/`extra_fields` for a name that
+    /// would match no field (empty, or only separators).
     pub fn redactor(&self) -> Result<Redactor, ConfigError> {
         let r = &self.redaction;
         if !r.enabled {
             return Ok(Redactor::disabled());
+        }
+        for (setting, names) in [
+            ("redaction.fields", &r.fields),
+            ("redaction.extra_fields", &r.extra_fields),
+        ] {
+            if let Some(bad) = names.iter().find(|n| !is_field_name(n)) {
+                return Err(ConfigError::invalid(
+                    setting,
+                    format!("{bad:?}"),
+                    "a field name needs a letter or digit",
+                ));
+            }
         }
         let mut redactor = Redactor::new()
             .fields(r.fields.iter().chain(&r.extra_fields))
@@ -504,6 +518,16 @@ mod tests {
                 "[redaction]\npatterns = [\"(\"]",
                 "redaction.patterns",
                 "valid regex",
+            ),
+            (
+                "[redaction]\nextra_fields = [\" \"]",
+                "redaction.extra_fields",
+                "a letter or digit",
+            ),
+            (
+                "[redaction]\nfields = [\"password\", \"\"]",
+                "redaction.fields",
+                "a letter or digit",
             ),
             (
                 "[aggregation]\nenabled = true",

@@ -558,6 +558,11 @@ fn normalize(key: &str) -> String {
     out
 }
 
+/// Whether `name` names any field: it has a character besides separators.
+pub(crate) fn is_field_name(name: &str) -> bool {
+    !normalize(name).is_empty()
+}
+
 /// Whether the words of `key` contain one of `names` as consecutive words.
 fn name_matches(names: &[String], key: &str) -> bool {
     let key = normalize(key);
