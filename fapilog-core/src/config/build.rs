@@ -1,5 +1,6 @@
 //! Turning a [`Config`] into a running pipeline.
 
+use std::path::{Component, Path};
 use std::time::Duration;
 
 use crate::config::registry::FILE_ONLY;
@@ -193,6 +194,7 @@ impl Config {
             registry.check_type(index, &sink.kind)?;
             format_for(index, sink)?;
             check_sink_reads(index, sink, registry)?;
+            check_own_file(index, &self.sinks)?;
         }
         Ok(())
     }
@@ -412,6 +414,34 @@ fn positive_millis(setting: &'static str, ms: u64) -> Result<Duration, ConfigErr
     Ok(Duration::from_millis(ms))
 }
 
+/// Checks that file sink `index` writes a file no earlier sink writes: two
+/// would write every line twice, and each would rotate it on its own.
+fn check_own_file(index: usize, sinks: &[SinkSettings]) -> Result<(), ConfigError> {
+    let is_file = |s: &SinkSettings| s.kind == "file";
+    let sink = &sinks[index];
+    let path = path_parts(&sink.path);
+    let earlier = sinks[..index]
+        .iter()
+        .position(|s| is_file(s) && path_parts(&s.path) == path);
+    match earlier {
+        Some(first) if is_file(sink) => Err(ConfigError::invalid(
+            format!("sinks[{index}].path"),
+            format!("{:?}", sink.path),
+            format!("sinks[{first}] writes the same file"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// `path`'s components, `.` left out: `./app.log` and `app.log` are one
+/// file (links are not followed).
+fn path_parts(path: &str) -> Vec<Component<'_>> {
+    Path::new(path)
+        .components()
+        .filter(|c| *c != Component::CurDir)
+        .collect()
+}
+
 /// Checks that sink `index` reads every setting changed from its default.
 fn check_sink_reads(
     index: usize,
@@ -518,6 +548,11 @@ mod tests {
                 "[redaction]\npatterns = [\"(\"]",
                 "redaction.patterns",
                 "valid regex",
+            ),
+            (
+                "[[sinks]]\ntype = \"file\"\npath = \"app.log\"\n[[sinks]]\ntype = \"stdout\"\n[[sinks]]\ntype = \"file\"\npath = \"./app.log\"",
+                "sinks[2].path",
+                "sinks[0] writes the same file",
             ),
             (
                 "[redaction]\nextra_fields = [\" \"]",
