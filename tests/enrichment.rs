@@ -30,6 +30,7 @@ fn records_carry_service_process_and_the_callers_thread() {
         .unwrap()
         .join()
         .unwrap();
+    info!(pipeline.logger(), "no override");
     guard.shutdown(Duration::from_secs(5));
     let e: Json = serde_json::from_str(&sink.lines()[0]).unwrap();
     assert_eq!(e["thread.name"], "order-worker");
@@ -40,7 +41,9 @@ fn records_carry_service_process_and_the_callers_thread() {
         "an event field wins over enrichment"
     );
     assert_eq!(e["region"], "eu");
-    assert_eq!(sink.text().matches("service.name").count(), 1);
+    assert_eq!(sink.lines()[0].matches("service.name").count(), 1);
+    let plain: Json = serde_json::from_str(&sink.lines()[1]).unwrap();
+    assert_eq!(plain["service.name"], "checkout");
 }
 
 #[test]
