@@ -49,13 +49,17 @@ impl CaptureSink {
         cv.notify_all();
     }
 
-    /// Blocks until the writer is inside `write` (holding a batch), waiting on a condvar.
+    /// Blocks until the writer is inside `write` (holding a batch), waiting on
+    /// a condvar; panics if it is not there within 60 s, rather than hang.
     pub fn wait_until_write_entered(&self) {
         let (state, cv) = &*self.gate;
-        let mut st = state.lock().unwrap();
-        while st.writes_entered == 0 {
-            st = cv.wait(st).unwrap();
-        }
+        let st = state.lock().unwrap();
+        let (_st, waited) = cv
+            .wait_timeout_while(st, std::time::Duration::from_secs(60), |st| {
+                st.writes_entered == 0
+            })
+            .unwrap();
+        assert!(!waited.timed_out(), "the writer never entered write");
     }
 
     pub fn text(&self) -> String {
