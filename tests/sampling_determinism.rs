@@ -1,10 +1,11 @@
 //! The sampling decision for a correlation ID is the same in every process.
 
-use std::process::Command;
+mod support;
+
+use std::time::Duration;
 
 use fapilog_axum::sampling::{bucket, is_kept};
-
-const CHILD_ENV: &str = "FAPILOG_SAMPLING_CHILD";
+use support::child::{command, is_child, wait_bounded};
 
 fn ids() -> Vec<String> {
     (0..2000)
@@ -21,22 +22,14 @@ fn decisions() -> String {
 
 #[test]
 fn same_id_decides_the_same_in_two_processes() {
-    if std::env::var_os(CHILD_ENV).is_some() {
+    const NAME: &str = "same_id_decides_the_same_in_two_processes";
+    if is_child(NAME) {
         print!("BEGIN\n{}END\n", decisions());
         return;
     }
-    let output = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "same_id_decides_the_same_in_two_processes",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD_ENV, "1")
-        .output()
-        .unwrap();
-    assert!(output.status.success());
-    let stdout = String::from_utf8(output.stdout).unwrap();
+    let output = wait_bounded(command(NAME).spawn().unwrap(), Duration::from_secs(120));
+    assert!(output.status.success(), "{}", output.stderr);
+    let stdout = output.stdout;
     let start = stdout.find("BEGIN\n").unwrap() + "BEGIN\n".len();
     let end = stdout.find("END\n").unwrap();
     let theirs = &stdout[start..end];

@@ -354,7 +354,7 @@ mod tests {
     }
 
     #[test]
-    fn stalls_delay_only_every_nth_write() {
+    fn a_stalling_sink_keeps_its_setting_and_fails_no_write() {
         let faults = Faults::new().stall_every(3, Duration::from_millis(1));
         assert_eq!(faults.get_stall_every(), (3, Duration::from_millis(1)));
         let mut sink = FaultySink::new(MemorySink::new(), faults);
