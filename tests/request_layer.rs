@@ -627,6 +627,14 @@ impl std::future::Future for PanicsWhenPolled {
     }
 }
 
+/// A GET of `path` carrying correlation ID `id`, for `oneshot`.
+fn request(path: &str, id: &str) -> http::Request<axum::body::Body> {
+    http::Request::get(path)
+        .header("x-request-id", id)
+        .body(axum::body::Body::empty())
+        .unwrap()
+}
+
 #[tokio::test]
 async fn what_a_panicked_inner_future_logs_when_dropped_keeps_the_request_id() {
     use tower::{Layer, ServiceExt};
@@ -635,11 +643,7 @@ async fn what_a_panicked_inner_future_logs_when_dropped_keeps_the_request_id() {
     let inner =
         tower::service_fn(|_req: http::Request<axum::body::Body>| PanicsWhenPolled(LogOnDrop));
     let service = layer(&h, SamplingConfig::new()).layer(inner);
-    let req = http::Request::get("/drop")
-        .header("x-request-id", "drop-1")
-        .body(axum::body::Body::empty())
-        .unwrap();
-    let res = service.oneshot(req).await.unwrap();
+    let res = service.oneshot(request("/drop", "drop-1")).await.unwrap();
     assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
     let events = h.for_id("drop-1");
     let messages = json_messages(&events);
@@ -663,11 +667,7 @@ async fn a_panic_in_the_inner_services_call_is_caught_like_a_handlers() {
 
     let h = Harness::new();
     let service = layer(&h, never_sampled()).layer(tower::service_fn(panics_in_call));
-    let req = http::Request::get("/call")
-        .header("x-request-id", "call-1")
-        .body(axum::body::Body::empty())
-        .unwrap();
-    let res = service.oneshot(req).await.unwrap();
+    let res = service.oneshot(request("/call", "call-1")).await.unwrap();
     assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(res.headers()["x-log-sampled"], "true");
     let events = h.for_id("call-1");

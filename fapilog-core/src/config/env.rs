@@ -125,7 +125,7 @@ fn check_left_off(vars: &[(String, String)], merged: &Table) -> Result<(), Confi
             .and_then(|t| t.get("enabled"))
             .and_then(Value::as_bool)
             .unwrap_or(false);
-        if enabled || given.iter().any(|(key, _)| *key == "ENABLED") {
+        if enabled || says_enabled(vars, section) {
             continue;
         }
         if let Some((key, raw)) = given.first() {
