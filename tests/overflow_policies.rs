@@ -94,6 +94,9 @@ fn block_loses_nothing_when_the_writer_catches_up() {
             info!(log, "e", n);
         }
     });
+    support::wait_until("the producer waits for room", || {
+        support::a_producer_waits(&pipeline)
+    });
     sink.open_gate();
     producer.join().unwrap();
     guard.shutdown(Duration::from_secs(5));
@@ -144,7 +147,9 @@ fn producers_blocked_at_shutdown_are_counted_once() {
                 })
             })
             .collect();
-        std::thread::sleep(Duration::from_millis(5));
+        support::wait_until("a producer waits for room", || {
+            support::a_producer_waits(&pipeline)
+        });
         let report = guard.shutdown(Duration::from_secs(5));
         for producer in producers {
             producer.join().unwrap();

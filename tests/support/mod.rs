@@ -3,6 +3,7 @@
 
 use std::io;
 use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use fapilog::format::{ColorChoice, JsonFormat, LogfmtFormat, PrettyFormat};
@@ -55,9 +56,7 @@ impl CaptureSink {
         let (state, cv) = &*self.gate;
         let st = state.lock().unwrap();
         let (_st, waited) = cv
-            .wait_timeout_while(st, std::time::Duration::from_secs(60), |st| {
-                st.writes_entered == 0
-            })
+            .wait_timeout_while(st, Duration::from_secs(60), |st| st.writes_entered == 0)
             .unwrap();
         assert!(!waited.timed_out(), "the writer never entered write");
     }
@@ -108,6 +107,24 @@ impl Sink for CaptureSink {
     fn name(&self) -> String {
         "capture".into()
     }
+}
+
+/// Polls `done` every millisecond until it holds; panics after 60 s rather
+/// than hang, naming `what` was awaited.
+pub fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// Whether a producer is waiting for room: it counts its event as submitted
+/// before it waits, so more are in flight than the queue and the writer's
+/// one-event batch hold.
+pub fn a_producer_waits(pipeline: &Pipeline) -> bool {
+    let m = pipeline.metrics();
+    m.in_flight() > m.queue_depth as u64 + 1
 }
 
 /// A pipeline whose only sink, held closed, has the writer stuck inside its
