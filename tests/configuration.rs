@@ -4,11 +4,15 @@ mod support;
 
 use std::time::Duration;
 
+use axum::routing::get;
+use axum::Router;
 use fapilog::config::{Config, SinkRegistry};
 use fapilog::sink::{MemorySink, Sink};
 use fapilog::{info, ConfigErrorKind, Level};
-use fapilog_axum::FapilogLayer;
+use fapilog_axum::sampling::is_kept;
+use support::harness::Harness;
 use support::memory_json;
+use support::server::{self, serve};
 
 const FILE: &str = r#"
 level = "info,noisy=error"
@@ -41,7 +45,6 @@ fn file_then_environment_then_build() {
         .with_env([
             ("FAPILOG_QUEUE__CAPACITY", "2048"),
             ("FAPILOG_THROTTLING__BURST", "2"),
-            ("FAPILOG_SAMPLING__RATE", "0.25"),
         ])
         .unwrap();
     assert_eq!(config.queue.capacity, 2048);
@@ -57,19 +60,53 @@ fn file_then_environment_then_build() {
     for _ in 0..5 {
         info!(log, "login", session_id = "s-123");
     }
-    let layer = FapilogLayer::builder()
-        .pipeline(pipeline.clone())
-        .sampling_settings(&config.sampling)
-        .unwrap()
-        .build()
-        .unwrap();
-    drop(layer);
     let report = guard.shutdown(Duration::from_secs(5));
     let out = memory_json(&memory);
     let logins: Vec<_> = out.iter().filter(|e| e["msg"] == "login").collect();
     assert_eq!(logins.len(), 2, "burst 2 from the environment");
     assert!(logins.iter().all(|e| e["session_id"] == "[REDACTED]"));
     assert_eq!(report.metrics.dropped.throttled, 3);
+}
+
+/// The file's sampling section, with the rate overridden from the
+/// environment, decides what the layer keeps: an ID kept at the file's 0.5
+/// but not at the environment's 0.25 is not sampled, and the file's never
+/// path is not sampled whatever the ID.
+#[tokio::test]
+async fn sampling_settings_from_file_and_environment_reach_the_layer() {
+    let config = Config::from_toml_str(FILE)
+        .unwrap()
+        .with_env([("FAPILOG_SAMPLING__RATE", "0.25")])
+        .unwrap();
+    let ids: Vec<String> = (0..1000).map(|n| format!("req-{n}")).collect();
+    let between = ids
+        .iter()
+        .find(|id| is_kept(id, 0.5) && !is_kept(id, 0.25))
+        .unwrap();
+    let kept = ids.iter().find(|id| is_kept(id, 0.25)).unwrap();
+    let h = Harness::new();
+    let layer = h
+        .layer()
+        .sampling_settings(&config.sampling)
+        .unwrap()
+        .build()
+        .unwrap();
+    let app = Router::new()
+        .route("/work", get(|| async { "ok" }))
+        .route("/health", get(|| async { "ok" }))
+        .layer(layer);
+    let (addr, stop, _) = serve(app).await;
+    let sampled = |path: &'static str, id: &String| {
+        let id = id.clone();
+        async move {
+            let res = server::get(addr, path, &[("x-request-id", id.as_bytes())]).await;
+            res.header("x-log-sampled").map(str::to_owned)
+        }
+    };
+    assert_eq!(sampled("/work", between).await.as_deref(), Some("false"));
+    assert_eq!(sampled("/work", kept).await.as_deref(), Some("true"));
+    assert_eq!(sampled("/health", kept).await.as_deref(), Some("false"));
+    stop.send(()).unwrap();
 }
 
 #[test]
