@@ -35,6 +35,10 @@ fn records_carry_service_process_and_the_callers_thread() {
     let e: Json = serde_json::from_str(&sink.lines()[0]).unwrap();
     assert_eq!(e["thread.name"], "order-worker");
     assert_eq!(e["process.pid"], std::process::id());
+    // Where Linux names the host, that name is used.
+    if let Ok(host) = std::fs::read_to_string("/proc/sys/kernel/hostname") {
+        assert_eq!(e["host.name"], host.trim());
+    }
     assert_eq!(e["deployment.environment"], "test");
     assert_eq!(
         e["service.name"], "overridden",
