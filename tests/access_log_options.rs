@@ -21,7 +21,7 @@ use fapilog::{info, Logger};
 use fapilog_axum::{AccessLogConfig, CorrelationConfig, FapilogLayer, SamplingConfig};
 use http_body::{Body as HttpBody, Frame};
 use support::harness::{json_messages, Harness};
-use support::server::{get as http_get, send, send_raw, serve};
+use support::server::{get as http_get, send, send_raw, serve, within};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
@@ -379,7 +379,9 @@ async fn a_response_stream_the_client_cut_off_is_logged_incomplete() {
     let mut seen = Vec::new();
     while !seen.windows(10).any(|w| w == b"0123456789") {
         let mut buf = [0; 1024];
-        let n = client.read(&mut buf).await.unwrap();
+        let n = within("the first chunk", client.read(&mut buf))
+            .await
+            .unwrap();
         assert!(n > 0, "the server closed before the first chunk");
         seen.extend_from_slice(&buf[..n]);
     }

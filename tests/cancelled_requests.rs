@@ -13,7 +13,7 @@ use fapilog::{info, Logger};
 use fapilog_axum::{current_logger, with_logger, FapilogLayer, SamplingConfig};
 use http::StatusCode;
 use support::harness::{json_messages, Harness};
-use support::server::{get as http_get, serve};
+use support::server::{get as http_get, serve, within};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::Notify;
@@ -75,13 +75,15 @@ async fn get_and_close(addr: std::net::SocketAddr, path: &str, id: &str) -> TcpS
 /// Requests `/stuck` and closes the connection once the handler runs.
 async fn abandon(addr: std::net::SocketAddr, id: &str, signals: &Signals) {
     let stream = get_and_close(addr, "/stuck", id).await;
-    signals.started.notified().await;
+    within("the handler to start", signals.started.notified()).await;
     drop(stream);
 }
 
-/// Waits (at most 5 s) until the layer's counter `name` reaches `n`.
+/// Waits (at most 60 s, like the suite's other bounded waits: a loaded CI
+/// machine may be slow to notice the closed connection) until the layer's
+/// counter `name` reaches `n`.
 async fn until_counted(h: &Harness, name: &str, n: u64) {
-    for _ in 0..500 {
+    for _ in 0..6000 {
         if h.counter(name) >= n {
             return;
         }
@@ -98,7 +100,7 @@ async fn a_kept_request_the_client_abandoned_is_logged_as_cancelled() {
     abandon(addr, "gone-1", &signals).await;
     until_counted(&h, "fapilog_requests_cancelled_total", 1).await;
     signals.late.notify_one();
-    signals.logged_late.notified().await;
+    within("the late event", signals.logged_late.notified()).await;
     let _ = stop.send(());
 
     let events = h.for_id("gone-1");
@@ -147,7 +149,7 @@ async fn an_unkept_abandoned_request_gives_back_its_budget_and_holds_nothing_mor
     assert_eq!(h.counter("fapilog_request_budget_exhausted_total"), 0);
     // After its request has ended, the task's INFO is discarded, not held.
     signals.late.notify_one();
-    signals.logged_late.notified().await;
+    within("the late event", signals.logged_late.notified()).await;
     let _ = stop.send(());
 
     assert!(h.for_id("gone-2").is_empty());

@@ -11,7 +11,7 @@ use fapilog::{info, Logger};
 use fapilog_axum::{FapilogLayer, SamplingConfig};
 use http::StatusCode;
 use support::harness::Harness;
-use support::server::{get as http_get, serve};
+use support::server::{get as http_get, serve, within};
 use tokio::sync::Notify;
 
 async fn ok(log: Logger) -> &'static str {
@@ -154,7 +154,7 @@ async fn the_global_budget_caps_what_requests_hold_together() {
     // The first request holds three events, the whole budget, and waits.
     let first =
         tokio::spawn(async move { http_get(addr, "/hold", &[("x-request-id", b"holder")]).await });
-    pause.holding.notified().await;
+    within("the first request to hold", pause.holding.notified()).await;
     // The second finds no budget left: its ten events are discarded and counted.
     http_get(addr, "/chatty", &[("x-request-id", b"starved")]).await;
     assert_eq!(h.counter("fapilog_request_budget_exhausted_total"), 10);

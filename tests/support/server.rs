@@ -9,6 +9,13 @@ use axum::Router;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+/// Awaits `fut`, failing the test after 60 s rather than hanging, naming `what` was awaited.
+pub async fn within<T>(what: &str, fut: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(Duration::from_secs(60), fut)
+        .await
+        .unwrap_or_else(|_| panic!("timed out after 60 s waiting for {what}"))
+}
+
 /// Serves `app` on an ephemeral loopback port until the returned sender fires.
 pub async fn serve(
     app: Router,
