@@ -20,6 +20,18 @@ fn pipeline() -> (Pipeline, fapilog::pipeline::WriterGuard, CaptureSink) {
     (pipeline, guard, sink)
 }
 
+/// A JSON object with a key twice is ambiguous to its readers: one call
+/// naming a field twice writes it once, with the value named last.
+#[test]
+fn a_field_named_twice_in_one_call_is_written_once() {
+    let (pipeline, guard, sink) = pipeline();
+    info!(pipeline.logger(), "twice", user = "ada", user = "grace");
+    guard.shutdown(Duration::from_secs(5));
+    let text = sink.text();
+    assert_eq!(text.matches("\"user\"").count(), 1, "{text}");
+    assert_eq!(sink.events()[0]["user"], "grace");
+}
+
 #[test]
 fn each_event_has_the_context_of_its_call() {
     let (pipeline, guard, sink) = pipeline();

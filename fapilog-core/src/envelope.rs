@@ -117,7 +117,9 @@ impl<'a> Envelope<'a> {
     }
 
     /// The user fields: enrichment first, then the bound context, then the
-    /// event's own; a field is left out when a later group sets its key again.
+    /// event's own; a field is left out when a later group sets its key
+    /// again, or a later field of the event's own (`info!(log, "m", a = 1, a = 2)`
+    /// writes `a` once, as 2).
     pub fn fields(&self) -> impl Iterator<Item = &'a Field> + 'a {
         let own: &'a [Field] = &self.event.fields;
         let bound: &'a [Field] = self.event.context.as_deref().map_or(&[], |c| c.fields());
@@ -132,7 +134,12 @@ impl<'a> Envelope<'a> {
                     .iter()
                     .filter(move |b| !own.iter().any(|f| f.key == b.key)),
             )
-            .chain(own.iter())
+            .chain(
+                own.iter()
+                    .enumerate()
+                    .filter(move |(i, f)| !own[i + 1..].iter().any(|g| g.key == f.key))
+                    .map(|(_, f)| f),
+            )
     }
 
     /// Whether any user field has a reserved key (and so goes under `fields`).
@@ -164,5 +171,19 @@ mod tests {
         assert_eq!(got, [("region", "eu"), ("user", "call")]);
         assert_eq!(env.correlation_id(), Some("c-1"));
         assert!(!env.has_reserved_fields());
+    }
+
+    #[test]
+    fn a_key_set_twice_in_one_event_is_written_once_as_the_last() {
+        let mut event = RawEvent::new(Level::Info, "m");
+        event.push_field("a", "first");
+        event.push_field("b", "kept");
+        event.push_field("a", "last");
+        let env = Envelope::new(&event);
+        let got: Vec<_> = env
+            .fields()
+            .map(|f| (f.key(), f.value().as_str().unwrap()))
+            .collect();
+        assert_eq!(got, [("b", "kept"), ("a", "last")]);
     }
 }
