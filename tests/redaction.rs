@@ -96,7 +96,7 @@ fn redaction_can_be_extended_or_turned_off() {
     let sink = MemorySink::new();
     let (pipeline, guard) = Pipeline::builder()
         .sink(sink.clone(), JsonFormat::new())
-        .redaction(Redactor::new().field("session_id"))
+        .redaction(Redactor::new().field("session_id").unwrap())
         .build()
         .unwrap();
     info!(pipeline.logger(), "a", session_id = "s-1", token = "t");

@@ -92,7 +92,7 @@ impl Config {
             }
         }
         let mut redactor = Redactor::new()
-            .fields(r.fields.iter().chain(&r.extra_fields))
+            .fields(r.fields.iter().chain(&r.extra_fields))?
             .card_numbers(r.card_numbers)
             .url_credentials(r.url_credentials)
             .bearer_tokens(r.bearer_tokens)

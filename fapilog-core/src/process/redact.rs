@@ -8,7 +8,10 @@
 //! use fapilog_core::process::{Redactor, REDACTED};
 //! use fapilog_core::{Field, Level, RawEvent, Value};
 //!
-//! let mut redactor = Redactor::new().field("session_id").pattern(r"sk_live_[0-9a-zA-Z]+").unwrap();
+//! let mut redactor = Redactor::new()
+//!     .field("session_id")
+//!     .and_then(|r| r.pattern(r"sk_live_[0-9a-zA-Z]+"))
+//!     .unwrap();
 //! let mut event = RawEvent::new(Level::Info, String::from("paid with 4111 1111 1111 1111"));
 //! event.push_field("user", Value::Map(vec![Field::new("Password", "hunter2")].into()));
 //! event.push_field("db", "postgres://app:s3cret@db:5432/shop");
@@ -150,28 +153,42 @@ impl Redactor {
     }
 
     /// Adds a field name to redact (matched as described for [`Redactor`]).
-    #[must_use]
-    pub fn field(mut self, name: &str) -> Self {
-        let name = normalize(name);
-        if !name.is_empty() && !self.names.contains(&name) {
-            self.names.push(name);
+    ///
+    /// # Errors
+    ///
+    /// A [`ConfigError`] naming `redaction.fields` when `name` has no letter
+    /// or digit (empty, or only separators), so would match no field.
+    pub fn field(mut self, name: &str) -> Result<Self, ConfigError> {
+        let normalized = normalize(name);
+        if normalized.is_empty() {
+            return Err(ConfigError::invalid(
+                "redaction.fields",
+                format!("{name:?}"),
+                "a field name needs a letter or digit",
+            ));
+        }
+        if !self.names.contains(&normalized) {
+            self.names.push(normalized);
         }
         self.key_cache.clear();
-        self
+        Ok(self)
     }
 
     /// Replaces the field names to redact (the default list included).
-    #[must_use]
-    pub fn fields<I, S>(mut self, names: I) -> Self
+    ///
+    /// # Errors
+    ///
+    /// As for [`field`](Self::field), for the first name that would match no field.
+    pub fn fields<I, S>(mut self, names: I) -> Result<Self, ConfigError>
     where
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
         self.names.clear();
         for name in names {
-            self = self.field(name.as_ref());
+            self = self.field(name.as_ref())?;
         }
-        self
+        Ok(self)
     }
 
     /// Redact Luhn-valid card numbers in values. Default: on.
@@ -1169,14 +1186,24 @@ mod tests {
     }
 
     #[test]
+    fn a_name_that_would_match_no_field_is_an_error() {
+        for bad in ["", "--", " . "] {
+            let err = Redactor::new().field(bad).unwrap_err();
+            assert_eq!(err.setting(), "redaction.fields", "{bad:?}");
+            assert!(Redactor::new().fields(["pin", bad]).is_err(), "{bad:?}");
+        }
+        assert!(Redactor::new().field("x-api-key").is_ok());
+    }
+
+    #[test]
     fn list_is_replaceable_and_extendable() {
-        let mut only_pin = Redactor::new().fields(["pin"]);
+        let mut only_pin = Redactor::new().fields(["pin"]).unwrap();
         let mut e = event_with("password", "x");
         e.push_field("PIN", "1234");
         only_pin.redact(&mut e);
         assert_eq!(e.fields()[0].value().as_str(), Some("x"));
         assert_eq!(e.fields()[1].value().as_str(), Some(REDACTED));
-        let extended = Redactor::new().field("pin");
+        let extended = Redactor::new().field("pin").unwrap();
         assert!(extended.field_names().any(|n| n == "password"));
         assert!(extended.field_names().any(|n| n == "set_cookie"));
     }
