@@ -35,6 +35,8 @@ mod limits;
 mod metrics;
 mod overflow;
 mod pace;
+#[cfg(feature = "prometheus")]
+mod prometheus;
 pub(crate) mod queue;
 mod shutdown;
 mod writer;
