@@ -117,8 +117,12 @@ mod tests {
         let a = clock.at(start);
         let b = clock.at(later);
         let gap = b.duration_since(a).unwrap();
-        // `later` is past the refresh point: the offset was read again, so
-        // the gap is 5 s give or take how far the clocks moved apart meanwhile.
+        // `later` is past the refresh point: the offset was read again (the
+        // next refresh is due a `REFRESH` after `later`), so the gap is 5 s
+        // give or take how far the clocks moved apart meanwhile.
+        let since_base = nanos(later.saturating_duration_since(clock.base));
+        let refresh_at = clock.refresh_at.load(Ordering::Acquire);
+        assert_eq!(refresh_at, since_base + nanos(REFRESH));
         assert!(gap > Duration::from_millis(4_900) && gap < Duration::from_millis(5_100));
     }
 }
