@@ -75,21 +75,58 @@ impl Sink for StderrSink {
 mod tests {
     use super::*;
 
+    /// Set in the child process [`child_streams`] starts.
+    const CHILD: &str = "FAPILOG_STDIO_SINK_CHILD";
+
+    /// In the parent, runs test `name` again in a child process with its
+    /// standard streams piped, asserts it passed there and returns what it
+    /// wrote to (stdout, stderr); in that child, `None`. The streams are the
+    /// process's own, so only a child's can be read back.
+    fn child_streams(name: &str) -> Option<(String, String)> {
+        if std::env::var_os(CHILD).is_some() {
+            return None;
+        }
+        let output = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", name, "--test-threads=1"])
+            .env(CHILD, "1")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        let passed = output.status.success() && stdout.contains("1 passed");
+        assert!(passed, "{stdout}{stderr}");
+        Some((stdout, stderr))
+    }
+
     #[test]
     fn stdout_writes_and_flushes() {
-        let mut sink = StdoutSink::new();
-        sink.write(b"stdout sink smoke test\n").unwrap();
-        sink.write(b"").unwrap();
-        sink.flush().unwrap();
-        assert_eq!(sink.name(), "stdout");
+        let line = "a line for the StdoutSink\n";
+        let Some((stdout, stderr)) = child_streams("sink::stdio::tests::stdout_writes_and_flushes")
+        else {
+            let mut sink = StdoutSink::new();
+            sink.write(line.as_bytes()).unwrap();
+            sink.write(b"").unwrap();
+            sink.flush().unwrap();
+            return;
+        };
+        assert!(stdout.contains(line), "{stdout}");
+        assert!(!stderr.contains(line), "{stderr}");
+        assert_eq!(StdoutSink::new().name(), "stdout");
     }
 
     #[test]
     fn stderr_writes_and_flushes() {
-        let mut sink = StderrSink::default();
-        sink.write(b"stderr sink smoke test\n").unwrap();
-        sink.flush().unwrap();
-        assert_eq!(sink.name(), "stderr");
+        let line = "a line for the StderrSink\n";
+        let Some((stdout, stderr)) = child_streams("sink::stdio::tests::stderr_writes_and_flushes")
+        else {
+            let mut sink = StderrSink::default();
+            sink.write(line.as_bytes()).unwrap();
+            sink.flush().unwrap();
+            return;
+        };
+        assert!(stderr.contains(line), "{stderr}");
+        assert!(!stdout.contains(line), "{stdout}");
+        assert_eq!(StderrSink::default().name(), "stderr");
     }
 
     #[test]
