@@ -900,8 +900,11 @@ fn redact_bearer(text: &str) -> Option<String> {
             s.push_str(&text[copied..token_start]);
             s.push_str(REDACTED);
             copied = j;
+            i = j;
+        } else {
+            // Not credentials: the word may itself be a scheme ("Basic Bearer <token>").
+            i = token_start.max(i + 1);
         }
-        i = j.max(i + 1);
     }
     let mut s = out?;
     s.push_str(&text[copied..]);
@@ -1193,6 +1196,19 @@ mod tests {
             assert!(Redactor::new().fields(["pin", bad]).is_err(), "{bad:?}");
         }
         assert!(Redactor::new().field("x-api-key").is_ok());
+    }
+
+    #[test]
+    fn a_scheme_word_that_is_not_credentials_does_not_hide_the_next_one() {
+        for (text, expected) in [
+            (
+                "sent Basic Bearer eyJhbGciOi.J9 now",
+                "sent Basic Bearer [REDACTED] now",
+            ),
+            ("basic Basic dXNlcjpwYXNz end", "basic Basic [REDACTED] end"),
+        ] {
+            assert_eq!(redacted_value("note", text).as_str(), Some(expected));
+        }
     }
 
     #[test]
