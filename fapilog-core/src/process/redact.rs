@@ -847,6 +847,8 @@ enum Scheme {
     Basic,
 }
 
+const SCHEMES: [Scheme; 2] = [Scheme::Bearer, Scheme::Basic];
+
 impl Scheme {
     fn word(self) -> &'static [u8] {
         match self {
@@ -875,7 +877,7 @@ fn redact_bearer(text: &str) -> Option<String> {
             i += 1;
             continue;
         }
-        let scheme = [Scheme::Bearer, Scheme::Basic].into_iter().find(|s| {
+        let scheme = SCHEMES.into_iter().find(|s| {
             bytes
                 .get(i..i + s.word().len())
                 .is_some_and(|w| w.eq_ignore_ascii_case(s.word()))
@@ -895,7 +897,10 @@ fn redact_bearer(text: &str) -> Option<String> {
         {
             j += 1;
         }
-        if token_start > spaces && j > token_start && scheme.covers(&bytes[token_start..j]) {
+        let token = &bytes[token_start..j];
+        // A scheme word is no token ("Bearer Bearer <token>", a doubled prefix).
+        let is_scheme_word = SCHEMES.iter().any(|s| token.eq_ignore_ascii_case(s.word()));
+        if token_start > spaces && !token.is_empty() && !is_scheme_word && scheme.covers(token) {
             let s = out.get_or_insert_with(|| String::with_capacity(text.len()));
             s.push_str(&text[copied..token_start]);
             s.push_str(REDACTED);
@@ -1206,6 +1211,12 @@ mod tests {
                 "sent Basic Bearer [REDACTED] now",
             ),
             ("basic Basic dXNlcjpwYXNz end", "basic Basic [REDACTED] end"),
+            // A client's doubled prefix: the second word is no token.
+            (
+                "Authorization: Bearer Bearer eyJhbGciOi.J9",
+                "Authorization: Bearer Bearer [REDACTED]",
+            ),
+            ("bearer basic dXNlcjpwYXNz", "bearer basic [REDACTED]"),
         ] {
             assert_eq!(redacted_value("note", text).as_str(), Some(expected));
         }
