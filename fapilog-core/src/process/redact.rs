@@ -829,8 +829,11 @@ fn redact_secret_params(names: &[String], text: &str) -> Option<String> {
             s.push_str(text.get(copied..value_start).unwrap_or_default());
             s.push_str(REDACTED);
             copied = value_end;
+            search = value_end;
+        } else {
+            // The value may hold a parameter of its own (`next=/login?token=…`).
+            search = eq + 1;
         }
-        search = value_end.max(eq + 1);
     }
     let mut s = out?;
     s.push_str(text.get(copied..).unwrap_or_default());
@@ -1059,6 +1062,24 @@ mod tests {
         let mut e = event_with("note", String::from("?token=abc"));
         off.redact(&mut e);
         assert_eq!(e.fields()[0].value().as_str(), Some("?token=abc"));
+    }
+
+    #[test]
+    fn a_secret_parameter_inside_another_parameters_value_is_redacted() {
+        for (text, expected) in [
+            (
+                "redirect to next=/login?token=t0k&id=7",
+                "redirect to next=/login?token=[REDACTED]&id=7",
+            ),
+            (
+                "url=https://h/cb?access_token=abc",
+                "url=https://h/cb?access_token=[REDACTED]",
+            ),
+            // An opening quote never closed.
+            ("a=\"b password=hunter2", "a=\"b password=[REDACTED]"),
+        ] {
+            assert_eq!(redacted_value("note", text).as_str(), Some(expected));
+        }
     }
 
     #[test]
