@@ -241,8 +241,12 @@ impl Pipeline {
         add(&self.shared.counters.dropped_sampling, n);
     }
 
-    /// Blocks until every event submitted before the call is written and the
+    /// Blocks until every event queued before the call is written and the
     /// sinks are flushed, for at most [`DEFAULT_FLUSH_TIMEOUT`]. Returns whether it finished.
+    ///
+    /// An event whose caller is still waiting for room under
+    /// [`OverflowPolicy::Block`](crate::pipeline::OverflowPolicy::Block) is
+    /// not queued yet (though counted as submitted): it is not waited for.
     ///
     /// Events held by a processor (an aggregation group whose window is still
     /// open) are written out too, so a flush ends their window early.

@@ -500,8 +500,10 @@ impl Queue {
         self.progress.notify_all();
     }
 
-    /// Waits until every event offered before the call is written and the sinks
-    /// flushed, or `timeout` passes. Returns whether it completed in time.
+    /// Waits until every event queued before the call (numbered below
+    /// `next_seq`; a `Block` producer still waiting has no number yet) is
+    /// written and the sinks flushed, or `timeout` passes. Returns whether it
+    /// completed in time.
     pub(crate) fn flush(&self, timeout: Duration) -> bool {
         if self.on_writer_thread() {
             return false; // it would wait for itself
