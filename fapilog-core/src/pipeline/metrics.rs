@@ -291,35 +291,46 @@ impl MetricsSnapshot {
     }
 }
 
+/// A snapshot with a little of everything, for tests: 12 submitted, 7
+/// written, 5 dropped (overflow 1, sampling 2, throttled 2), one redaction
+/// failure, a sink named `sink` with one error, and `x_requests_total` = 5
+/// from each of `sources` request sources.
+#[cfg(test)]
+pub(crate) fn sample_snapshot(sink: &str, sources: usize) -> MetricsSnapshot {
+    let counters = Counters {
+        sinks: vec![SinkCounters::new(sink.into())],
+        ..Counters::default()
+    };
+    add(&counters.written, 7);
+    add(&counters.dropped_sampling, 2);
+    add(&counters.dropped_throttled, 2);
+    add(&counters.redaction_failures, 1);
+    add(&counters.sinks[0].errors, 1);
+    let q = QueueCounts {
+        submitted: 10,
+        dropped_overflow: 1,
+        ..QueueCounts::default()
+    };
+    #[derive(Debug)]
+    struct Requests;
+    impl MetricsSource for Requests {
+        fn collect(&self, out: &mut Vec<ExtraCounter>) {
+            out.push(ExtraCounter::new("x_requests_total", "Requests.", 5));
+        }
+    }
+    let sources: Vec<Arc<dyn MetricsSource>> = (0..sources)
+        .map(|_| Arc::new(Requests) as Arc<dyn MetricsSource>)
+        .collect();
+    MetricsSnapshot::read(&counters, || q, 64, &sources)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn a_snapshot_balances_and_sums_extra_readings_by_name() {
-        let counters = Counters {
-            sinks: vec![SinkCounters::new("memory".into())],
-            ..Counters::default()
-        };
-        add(&counters.written, 7);
-        add(&counters.dropped_sampling, 2);
-        add(&counters.dropped_throttled, 2);
-        add(&counters.redaction_failures, 1);
-        add(&counters.sinks[0].errors, 1);
-        let q = QueueCounts {
-            submitted: 10,
-            dropped_overflow: 1,
-            ..QueueCounts::default()
-        };
-        #[derive(Debug)]
-        struct Requests;
-        impl MetricsSource for Requests {
-            fn collect(&self, out: &mut Vec<ExtraCounter>) {
-                out.push(ExtraCounter::new("x_requests_total", "Requests.", 5));
-            }
-        }
-        let sources: [Arc<dyn MetricsSource>; 2] = [Arc::new(Requests), Arc::new(Requests)];
-        let m = MetricsSnapshot::read(&counters, || q, 64, &sources);
+        let m = sample_snapshot("memory", 2);
         assert_eq!(m.submitted, 12);
         assert_eq!(m.in_flight(), 0);
         assert_eq!((m.dropped.throttled, m.redaction_failures), (2, 1));

@@ -193,39 +193,13 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::pipeline::metrics::{add, Counters, SinkCounters};
+    use crate::pipeline::metrics::{sample_snapshot, Counters};
     use crate::pipeline::queue::QueueCounts;
     use crate::pipeline::{ExtraCounter, MetricsSource};
 
     #[test]
-    fn balance_and_prometheus_labels() {
-        let counters = Counters {
-            sinks: vec![SinkCounters::new("file:/tmp/a\"b.log".into())],
-            ..Counters::default()
-        };
-        add(&counters.written, 7);
-        add(&counters.dropped_sampling, 2);
-        add(&counters.dropped_throttled, 2);
-        add(&counters.redaction_failures, 1);
-        add(&counters.sinks[0].errors, 1);
-        let q = QueueCounts {
-            submitted: 10,
-            dropped_overflow: 1,
-            ..QueueCounts::default()
-        };
-        #[derive(Debug)]
-        struct Requests;
-        impl MetricsSource for Requests {
-            fn collect(&self, out: &mut Vec<ExtraCounter>) {
-                out.push(ExtraCounter::new("x_requests_total", "Requests.", 5));
-            }
-        }
-        let sources: [Arc<dyn MetricsSource>; 1] = [Arc::new(Requests)];
-        let m = MetricsSnapshot::read(&counters, || q, 64, &sources);
-        assert_eq!(m.submitted, 12);
-        assert_eq!(m.in_flight(), 0);
-        assert_eq!((m.dropped.throttled, m.redaction_failures), (2, 1));
-        assert!(m.is_balanced());
+    fn families_have_their_types_labels_and_extra_counters() {
+        let m = sample_snapshot("file:/tmp/a\"b.log", 1);
         let text = m.to_prometheus();
         assert!(text.contains("fapilog_events_dropped_total{reason=\"sampling\"} 2\n"));
         assert!(text.contains("fapilog_events_dropped_total{reason=\"throttled\"} 2\n"));
