@@ -631,19 +631,16 @@ fn redact_cards(text: &str) -> Option<String> {
             }
         }
         let bounded = end >= bytes.len() || !bytes[end].is_ascii_alphanumeric();
-        let cards = if (13..=19).contains(&digits) && luhn(&bytes[start..end]) {
+        let cards = if bounded && (13..=19).contains(&digits) && luhn(&bytes[start..end]) {
             vec![(start, end)]
         } else if digits > 13 {
             // A card beside other numbers ("card 4111… 100 USD", a date
             // before it): look for one among the run's digit groups.
-            cards_within(bytes, start, end)
+            cards_within(bytes, start, end, bounded)
         } else {
             Vec::new()
         };
         for (from, to) in cards {
-            if to == end && !bounded {
-                continue;
-            }
             let s = out.get_or_insert_with(|| String::with_capacity(text.len()));
             s.push_str(&text[copied..from]);
             s.push_str(REDACTED);
@@ -656,11 +653,15 @@ fn redact_cards(text: &str) -> Option<String> {
     Some(s)
 }
 
-/// Luhn-valid spans of 13..=19 digits made of whole digit groups of the run
-/// `bytes[start..end]`, left to right, the longest first at each group. No
-/// card number starts with 0, and a leading 0 never changes the Luhn sum: a
-/// group starting with 0 (a date's `01`) starts no span.
-fn cards_within(bytes: &[u8], start: usize, end: usize) -> Vec<(usize, usize)> {
+/// The parts of the run `bytes[start..end]` covered by Luhn-valid spans of
+/// 13..=19 digits made of whole digit groups, left to right, overlapping spans
+/// merged. Every such span is covered, so a card is never left partly in
+/// clear because a span starting in the numbers before it (a date) ended
+/// inside it. No card number starts with 0, and a leading 0 never changes
+/// the Luhn sum: a group starting with 0 (a date's `01`) starts no span. The
+/// run's last group ends a span only when the run is `bounded` (not followed
+/// by a letter or digit).
+fn cards_within(bytes: &[u8], start: usize, end: usize, bounded: bool) -> Vec<(usize, usize)> {
     let mut groups: Vec<(usize, usize)> = Vec::new();
     let mut i = start;
     while i < end {
@@ -671,30 +672,32 @@ fn cards_within(bytes: &[u8], start: usize, end: usize) -> Vec<(usize, usize)> {
         groups.push((from, i));
         i += 1; // the separator
     }
-    let mut cards = Vec::new();
-    let mut a = 0;
-    while a < groups.len() {
-        let leading_zero = bytes.get(groups[a].0) == Some(&b'0');
+    let ends = if bounded {
+        groups.len()
+    } else {
+        groups.len() - 1
+    };
+    let mut cards: Vec<(usize, usize)> = Vec::new();
+    for a in 0..groups.len() {
+        if bytes.get(groups[a].0) == Some(&b'0') {
+            continue;
+        }
         // Only the spans of at most 19 digits: a run of thousands of short
-        // groups ("1 1 1 …") costs a few checks per group, not a sum per span.
+        // groups ("1 1 1 …") costs a few checks per group.
         let mut digits = 0;
-        let found = (a..groups.len())
-            .filter(|_| !leading_zero)
-            .take_while(|&b| {
-                digits += groups[b].1 - groups[b].0;
-                digits <= 19
-            })
-            .filter(|&b| {
-                let digits: usize = groups[a..=b].iter().map(|(f, t)| t - f).sum();
-                digits >= 13 && luhn(&bytes[groups[a].0..groups[b].1])
-            })
-            .last();
-        match found {
-            Some(b) => {
-                cards.push((groups[a].0, groups[b].1));
-                a = b + 1;
+        for b in a..ends {
+            digits += groups[b].1 - groups[b].0;
+            if digits > 19 {
+                break;
             }
-            None => a += 1,
+            let (from, to) = (groups[a].0, groups[b].1);
+            if digits < 13 || !luhn(&bytes[from..to]) {
+                continue;
+            }
+            match cards.last_mut() {
+                Some(last) if from < last.1 => last.1 = last.1.max(to),
+                _ => cards.push((from, to)),
+            }
         }
     }
     cards
@@ -1164,6 +1167,75 @@ mod tests {
             "4111111111111111x",
         ] {
             assert_eq!(redacted_value("note", keep).as_str(), Some(keep), "{keep}");
+        }
+    }
+
+    #[test]
+    fn a_card_is_never_left_partly_in_clear_by_the_numbers_beside_it() {
+        for (text, expected) in [
+            // `2024 01 09 4111 1111` passes the Luhn check too: that span was
+            // redacted and the card's last eight digits were left.
+            (
+                "2024-01-09 4111 1111 1111 1111 declined",
+                "[REDACTED] declined",
+            ),
+            ("2057-05-04 46697 000000009", REDACTED),
+            // The whole run `4111… 26` passes, but `26` runs into `ms`: the
+            // run was skipped as part of a word, the card with it.
+            (
+                "card 4111111111111111 26ms later",
+                "card [REDACTED] 26ms later",
+            ),
+        ] {
+            assert_eq!(
+                redacted_value("note", text).as_str(),
+                Some(expected),
+                "{text}"
+            );
+        }
+    }
+
+    /// A Luhn-valid card number of 13 to 19 digits, not starting with 0.
+    fn card_digits() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        (1u8..=9, proptest::collection::vec(0u8..=9, 11..=17)).prop_map(|(first, rest)| {
+            let body: String = std::iter::once(first)
+                .chain(rest)
+                .map(|d| char::from(b'0' + d))
+                .collect();
+            (0..=9)
+                .map(|check| format!("{body}{check}"))
+                .find(|card| luhn(card.as_bytes()))
+                .unwrap_or_default()
+        })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        /// Whatever numbers stand beside it, no card keeps more than its
+        /// first six and last four digits in clear, however it is grouped.
+        #[test]
+        fn a_card_beside_any_numbers_never_survives(
+            card in card_digits(),
+            cuts in proptest::collection::vec((1usize..19, proptest::bool::ANY), 0..5),
+            before in "|[a-z ]{0,6} |[0-9]{1,4}[ -]|20[0-9]{2}-[01][0-9]-[0-3][0-9] |[0-9]{1,3} [0-9]{1,3} |[a-z]{1,5}[=:]",
+            after in "|[ -][0-9]{1,4}|[ -][0-9]{1,3}[a-z]{1,3}| [0-9]{1,3} USD|[.,;)]",
+        ) {
+            let mut grouped = String::new();
+            for (i, digit) in card.chars().enumerate() {
+                if let Some(&(_, dash)) = cuts.iter().find(|(at, _)| *at == i) {
+                    grouped.push(if dash { '-' } else { ' ' });
+                }
+                grouped.push(digit);
+            }
+            let text = format!("{before}{grouped}{after}");
+            let out = redacted_value("note", text.clone());
+            let out = out.as_str().unwrap_or_default();
+            let digit_at = |n: usize| grouped.char_indices().filter(|(_, c)| c.is_ascii_digit()).nth(n).map_or(0, |(i, _)| i);
+            let middle = &grouped[digit_at(6)..=digit_at(card.len() - 5)];
+            proptest::prop_assert!(!out.contains(&grouped), "{:?} -> {:?}", text, out);
+            proptest::prop_assert!(card.len() < 15 || !out.contains(middle), "{:?} -> {:?}", text, out);
         }
     }
 
