@@ -420,8 +420,30 @@ impl Redactor {
     }
 
     /// Applies the value patterns to `text`; `None` when nothing matched.
+    ///
+    /// Every pattern looks at the original text and the union of what they
+    /// find is replaced, so no pattern's marker can hide part of a secret
+    /// from another (a user regex for `api_key=…&sig=…`, once the `api_key`
+    /// value was replaced, no longer matched and left the `sig` in clear).
+    /// The result is scanned again until it no longer changes (a few times
+    /// at most): a secret may run on past what one pattern saw
+    /// (`password=<card>@x`, whose value ends at the space after the card).
     fn scan(&self, text: &str) -> Result<Option<String>, Unredactable> {
-        let mut current: Cow<'_, str> = Cow::Borrowed(text);
+        let Some(mut current) = self.scan_once(text) else {
+            return Ok(None);
+        };
+        for _ in 0..3 {
+            match self.scan_once(&current) {
+                Some(next) if next != current => current = next,
+                _ => break,
+            }
+        }
+        Ok(Some(current))
+    }
+
+    /// One pass of [`scan`](Self::scan): every pattern over `text`.
+    fn scan_once(&self, text: &str) -> Option<String> {
+        let mut spans: Vec<(usize, usize)> = Vec::new();
         // One pass decides which built-in patterns can match at all.
         let Hints {
             digits,
@@ -430,34 +452,46 @@ impl Redactor {
             equals,
         } = Hints::of(text.as_bytes());
         if self.card_numbers && digits >= 13 {
-            if let Some(s) = redact_cards(&current) {
-                current = Cow::Owned(s);
-            }
+            redact_cards(text, &mut spans);
         }
         if self.url_credentials && colon {
-            if let Some(s) = redact_url_passwords(&current) {
-                current = Cow::Owned(s);
-            }
+            redact_url_passwords(text, &mut spans);
         }
         if self.bearer_tokens && b {
-            if let Some(s) = redact_bearer(&current) {
-                current = Cow::Owned(s);
-            }
+            redact_bearer(text, &mut spans);
         }
         if self.secret_params && equals {
-            if let Some(s) = redact_secret_params(&self.names, &current) {
-                current = Cow::Owned(s);
-            }
+            redact_secret_params(&self.names, text, &mut spans);
         }
         for pattern in &self.patterns {
-            if let Some(s) = replace_non_empty(pattern, &current) {
-                current = Cow::Owned(s);
-            }
+            replace_non_empty(pattern, text, &mut spans);
         }
-        Ok(match current {
-            Cow::Owned(s) => Some(s),
-            Cow::Borrowed(_) => None,
-        })
+        // What a marker already hides is no secret (a user regex `[A-Z]{6,}`
+        // matches inside `[REDACTED]`).
+        let markers: Vec<(usize, usize)> = text
+            .match_indices(REDACTED)
+            .map(|(at, m)| (at, at + m.len()))
+            .collect();
+        spans.retain(|&(from, to)| !markers.iter().any(|&(m, n)| m <= from && to <= n));
+        if spans.is_empty() {
+            return None;
+        }
+        spans.sort_unstable();
+        let mut out = String::with_capacity(text.len());
+        let mut copied = 0;
+        for (from, to) in spans {
+            if to <= copied {
+                continue; // inside the span just replaced
+            }
+            if from >= copied {
+                out.push_str(text.get(copied..from).unwrap_or_default());
+                out.push_str(REDACTED);
+            }
+            // An overlapping span extends the one just replaced.
+            copied = to;
+        }
+        out.push_str(text.get(copied..).unwrap_or_default());
+        Some(out)
     }
 }
 
@@ -478,22 +512,13 @@ impl fmt::Debug for Redactor {
     }
 }
 
-/// `text` with every non-empty match of `pattern` replaced by [`REDACTED`];
-/// `None` when there is none. An empty match hides nothing, so it is left
-/// alone (`x*` would otherwise put a marker between every two characters).
-fn replace_non_empty(pattern: &Regex, text: &str) -> Option<String> {
-    let mut out = String::new();
-    let mut last = 0;
+/// Adds every non-empty match of `pattern` in `text` to `spans`. An empty
+/// match hides nothing, so it is left alone (`x*` would otherwise put a
+/// marker between every two characters).
+fn replace_non_empty(pattern: &Regex, text: &str, spans: &mut Vec<(usize, usize)>) {
     for m in pattern.find_iter(text).filter(|m| !m.is_empty()) {
-        out.push_str(&text[last..m.start()]);
-        out.push_str(REDACTED);
-        last = m.end();
+        spans.push((m.start(), m.end()));
     }
-    if last == 0 {
-        return None;
-    }
-    out.push_str(&text[last..]);
-    Some(out)
 }
 
 /// What one pass over a value says about which built-in patterns can match.
@@ -595,15 +620,13 @@ fn name_matches(names: &[String], key: &str) -> bool {
     })
 }
 
-/// Replaces Luhn-valid runs of 13..=19 digits (single spaces or dashes
-/// between digits allowed) that are not part of a longer word or number.
-fn redact_cards(text: &str) -> Option<String> {
+/// Adds to `spans` the Luhn-valid runs of 13..=19 digits (single spaces or
+/// dashes between digits allowed) that are not part of a longer word or number.
+fn redact_cards(text: &str, spans: &mut Vec<(usize, usize)>) {
     let bytes = text.as_bytes();
     if bytes.iter().filter(|b| b.is_ascii_digit()).count() < 13 {
-        return None;
+        return;
     }
-    let mut out: Option<String> = None;
-    let mut copied = 0;
     let mut i = 0;
     while i < bytes.len() {
         if !bytes[i].is_ascii_digit() || (i > 0 && bytes[i - 1].is_ascii_alphanumeric()) {
@@ -640,17 +663,9 @@ fn redact_cards(text: &str) -> Option<String> {
         } else {
             Vec::new()
         };
-        for (from, to) in cards {
-            let s = out.get_or_insert_with(|| String::with_capacity(text.len()));
-            s.push_str(&text[copied..from]);
-            s.push_str(REDACTED);
-            copied = to;
-        }
+        spans.extend(cards);
         i = end.max(i + 1);
     }
-    let mut s = out?;
-    s.push_str(&text[copied..]);
-    Some(s)
 }
 
 /// The parts of the run `bytes[start..end]` covered by Luhn-valid spans of
@@ -721,13 +736,11 @@ fn luhn(run: &[u8]) -> bool {
     sum % 10 == 0
 }
 
-/// Replaces the password in every `scheme://user:password@` of `text`.
-fn redact_url_passwords(text: &str) -> Option<String> {
+/// Adds to `spans` the password of every `scheme://user:password@` of `text`.
+fn redact_url_passwords(text: &str, spans: &mut Vec<(usize, usize)>) {
     if !text.contains("://") {
-        return None;
+        return;
     }
-    let mut out: Option<String> = None;
-    let mut copied = 0;
     let mut search = 0;
     while let Some(found) = text[search..].find("://") {
         let authority = search + found + 3;
@@ -741,10 +754,7 @@ fn redact_url_passwords(text: &str) -> Option<String> {
                 let pass_start = authority + colon + 1;
                 let pass_end = authority + at;
                 if pass_end > pass_start {
-                    let s = out.get_or_insert_with(|| String::with_capacity(text.len()));
-                    s.push_str(&text[copied..pass_start]);
-                    s.push_str(REDACTED);
-                    copied = pass_end;
+                    spans.push((pass_start, pass_end));
                 }
             }
         }
@@ -752,9 +762,6 @@ fn redact_url_passwords(text: &str) -> Option<String> {
         // the host part's end lies inside the next URL's `://`.
         search = authority;
     }
-    let mut s = out?;
-    s.push_str(&text[copied..]);
-    Some(s)
 }
 
 /// Whether `b` may be part of a parameter name (`api_key`, `user[password]`,
@@ -813,11 +820,9 @@ const fn ends_param_value(b: u8) -> bool {
         )
 }
 
-/// Replaces the value of every `name=value` in `text` whose name matches `names`.
-fn redact_secret_params(names: &[String], text: &str) -> Option<String> {
+/// Adds to `spans` the value of every `name=value` in `text` whose name matches `names`.
+fn redact_secret_params(names: &[String], text: &str, spans: &mut Vec<(usize, usize)>) {
     let bytes = text.as_bytes();
-    let mut out: Option<String> = None;
-    let mut copied = 0;
     let mut search = 0;
     while let Some(found) = text.get(search..).and_then(|rest| rest.find('=')) {
         let eq = search + found;
@@ -835,19 +840,13 @@ fn redact_secret_params(names: &[String], text: &str) -> Option<String> {
             && value_end > value_start
             && name_matches(names, &decode_param_name(name))
         {
-            let s = out.get_or_insert_with(|| String::with_capacity(text.len()));
-            s.push_str(text.get(copied..value_start).unwrap_or_default());
-            s.push_str(REDACTED);
-            copied = value_end;
+            spans.push((value_start, value_end));
             search = value_end;
         } else {
             // The value may hold a parameter of its own (`next=/login?token=…`).
             search = eq + 1;
         }
     }
-    let mut s = out?;
-    s.push_str(text.get(copied..).unwrap_or_default());
-    Some(s)
 }
 
 /// The HTTP authorization schemes whose credentials are redacted in text.
@@ -878,12 +877,10 @@ impl Scheme {
     }
 }
 
-/// Replaces the token after every `Bearer ` and the credentials after every
-/// `Basic ` (any case) in `text`.
-fn redact_bearer(text: &str) -> Option<String> {
+/// Adds to `spans` the token after every `Bearer ` and the credentials after
+/// every `Basic ` (any case) in `text`.
+fn redact_bearer(text: &str, spans: &mut Vec<(usize, usize)>) {
     let bytes = text.as_bytes();
-    let mut out: Option<String> = None;
-    let mut copied = 0;
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] | 0x20 != b'b' || (i > 0 && bytes[i - 1].is_ascii_alphanumeric()) {
@@ -914,19 +911,13 @@ fn redact_bearer(text: &str) -> Option<String> {
         // A scheme word is no token ("Bearer Bearer <token>", a doubled prefix).
         let is_scheme_word = SCHEMES.iter().any(|s| token.eq_ignore_ascii_case(s.word()));
         if token_start > spaces && !token.is_empty() && !is_scheme_word && scheme.covers(token) {
-            let s = out.get_or_insert_with(|| String::with_capacity(text.len()));
-            s.push_str(&text[copied..token_start]);
-            s.push_str(REDACTED);
-            copied = j;
+            spans.push((token_start, j));
             i = j;
         } else {
             // Not credentials: the word may itself be a scheme ("Basic Bearer <token>").
             i = token_start.max(i + 1);
         }
     }
-    let mut s = out?;
-    s.push_str(&text[copied..]);
-    Some(s)
 }
 
 /// Whether `token` is standard base64 that decodes to text holding a `:`
@@ -1406,6 +1397,31 @@ mod tests {
         let err = Redactor::new().pattern("(unclosed").unwrap_err();
         assert_eq!(err.setting(), "redaction.patterns");
         assert!(err.to_string().contains("(unclosed"));
+    }
+
+    #[test]
+    fn a_user_pattern_covers_its_whole_match_whatever_the_built_ins_replaced() {
+        for (pattern, text, expected) in [
+            // The built-ins ran first: the `api_key` value, then the card,
+            // were replaced, the regex no longer matched, the rest stayed.
+            (
+                r"api_key=\w+&sig=\w+",
+                "GET /x?api_key=abc123&sig=deadbeef9 200",
+                "GET /x?[REDACTED] 200",
+            ),
+            (
+                r"key-\d{16}-[a-z]{8}",
+                "key-4111111111111111-abcdefgh",
+                REDACTED,
+            ),
+            // A regex matching inside the marker garbled it: `[[REDACTED]]`.
+            (r"[A-Z]{6,}", "password=x", "password=[REDACTED]"),
+        ] {
+            let mut r = Redactor::new().pattern(pattern).unwrap();
+            let mut e = event_with("note", text.to_owned());
+            assert_eq!(r.redact(&mut e), 0);
+            assert_eq!(e.fields()[0].value().as_str(), Some(expected), "{text}");
+        }
     }
 
     #[test]
