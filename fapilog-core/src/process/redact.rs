@@ -466,6 +466,9 @@ impl Redactor {
         for pattern in &self.patterns {
             replace_non_empty(pattern, text, &mut spans);
         }
+        if spans.is_empty() {
+            return None;
+        }
         // What a marker already hides is no secret (a user regex `[A-Z]{6,}`
         // matches inside `[REDACTED]`).
         let markers: Vec<(usize, usize)> = text
