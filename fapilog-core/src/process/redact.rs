@@ -1234,15 +1234,14 @@ mod tests {
     }
 
     #[test]
-    fn a_long_run_of_short_numbers_is_scanned_in_linear_time() {
+    fn a_long_run_of_short_numbers_is_left_as_it_is() {
         // 3 000 one-digit groups: every span was once summed group by group,
-        // cubic in the groups (half a minute here, minutes at the 16 KiB
-        // string limit, with the writer stalled).
+        // cubic in the groups (half a minute in a debug build, minutes at the
+        // 16 KiB string limit, with the writer stalled); now only spans of up
+        // to 19 digits are looked at. Tests assert no timings: the suite's
+        // run time is what would show that cost coming back.
         let text = vec!["1"; 3000].join(" ");
-        let started = std::time::Instant::now();
         assert_eq!(redacted_value("note", text.clone()).as_str(), Some(&*text));
-        let elapsed = started.elapsed();
-        assert!(elapsed < std::time::Duration::from_secs(2), "{elapsed:?}");
     }
 
     #[test]
