@@ -26,12 +26,12 @@
 //! assert_eq!(event.fields()[3].value().as_str(), Some("key [REDACTED] leaked"));
 //! ```
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
+use std::borrow::Cow;
 
 use regex_lite::Regex;
 
@@ -464,7 +464,7 @@ impl Redactor {
             redact_secret_params(&self.names, text, &mut spans);
         }
         for pattern in &self.patterns {
-            replace_non_empty(pattern, text, &mut spans);
+            non_empty_matches(pattern, text, &mut spans);
         }
         if spans.is_empty() {
             return None;
@@ -518,7 +518,7 @@ impl fmt::Debug for Redactor {
 /// Adds every non-empty match of `pattern` in `text` to `spans`. An empty
 /// match hides nothing, so it is left alone (`x*` would otherwise put a
 /// marker between every two characters).
-fn replace_non_empty(pattern: &Regex, text: &str, spans: &mut Vec<(usize, usize)>) {
+fn non_empty_matches(pattern: &Regex, text: &str, spans: &mut Vec<(usize, usize)>) {
     for m in pattern.find_iter(text).filter(|m| !m.is_empty()) {
         spans.push((m.start(), m.end()));
     }
@@ -626,10 +626,8 @@ fn name_matches(names: &[String], key: &str) -> bool {
 /// Adds to `spans` the Luhn-valid runs of 13..=19 digits (single spaces or
 /// dashes between digits allowed) that are not part of a longer word or number.
 fn redact_cards(text: &str, spans: &mut Vec<(usize, usize)>) {
+    // The caller has counted at least 13 digits (`Hints`).
     let bytes = text.as_bytes();
-    if bytes.iter().filter(|b| b.is_ascii_digit()).count() < 13 {
-        return;
-    }
     let mut i = 0;
     while i < bytes.len() {
         if !bytes[i].is_ascii_digit() || (i > 0 && bytes[i - 1].is_ascii_alphanumeric()) {
@@ -657,29 +655,32 @@ fn redact_cards(text: &str, spans: &mut Vec<(usize, usize)>) {
             }
         }
         let bounded = end >= bytes.len() || !bytes[end].is_ascii_alphanumeric();
-        let cards = if bounded && (13..=19).contains(&digits) && luhn(&bytes[start..end]) {
-            vec![(start, end)]
+        if bounded && (13..=19).contains(&digits) && luhn(&bytes[start..end]) {
+            spans.push((start, end));
         } else if digits > 13 {
             // A card beside other numbers ("card 4111… 100 USD", a date
             // before it): look for one among the run's digit groups.
-            cards_within(bytes, start, end, bounded)
-        } else {
-            Vec::new()
-        };
-        spans.extend(cards);
+            cards_within(bytes, start, end, bounded, spans);
+        }
         i = end.max(i + 1);
     }
 }
 
-/// The parts of the run `bytes[start..end]` covered by Luhn-valid spans of
-/// 13..=19 digits made of whole digit groups, left to right, overlapping spans
-/// merged. Every such span is covered, so a card is never left partly in
+/// Adds to `spans` every Luhn-valid span of 13..=19 digits made of whole
+/// digit groups of the run `bytes[start..end]` (overlapping ones are merged
+/// when they are replaced). Every such span is covered, so a card is never left partly in
 /// clear because a span starting in the numbers before it (a date) ended
 /// inside it. No card number starts with 0, and a leading 0 never changes
 /// the Luhn sum: a group starting with 0 (a date's `01`) starts no span. The
 /// run's last group ends a span only when the run is `bounded` (not followed
 /// by a letter or digit).
-fn cards_within(bytes: &[u8], start: usize, end: usize, bounded: bool) -> Vec<(usize, usize)> {
+fn cards_within(
+    bytes: &[u8],
+    start: usize,
+    end: usize,
+    bounded: bool,
+    spans: &mut Vec<(usize, usize)>,
+) {
     let mut groups: Vec<(usize, usize)> = Vec::new();
     let mut i = start;
     while i < end {
@@ -695,7 +696,6 @@ fn cards_within(bytes: &[u8], start: usize, end: usize, bounded: bool) -> Vec<(u
     } else {
         groups.len() - 1
     };
-    let mut cards: Vec<(usize, usize)> = Vec::new();
     for a in 0..groups.len() {
         if bytes.get(groups[a].0) == Some(&b'0') {
             continue;
@@ -709,16 +709,11 @@ fn cards_within(bytes: &[u8], start: usize, end: usize, bounded: bool) -> Vec<(u
                 break;
             }
             let (from, to) = (groups[a].0, groups[b].1);
-            if digits < 13 || !luhn(&bytes[from..to]) {
-                continue;
-            }
-            match cards.last_mut() {
-                Some(last) if from < last.1 => last.1 = last.1.max(to),
-                _ => cards.push((from, to)),
+            if digits >= 13 && luhn(&bytes[from..to]) {
+                spans.push((from, to));
             }
         }
     }
-    cards
 }
 
 /// The Luhn check over the digits of `run` (other bytes are skipped).
@@ -775,9 +770,9 @@ const fn is_param_name_byte(b: u8) -> bool {
 
 /// A form-encoded name with its `%5B`/`%5D` (and any other `%XX`) decoded to
 /// separators, so `user%5Bpassword%5D` matches as `user[password]` does.
-fn decode_param_name(name: &str) -> std::borrow::Cow<'_, str> {
+fn decode_param_name(name: &str) -> Cow<'_, str> {
     if !name.contains('%') {
-        return std::borrow::Cow::Borrowed(name);
+        return Cow::Borrowed(name);
     }
     let mut out = String::with_capacity(name.len());
     let mut rest = name;
@@ -793,7 +788,7 @@ fn decode_param_name(name: &str) -> std::borrow::Cow<'_, str> {
         }
     }
     out.push_str(rest);
-    std::borrow::Cow::Owned(out)
+    Cow::Owned(out)
 }
 
 /// Where the value after `=` starts and ends within `tail` (the text after
