@@ -26,12 +26,12 @@
 //! assert_eq!(event.fields()[3].value().as_str(), Some("key [REDACTED] leaked"));
 //! ```
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
-use std::borrow::Cow;
 
 use regex_lite::Regex;
 

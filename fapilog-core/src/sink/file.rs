@@ -791,17 +791,11 @@ mod tests {
         if std::env::var_os(LIMITED_CHILD).is_some() {
             return true;
         }
-        let output = std::process::Command::new("sh")
+        let mut limited = std::process::Command::new("sh");
+        limited
             .args(["-c", r#"trap "" XFSZ; ulimit -f 1; exec "$0" "$@""#])
-            .arg(std::env::current_exe().unwrap())
-            .args(["--exact", name, "--test-threads=1"])
-            .env(LIMITED_CHILD, "1")
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        let passed = output.status.success() && stdout.contains("1 passed");
-        assert!(passed, "{stdout}{stderr}");
+            .arg(std::env::current_exe().unwrap());
+        crate::sink::test_child::run(limited, name, LIMITED_CHILD);
         false
     }
 

@@ -37,6 +37,8 @@ mod memory;
 mod null;
 mod rotation;
 mod stdio;
+#[cfg(test)]
+mod test_child;
 
 pub use file::{
     FileSink, FileSinkBuilder, DEFAULT_CREATE_DIRS, DEFAULT_FSYNC_ON_FLUSH, DEFAULT_MAX_BYTES,

@@ -86,16 +86,8 @@ mod tests {
         if std::env::var_os(CHILD).is_some() {
             return None;
         }
-        let output = std::process::Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", name, "--test-threads=1"])
-            .env(CHILD, "1")
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-        let passed = output.status.success() && stdout.contains("1 passed");
-        assert!(passed, "{stdout}{stderr}");
-        Some((stdout, stderr))
+        let test_binary = std::process::Command::new(std::env::current_exe().unwrap());
+        Some(crate::sink::test_child::run(test_binary, name, CHILD))
     }
 
     #[test]
