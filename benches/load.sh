@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Loopback load test: bare axum, bare axum behind a no-op `Router::layer`,
+# the floor (benches/support/floor.rs: the least a layer meeting issue 3 can do),
 # axum + fapilog (access log + 1 event, rate 1.0), axum + tower-http/tracing,
 # each on a 1-worker runtime, under `wrk -t1 -c32 -d${DURATION}s`. Installs wrk
 # from Debian if missing.
@@ -14,7 +15,7 @@ BIN=${CARGO_TARGET_DIR:-target}/release/examples/bench_server
 
 printf "| stack | req/s | ratio to bare | p50 | p99 |\n|---|---:|---:|---:|---:|\n"
 bare_rps=""
-for mode in bare noop-layer fapilog tracing; do
+for mode in bare noop-layer floor fapilog tracing; do
   "$BIN" "$mode" "127.0.0.1:$PORT" 2>/dev/null &
   pid=$!
   for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break; sleep 0.1; done

@@ -1,0 +1,265 @@
+//! A floor for the loopback load test: the least a layer meeting issue 3's
+//! per-request points can do, hand-written for speed, with no configuration,
+//! sampling, context, panic handling or redaction. Per request it generates a
+//! UUID v7 (random bits from `fastrand`), inserts it into the request's
+//! extensions for the handler, echoes it and `x-log-sampled: true` on the
+//! response, and records two events (the handler's and the access event) as
+//! 64-byte owned structs pushed into a mutex-guarded `Vec`, which a thread
+//! swaps out once a millisecond and writes as JSON lines. Three clock reads:
+//! the latency's two (the ID's and the access event's wall time are derived
+//! from them) and the handler event's stamp; fapilog makes four.
+//!
+//! Without a queue the two events are left out: what the ID and the headers
+//! alone cost.
+#![allow(dead_code, unreachable_pub)]
+
+use std::future::Future;
+use std::io::Write;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use axum::extract::{Extension, Path};
+use axum::routing::get;
+use axum::Router;
+use http::header::{HeaderName, HeaderValue};
+use http::{Request, Response};
+use tower::{Layer, Service};
+
+/// A correlation ID: the hyphenated text of a UUID v7.
+#[derive(Clone, Copy)]
+struct FloorId([u8; 36]);
+
+/// What the handler finds in the request's extensions: the ID and the queue.
+#[derive(Clone)]
+struct RequestLog {
+    id: FloorId,
+    queue: Option<FloorQueue>,
+}
+
+/// Wall-clock time from a monotonic reading: one clock read serves both.
+#[derive(Clone, Copy)]
+struct Anchor {
+    wall: SystemTime,
+    mono: Instant,
+}
+
+impl Anchor {
+    fn new() -> Self {
+        Anchor {
+            wall: SystemTime::now(),
+            mono: Instant::now(),
+        }
+    }
+
+    fn wall(&self, at: Instant) -> SystemTime {
+        self.wall + at.duration_since(self.mono)
+    }
+}
+
+enum Record {
+    Handler {
+        at: SystemTime,
+        id: FloorId,
+        order_id: u64,
+    },
+    Access {
+        at: SystemTime,
+        id: FloorId,
+        status: u16,
+        latency: Duration,
+    },
+}
+
+/// The queue: producers push, the writer thread swaps the whole `Vec` out.
+#[derive(Clone, Default)]
+pub struct FloorQueue(Arc<Mutex<Vec<Record>>>);
+
+impl FloorQueue {
+    fn push(&self, record: Record) {
+        if let Ok(mut queue) = self.0.lock() {
+            queue.push(record);
+        }
+    }
+
+    /// Starts the thread writing the queue's records to `out` as JSON lines.
+    pub fn spawn_writer(&self, out: impl Write + Send + 'static) {
+        let queue = self.clone();
+        std::thread::spawn(move || {
+            let mut out = std::io::BufWriter::new(out);
+            let mut batch = Vec::new();
+            loop {
+                std::thread::sleep(Duration::from_millis(1));
+                if let Ok(mut q) = queue.0.lock() {
+                    std::mem::swap(&mut *q, &mut batch);
+                }
+                for record in batch.drain(..) {
+                    let _ = write_json(&mut out, &record);
+                }
+                let _ = out.flush();
+            }
+        });
+    }
+}
+
+fn millis(at: SystemTime) -> u128 {
+    at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis())
+}
+
+fn write_json(out: &mut impl Write, record: &Record) -> std::io::Result<()> {
+    match record {
+        Record::Handler { at, id, order_id } => writeln!(
+            out,
+            r#"{{"ts":{},"level":"INFO","msg":"fetching order","correlation_id":"{}","order_id":{order_id}}}"#,
+            millis(*at),
+            std::str::from_utf8(&id.0).unwrap_or("")
+        ),
+        Record::Access {
+            at,
+            id,
+            status,
+            latency,
+        } => writeln!(
+            out,
+            r#"{{"ts":{},"level":"INFO","msg":"request","correlation_id":"{}","status":{status},"latency_us":{}}}"#,
+            millis(*at),
+            std::str::from_utf8(&id.0).unwrap_or(""),
+            latency.as_micros()
+        ),
+    }
+}
+
+fn generate_id(at: SystemTime) -> FloorId {
+    let mut random = [0u8; 10];
+    fastrand::fill(&mut random);
+    let millis = at
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    let uuid = uuid::Builder::from_unix_timestamp_millis(millis, &random).into_uuid();
+    let mut id = [0u8; 36];
+    uuid.hyphenated().encode_lower(&mut id);
+    FloorId(id)
+}
+
+#[derive(Clone)]
+struct FloorLayer {
+    queue: Option<FloorQueue>,
+    anchor: Anchor,
+}
+
+impl<S> Layer<S> for FloorLayer {
+    type Service = FloorService<S>;
+    fn layer(&self, inner: S) -> FloorService<S> {
+        FloorService {
+            inner,
+            queue: self.queue.clone(),
+            anchor: self.anchor,
+        }
+    }
+}
+
+#[derive(Clone)]
+struct FloorService<S> {
+    inner: S,
+    queue: Option<FloorQueue>,
+    anchor: Anchor,
+}
+
+const ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
+const SAMPLED_HEADER: HeaderName = HeaderName::from_static("x-log-sampled");
+
+impl<S, B, R> Service<Request<B>> for FloorService<S>
+where
+    S: Service<Request<B>, Response = Response<R>>,
+{
+    type Response = Response<R>;
+    type Error = S::Error;
+    type Future = FloorFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request<B>) -> Self::Future {
+        let started = Instant::now();
+        let id = generate_id(self.anchor.wall(started));
+        req.extensions_mut().insert(RequestLog {
+            id,
+            queue: self.queue.clone(),
+        });
+        FloorFuture {
+            inner: self.inner.call(req),
+            id,
+            started,
+            queue: self.queue.clone(),
+            anchor: self.anchor,
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    struct FloorFuture<F> {
+        #[pin]
+        inner: F,
+        id: FloorId,
+        started: Instant,
+        queue: Option<FloorQueue>,
+        anchor: Anchor,
+    }
+}
+
+impl<F, R, E> Future for FloorFuture<F>
+where
+    F: Future<Output = Result<Response<R>, E>>,
+{
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let mut res = match this.inner.poll(cx) {
+            Poll::Ready(Ok(res)) => res,
+            other => return other,
+        };
+        let now = Instant::now();
+        let latency = now.duration_since(*this.started);
+        if let Some(queue) = this.queue {
+            queue.push(Record::Access {
+                at: this.anchor.wall(now),
+                id: *this.id,
+                status: res.status().as_u16(),
+                latency,
+            });
+        }
+        if let Ok(value) = HeaderValue::from_bytes(&this.id.0) {
+            res.headers_mut().insert(ID_HEADER, value);
+        }
+        res.headers_mut()
+            .insert(SAMPLED_HEADER, HeaderValue::from_static("true"));
+        Poll::Ready(Ok(res))
+    }
+}
+
+async fn floor_handler(Extension(log): Extension<RequestLog>, Path(order_id): Path<u64>) -> String {
+    if let Some(queue) = &log.queue {
+        // The handler's event is stamped with the wall clock (the access
+        // event is stamped from the latency's monotonic reading).
+        queue.push(Record::Handler {
+            at: SystemTime::now(),
+            id: log.id,
+            order_id,
+        });
+    }
+    format!("order {order_id}")
+}
+
+/// The floor stack: the middleware bench's route and handler; the two events
+/// go to `queue`'s writer, or nowhere without one.
+pub fn floor(queue: Option<FloorQueue>) -> Router {
+    Router::new()
+        .route("/orders/{id}", get(floor_handler))
+        .layer(FloorLayer {
+            queue,
+            anchor: Anchor::new(),
+        })
+}
