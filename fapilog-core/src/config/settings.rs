@@ -244,7 +244,8 @@ pub struct RedactionSettings {
     pub url_credentials: bool,
     /// Tokens after `Bearer `.
     pub bearer_tokens: bool,
-    /// Values of `name=value` pairs (query strings, `password=…` in text) whose name is redacted.
+    /// Values of `name=value` pairs (query strings, `password=…` in text) and
+    /// of `"name": value` members of JSON in text, whose name is redacted.
     pub secret_params: bool,
     /// Regexes whose matches are redacted.
     pub patterns: Vec<String>,

@@ -80,12 +80,16 @@ const KEY_CACHE_LIMIT: usize = 4096;
 ///   error, replace only the secret: payment card numbers of 13 to 19 digits
 ///   (spaces or dashes allowed between digit groups, other numbers beside
 ///   them) that pass the Luhn check, the password of every
-///   `scheme://user:password@host` URL, the token after `Bearer `, the
-///   credentials after `Basic ` (when they decode to `user:password`), the
-///   value of a `name=value` pair whose name is a redacted field name (a query
-///   string's `?token=…`, a form body, form-encoded `user%5Bpassword%5D=…`,
+///   `scheme://user:password@host` URL (a password holding an unencoded `/`,
+///   `?` or `#` too), the token after `Bearer `, the credentials after
+///   `Basic ` (when they decode to `user:password`), the value of a
+///   `name=value` pair whose name is a redacted field name (a query string's
+///   `?token=…`, a form body, form-encoded `user%5Bpassword%5D=…`,
 ///   `password=…` in text; a quoted value, `password="two words"`, up to its
-///   closing quote), and every match of user-supplied regexes.
+///   closing quote), the value of a `"name": value` member of JSON written into
+///   text (or a Python dict's `'name': 'value'`, or JSON escaped once,
+///   `{\"password\":\"…\"}`; an object or array value whole), and every match
+///   of user-supplied regexes.
 ///
 /// String literals in the source (a message or value written as `"..."` in a
 /// macro call) are program text, not data, and are not pattern-scanned; field
@@ -215,8 +219,10 @@ impl Redactor {
 
     /// Redact the value of `name=value` pairs in text whose name is a
     /// redacted field name: `?token=…&`, `password=…`, `api_key=…`; the value
-    /// runs to the next `&`, `;`, `,`, `#`, quote, bracket or whitespace.
-    /// Default: on.
+    /// runs to the next `&`, `;`, `,`, `#`, quote, bracket or whitespace. And
+    /// the value of `"name": value` members of JSON in text (a logged request
+    /// body): a string inside its quotes, an object or array whole, else up
+    /// to the next `,`, `}`, `]` or whitespace. Default: on.
     #[must_use]
     pub fn secret_params(mut self, on: bool) -> Self {
         self.secret_params = on;
@@ -416,7 +422,7 @@ impl Redactor {
             || (self.card_numbers && hints.digits >= 13)
             || (self.url_credentials && hints.colon)
             || (self.bearer_tokens && hints.b)
-            || (self.secret_params && hints.equals)
+            || (self.secret_params && (hints.equals || (hints.colon && hints.quote)))
     }
 
     /// Applies the value patterns to `text`; `None` when nothing matched.
@@ -450,6 +456,7 @@ impl Redactor {
             colon,
             b,
             equals,
+            quote,
         } = Hints::of(text.as_bytes());
         if self.card_numbers && digits >= 13 {
             redact_cards(text, &mut spans);
@@ -462,6 +469,9 @@ impl Redactor {
         }
         if self.secret_params && equals {
             redact_secret_params(&self.names, text, &mut spans);
+        }
+        if self.secret_params && colon && quote {
+            redact_secret_members(&self.names, text, &mut spans);
         }
         for pattern in &self.patterns {
             non_empty_matches(pattern, text, &mut spans);
@@ -530,6 +540,7 @@ struct Hints {
     colon: bool,
     b: bool,
     equals: bool,
+    quote: bool,
 }
 
 impl Hints {
@@ -539,12 +550,14 @@ impl Hints {
             colon: false,
             b: false,
             equals: false,
+            quote: false,
         };
         for &byte in bytes {
             hints.digits += usize::from(byte.is_ascii_digit());
             hints.colon |= byte == b':';
             hints.b |= byte | 0x20 == b'b';
             hints.equals |= byte == b'=';
+            hints.quote |= byte == b'"' || byte == b'\'';
         }
         hints
     }
@@ -742,24 +755,40 @@ fn redact_url_passwords(text: &str, spans: &mut Vec<(usize, usize)>) {
     let mut search = 0;
     while let Some(found) = text[search..].find("://") {
         let authority = search + found + 3;
-        let rest = &text[authority..];
-        let end = rest
-            .find(|c: char| matches!(c, '/' | '?' | '#') || c.is_whitespace() || c == '"')
-            .unwrap_or(rest.len());
-        let host_part = &rest[..end];
-        if let Some(at) = host_part.rfind('@') {
-            if let Some(colon) = host_part[..at].find(':') {
-                let pass_start = authority + colon + 1;
-                let pass_end = authority + at;
-                if pass_end > pass_start {
-                    spans.push((pass_start, pass_end));
-                }
-            }
+        if let Some((from, to)) = url_password(&text[authority..]) {
+            spans.push((authority + from, authority + to));
         }
         // From the authority, not past the host part: in `a://h1,b://u:p@h2`
         // the host part's end lies inside the next URL's `://`.
         search = authority;
     }
+}
+
+/// Where the password lies in `rest`, the text after a `://`: from the
+/// userinfo's first `:` to its `@`. A password holding `/`, `?` or `#` (not
+/// percent-encoded, as it should have been) is one too, when what follows
+/// the `:` is no port and an `@` comes later in the same word.
+fn url_password(rest: &str) -> Option<(usize, usize)> {
+    let word = &rest[..rest
+        .find(|c: char| c.is_whitespace() || c == '"')
+        .unwrap_or(rest.len())];
+    let host_end = word.find(['/', '?', '#']).unwrap_or(word.len());
+    let host_part = &word[..host_end];
+    let (colon, at) = match host_part.rfind('@') {
+        Some(at) => (host_part[..at].find(':')?, at),
+        None => {
+            let colon = host_part.find(':')?;
+            if host_part[colon + 1..].bytes().all(|b| b.is_ascii_digit()) {
+                return None; // `host:port/…`
+            }
+            let at = host_end + word[host_end..].find('@')?;
+            if word[colon..at].contains("://") {
+                return None; // the `@` belongs to the next URL
+            }
+            (colon, at)
+        }
+    };
+    (at > colon + 1).then_some((colon + 1, at))
 }
 
 /// Whether `b` may be part of a parameter name (`api_key`, `user[password]`,
@@ -847,6 +876,106 @@ fn redact_secret_params(names: &[String], text: &str, spans: &mut Vec<(usize, us
     }
 }
 
+/// Adds to `spans` the value of every `"name": value` member in `text` whose
+/// name matches `names`: JSON or a Python dict (`'name': 'value'`) written
+/// into a string, once escaped too (`{\"password\":\"…\"}`).
+fn redact_secret_members(names: &[String], text: &str, spans: &mut Vec<(usize, usize)>) {
+    let bytes = text.as_bytes();
+    let mut search = 0;
+    while let Some(found) = text.get(search..).and_then(|rest| rest.find(':')) {
+        let colon = search + found;
+        search = colon + 1;
+        let Some((name_start, name_end)) = quoted_name_before(bytes, colon) else {
+            continue;
+        };
+        let name = text.get(name_start..name_end).unwrap_or_default();
+        if name.is_empty() || !name_matches(names, name) {
+            continue;
+        }
+        let blanks = bytes[colon + 1..]
+            .iter()
+            .take_while(|&&b| b == b' ' || b == b'\t')
+            .count();
+        let value_at = colon + 1 + blanks;
+        let (start, end) = member_value(&bytes[value_at..]);
+        if end > start {
+            spans.push((value_at + start, value_at + end));
+            // Past the value: a value running to the end of an unclosed
+            // object is not scanned again for every member inside it.
+            search = value_at + end;
+        }
+    }
+}
+
+/// The name of the quoted key that ends before `colon` (blanks between),
+/// as a byte range; an escaped closing quote (`\"`) is left out of it.
+fn quoted_name_before(bytes: &[u8], colon: usize) -> Option<(usize, usize)> {
+    let head = &bytes[..colon];
+    let close = head.iter().rposition(|&b| b != b' ' && b != b'\t')?;
+    let quote = head[close];
+    if quote != b'"' && quote != b'\'' {
+        return None;
+    }
+    let open = head[..close].iter().rposition(|&b| b == quote)?;
+    let end = if head[..close].ends_with(b"\\") {
+        close - 1
+    } else {
+        close
+    };
+    Some((open + 1, end.max(open + 1)))
+}
+
+/// Where a member's value starts and ends within `tail`: inside its quotes
+/// (escaped quotes too), a whole object or array, or a bare word up to `,`,
+/// `}`, `]` or a blank.
+fn member_value(tail: &[u8]) -> (usize, usize) {
+    match tail.first() {
+        Some(b'"' | b'\'') => param_value(tail),
+        Some(b'{' | b'[') => (0, bracketed_len(tail)),
+        Some(b'\\') if tail.get(1) == Some(&b'"') => {
+            let close = tail[2..].windows(2).position(|w| w == b"\\\"");
+            (0, close.map_or(tail.len(), |c| c + 4))
+        }
+        _ => {
+            let end = tail
+                .iter()
+                .position(|&b| b.is_ascii_whitespace() || matches!(b, b',' | b'}' | b']'))
+                .unwrap_or(tail.len());
+            (0, end)
+        }
+    }
+}
+
+/// The length of the object or array `tail` starts with, up to its closing
+/// bracket (brackets inside quoted strings do not count); all of `tail`
+/// when it is never closed.
+fn bracketed_len(tail: &[u8]) -> usize {
+    let mut depth = 0usize;
+    let mut quote = None;
+    let mut i = 0;
+    while i < tail.len() {
+        let b = tail[i];
+        match quote {
+            Some(q) if b == q => quote = None,
+            Some(_) if b == b'\\' => i += 1,
+            Some(_) => {}
+            None => match b {
+                b'"' | b'\'' => quote = Some(b),
+                b'{' | b'[' => depth += 1,
+                b'}' | b']' => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        return i + 1;
+                    }
+                }
+                _ => {}
+            },
+        }
+        i += 1;
+    }
+    tail.len()
+}
+
 /// The HTTP authorization schemes whose credentials are redacted in text.
 #[derive(Clone, Copy)]
 enum Scheme {
@@ -896,7 +1025,7 @@ fn redact_bearer(text: &str, spans: &mut Vec<(usize, usize)>) {
         };
         let mut j = i + scheme.word().len();
         let spaces = j;
-        while j < bytes.len() && bytes[j] == b' ' {
+        while j < bytes.len() && matches!(bytes[j], b' ' | b'\t') {
             j += 1;
         }
         let token_start = j;
@@ -1082,6 +1211,107 @@ mod tests {
     }
 
     #[test]
+    fn secret_members_of_json_in_text_lose_their_value() {
+        for (text, expected) in [
+            (
+                r#"{"user":"ada","password":"hunter2"}"#,
+                r#"{"user":"ada","password":"[REDACTED]"}"#,
+            ),
+            (
+                r#"body {"api_key": "k 1", "n": 2}"#,
+                r#"body {"api_key": "[REDACTED]", "n": 2}"#,
+            ),
+            (
+                "{'token': 'abc', 'x': 1}",
+                "{'token': '[REDACTED]', 'x': 1}",
+            ),
+            (r#"{"secret": 42}"#, r#"{"secret": [REDACTED]}"#),
+            (
+                r#"{"Secret" :	true, "a": 1}"#,
+                r#"{"Secret" :	[REDACTED], "a": 1}"#,
+            ),
+            (
+                r#"{"password": {"old": "a", "new": "b}"}, "n": 1}"#,
+                r#"{"password": [REDACTED], "n": 1}"#,
+            ),
+            (r#"{"cookie": ["a=1", "b=2"]}"#, r#"{"cookie": [REDACTED]}"#),
+            (
+                r#"{"authorization": "Bearer abc", "q": "x"}"#,
+                r#"{"authorization": "[REDACTED]", "q": "x"}"#,
+            ),
+            (r#"{"password": "a\"b c"}"#, r#"{"password": "[REDACTED]"}"#),
+            // Written into a JSON string itself: escaped once.
+            (
+                r#"{\"password\":\"hunter 2\",\"n\":1}"#,
+                r#"{\"password\":[REDACTED],\"n\":1}"#,
+            ),
+            // Never closed: the rest is the value.
+            (
+                r#"{"password": {"a": "b", "token": 1"#,
+                r#"{"password": [REDACTED]"#,
+            ),
+        ] {
+            assert_eq!(
+                redacted_value("note", text).as_str(),
+                Some(expected),
+                "{text}"
+            );
+        }
+        for clean in [
+            r#"{"user": "ada", "msg": "at 12:30: done"}"#,
+            r#"{"tokens_used": 5, "token": }"#,
+            r#"{"tokens": ["a", "b"]}"#,
+            r#"say "password": "#,
+            "it's 10:30 'token'",
+        ] {
+            assert_eq!(
+                redacted_value("note", clean).as_str(),
+                Some(clean),
+                "{clean}"
+            );
+        }
+        let mut off = Redactor::new().secret_params(false);
+        let mut e = event_with("note", String::from(r#"{"password":"x"}"#));
+        off.redact(&mut e);
+        assert_eq!(e.fields()[0].value().as_str(), Some(r#"{"password":"x"}"#));
+    }
+
+    #[test]
+    fn url_passwords_holding_delimiters_and_tabbed_tokens() {
+        for (text, expected) in [
+            (
+                "dsn postgres://app:pa/ss@db/shop",
+                "dsn postgres://app:[REDACTED]@db/shop",
+            ),
+            ("mysql://u:p?w#d@h:3306/x", "mysql://u:[REDACTED]@h:3306/x"),
+            ("redis://:a/b@h", "redis://:[REDACTED]@h"),
+            (
+                "Authorization: Bearer\teyJhbGciOi.J9",
+                "Authorization: Bearer\t[REDACTED]",
+            ),
+            ("Basic \tdXNlcjpwYXNz", "Basic \t[REDACTED]"),
+        ] {
+            assert_eq!(
+                redacted_value("note", text).as_str(),
+                Some(expected),
+                "{text}"
+            );
+        }
+        for clean in [
+            "https://host:8080/x?e=a@b.com",
+            "https://host:8080?e=a@b.com",
+            "http://h:1/x@y and http://u:p",
+            "see https://example.com/a@b",
+        ] {
+            assert_eq!(
+                redacted_value("note", clean).as_str(),
+                Some(clean),
+                "{clean}"
+            );
+        }
+    }
+
+    #[test]
     fn secrets_found_by_review_are_redacted() {
         for (text, expected) in [
             (
@@ -1201,6 +1431,22 @@ mod tests {
 
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        /// Whatever text comes before it, a JSON member named `password`
+        /// never keeps its value in clear, and redacting again changes nothing.
+        #[test]
+        fn a_secret_member_after_any_text_never_survives(
+            before in "[a-z0-9\"':{}\\[\\], \\\\=&]{0,24}",
+            secret in "Zq9[a-zA-Z0-9]{8}",
+            spacing in "[ \t]{0,2}",
+        ) {
+            let text = format!("{before}{{\"password\":{spacing}\"{secret}\"}}");
+            let out = redacted_value("note", text.clone());
+            let out = out.as_str().unwrap_or_default().to_owned();
+            proptest::prop_assert!(!out.contains(&secret), "{:?} -> {:?}", text, out);
+            let again = redacted_value("note", out.clone());
+            proptest::prop_assert_eq!(again.as_str(), Some(out.as_str()));
+        }
 
         /// Whatever numbers stand beside it, no card keeps more than its
         /// first six and last four digits in clear, however it is grouped.
