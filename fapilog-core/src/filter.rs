@@ -110,7 +110,7 @@ impl LevelDirectives {
                     let level: LevelFilter = level.trim().parse().map_err(|_| {
                         invalid("expected target=level with level one of trace, debug, info, warn, error, fatal or off")
                     })?;
-                    directives = directives.with_target(target, level);
+                    directives.set_target(target.to_owned(), level);
                 }
             }
         }
@@ -119,17 +119,47 @@ impl LevelDirectives {
 
     /// This set with `target` (and everything below it) at `level`, replacing
     /// an earlier directive for the same target.
-    #[must_use]
-    pub fn with_target(mut self, target: impl Into<String>, level: impl Into<LevelFilter>) -> Self {
+    ///
+    /// # Errors
+    ///
+    /// A [`ConfigError`] naming `level` when `target` is not a module path
+    /// (letters, digits, `_`, `-`, `.`, segments joined by `::`): it would
+    /// match no event's target.
+    ///
+    /// ```
+    /// use fapilog_core::{Level, LevelDirectives, LevelFilter};
+    ///
+    /// let directives = LevelDirectives::new(Level::Info).with_target("sqlx", Level::Warn)?;
+    /// assert!(directives.has_targets());
+    /// assert!(LevelDirectives::new(Level::Info).with_target("my app", Level::Debug).is_err());
+    /// assert!(LevelDirectives::new(Level::Info).with_target("a::", LevelFilter::OFF).is_err());
+    /// # Ok::<(), fapilog_core::ConfigError>(())
+    /// ```
+    pub fn with_target(
+        mut self,
+        target: impl Into<String>,
+        level: impl Into<LevelFilter>,
+    ) -> Result<Self, ConfigError> {
         let target = target.into();
-        let level = level.into();
+        if !is_target(&target) {
+            return Err(ConfigError::invalid(
+                SETTING,
+                format!("{target:?}"),
+                "a target is a module path: letters, digits, `_`, `-`, `.` and `::`",
+            ));
+        }
+        self.set_target(target, level.into());
+        Ok(self)
+    }
+
+    /// Sets `target`'s level; `target` is a module path already.
+    fn set_target(&mut self, target: String, level: LevelFilter) {
         match self.targets.iter_mut().find(|(t, _)| *t == target) {
             Some(existing) => existing.1 = level,
             None => self.targets.push((target, level)),
         }
         self.targets
             .sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
-        self
     }
 
     /// This set with `default` for targets no directive names.
@@ -219,6 +249,25 @@ impl fmt::Display for LevelDirectives {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_target_set_in_code_is_checked_as_a_parsed_one_is() {
+        for bad in ["", "my app", "a::", "::a", "a=b", "sqlx,x"] {
+            let err = LevelDirectives::new(Level::Info)
+                .with_target(bad, Level::Debug)
+                .unwrap_err();
+            assert_eq!(err.setting(), "level", "{bad:?}");
+            assert!(
+                LevelDirectives::parse(&format!("{bad}=debug")).is_err(),
+                "{bad:?}"
+            );
+        }
+        let d = LevelDirectives::new(Level::Info)
+            .with_target("my_app::db", Level::Debug)
+            .and_then(|d| d.with_target("my_app::db", Level::Error))
+            .unwrap();
+        assert_eq!(d, LevelDirectives::parse("info,my_app::db=error").unwrap());
+    }
 
     #[test]
     fn longest_target_wins_at_module_boundaries() {
