@@ -64,8 +64,8 @@ fn app(layer: FapilogLayer, signals: &Signals) -> Router {
         .layer(layer)
 }
 
-/// Sends `GET path` and reads until the server closes the connection, whatever it sent.
-async fn get_and_close(addr: std::net::SocketAddr, path: &str, id: &str) -> TcpStream {
+/// Sends `GET path` with `id` and returns the open connection, nothing read.
+async fn send_get(addr: std::net::SocketAddr, path: &str, id: &str) -> TcpStream {
     let mut stream = TcpStream::connect(addr).await.unwrap();
     let head = format!("GET {path} HTTP/1.1\r\nhost: test\r\nx-request-id: {id}\r\n\r\n");
     stream.write_all(head.as_bytes()).await.unwrap();
@@ -74,7 +74,7 @@ async fn get_and_close(addr: std::net::SocketAddr, path: &str, id: &str) -> TcpS
 
 /// Requests `/stuck` and closes the connection once the handler runs.
 async fn abandon(addr: std::net::SocketAddr, id: &str, signals: &Signals) {
-    let stream = get_and_close(addr, "/stuck", id).await;
+    let stream = send_get(addr, "/stuck", id).await;
     within("the handler to start", signals.started.notified()).await;
     drop(stream);
 }
@@ -83,13 +83,12 @@ async fn abandon(addr: std::net::SocketAddr, id: &str, signals: &Signals) {
 /// machine may be slow to notice the closed connection) until the layer's
 /// counter `name` reaches `n`.
 async fn until_counted(h: &Harness, name: &str, n: u64) {
-    for _ in 0..6000 {
-        if h.counter(name) >= n {
-            return;
+    within(&format!("{name} to reach {n}"), async {
+        while h.counter(name) < n {
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("{name} never reached {n}: {}", h.counter(name));
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -177,9 +176,9 @@ async fn a_panic_the_layer_does_not_catch_still_fails_and_promotes_the_request()
         .build()
         .unwrap();
     let (addr, stop, _) = serve(app(layer, &Signals::default())).await;
-    let mut stream = get_and_close(addr, "/boom", "boom-1").await;
+    let mut stream = send_get(addr, "/boom", "boom-1").await;
     let mut answer = Vec::new();
-    let _ = stream.read_to_end(&mut answer).await;
+    let _ = within("the server to close", stream.read_to_end(&mut answer)).await;
     until_counted(&h, "fapilog_requests_total", 1).await;
     let _ = stop.send(());
 

@@ -5,9 +5,10 @@ mod support;
 use std::time::Duration;
 
 use fapilog::format::JsonFormat;
-use fapilog::pipeline::{Pipeline, WriterGuard};
+use fapilog::pipeline::Pipeline;
 use fapilog::sink::FileSink;
 use fapilog::{info, Level};
+use support::harness::Harness;
 use support::CaptureSink;
 
 #[test]
@@ -46,19 +47,9 @@ fn shutdown_writes_everything_accepted_to_a_real_file() {
     assert!(text.lines().last().unwrap().contains(r#""n":49999"#));
 }
 
-/// A pipeline writing JSON lines to an open capture sink.
-fn capturing() -> (CaptureSink, Pipeline, WriterGuard) {
-    let sink = CaptureSink::open();
-    let (pipeline, guard) = Pipeline::builder()
-        .sink(sink.clone(), JsonFormat::new())
-        .build()
-        .unwrap();
-    (sink, pipeline, guard)
-}
-
 #[test]
 fn dropping_the_guard_drains_too() {
-    let (sink, pipeline, guard) = capturing();
+    let (pipeline, guard, sink) = Harness::new().into_parts();
     let log = pipeline.logger();
     for _ in 0..1000 {
         log.info("x");
@@ -69,7 +60,7 @@ fn dropping_the_guard_drains_too() {
 
 #[test]
 fn events_after_shutdown_are_counted_never_a_panic() {
-    let (sink, pipeline, guard) = capturing();
+    let (pipeline, guard, sink) = Harness::new().into_parts();
     let log = pipeline.logger();
     log.info("before");
     guard.shutdown(Duration::from_secs(5));
@@ -133,7 +124,7 @@ fn flush_returns_once_everything_before_it_is_written() {
 
 #[test]
 fn an_unbounded_wait_means_no_deadline_not_a_panic() {
-    let (sink, pipeline, guard) = capturing();
+    let (pipeline, guard, sink) = Harness::new().into_parts();
     let log = pipeline.logger();
     log.info("before the flush");
     assert!(pipeline.flush_timeout(Duration::MAX));

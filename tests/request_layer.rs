@@ -588,11 +588,7 @@ async fn an_inner_service_that_logs_in_call_reaches_the_request_logger() {
         async { Ok::<_, std::convert::Infallible>(http::Response::new(axum::body::Body::empty())) }
     });
     let service = layer(&h, SamplingConfig::new()).layer(inner);
-    let req = http::Request::get("/sync")
-        .header("x-request-id", "sync-1")
-        .body(axum::body::Body::empty())
-        .unwrap();
-    let res = service.oneshot(req).await.unwrap();
+    let res = service.oneshot(request("/sync", "sync-1")).await.unwrap();
     assert_eq!(res.headers()["x-request-id"], "sync-1");
     let events = h.for_id("sync-1");
     assert_eq!(

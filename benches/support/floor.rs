@@ -31,6 +31,12 @@ use tower::{Layer, Service};
 #[derive(Clone, Copy)]
 struct FloorId([u8; 36]);
 
+impl FloorId {
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or("")
+    }
+}
+
 /// What the handler finds in the request's extensions: the ID and the queue.
 #[derive(Clone)]
 struct RequestLog {
@@ -113,7 +119,7 @@ fn write_json(out: &mut impl Write, record: &Record) -> std::io::Result<()> {
             out,
             r#"{{"ts":{},"level":"INFO","msg":"fetching order","correlation_id":"{}","order_id":{order_id}}}"#,
             millis(*at),
-            std::str::from_utf8(&id.0).unwrap_or("")
+            id.as_str()
         ),
         Record::Access {
             at,
@@ -124,7 +130,7 @@ fn write_json(out: &mut impl Write, record: &Record) -> std::io::Result<()> {
             out,
             r#"{{"ts":{},"level":"INFO","msg":"request","correlation_id":"{}","status":{status},"latency_us":{}}}"#,
             millis(*at),
-            std::str::from_utf8(&id.0).unwrap_or(""),
+            id.as_str(),
             latency.as_micros()
         ),
     }
@@ -133,10 +139,7 @@ fn write_json(out: &mut impl Write, record: &Record) -> std::io::Result<()> {
 fn generate_id(at: SystemTime) -> FloorId {
     let mut random = [0u8; 10];
     fastrand::fill(&mut random);
-    let millis = at
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64);
-    let uuid = uuid::Builder::from_unix_timestamp_millis(millis, &random).into_uuid();
+    let uuid = uuid::Builder::from_unix_timestamp_millis(millis(at) as u64, &random).into_uuid();
     let mut id = [0u8; 36];
     uuid.hyphenated().encode_lower(&mut id);
     FloorId(id)

@@ -89,10 +89,8 @@ pub async fn send_raw(addr: SocketAddr, request: &[u8]) -> RawResponse {
     let mut stream = TcpStream::connect(addr).await.unwrap();
     stream.write_all(request).await.unwrap();
     let mut raw = Vec::new();
-    // A server that never finishes its answer fails the test, not hangs it.
-    tokio::time::timeout(Duration::from_secs(60), stream.read_to_end(&mut raw))
+    within("a complete response", stream.read_to_end(&mut raw))
         .await
-        .expect("no complete response within 60 s")
         .unwrap();
     parse(&raw)
 }
