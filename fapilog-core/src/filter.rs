@@ -33,6 +33,8 @@ use crate::level::{Level, LevelFilter};
 
 /// The setting name used in errors about directives.
 const SETTING: &str = "level";
+/// What [`is_target`] accepts, for error messages.
+const TARGET_RULE: &str = "a target is a module path: letters, digits, `_`, `-`, `.` and `::`";
 
 /// A default level plus per-target levels.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,9 +105,7 @@ impl LevelDirectives {
                 Some((target, level)) => {
                     let target = target.trim();
                     if !is_target(target) {
-                        return Err(invalid(
-                            "a target is a module path: letters, digits, `_`, `-`, `.` and `::`",
-                        ));
+                        return Err(invalid(TARGET_RULE));
                     }
                     let level: LevelFilter = level.trim().parse().map_err(|_| {
                         invalid("expected target=level with level one of trace, debug, info, warn, error, fatal or off")
@@ -145,7 +145,7 @@ impl LevelDirectives {
             return Err(ConfigError::invalid(
                 SETTING,
                 format!("{target:?}"),
-                "a target is a module path: letters, digits, `_`, `-`, `.` and `::`",
+                TARGET_RULE,
             ));
         }
         self.set_target(target, level.into());

@@ -329,12 +329,8 @@ impl Logger {
     #[doc(hidden)]
     #[inline]
     pub fn __commit(&self, mut event: RawEvent) {
-        // A few comparisons in the common case; the limits are applied only
-        // to an event that may exceed them.
-        let pipeline = &self.inner.pipeline;
-        if pipeline.may_exceed_limits(&event.message, &event.fields, event.error.is_some()) {
-            pipeline.limit(&mut event);
-        }
+        // A few comparisons in the common case (`EventLimits::apply`).
+        self.inner.pipeline.limit(&mut event);
         self.dispatch(event);
     }
 

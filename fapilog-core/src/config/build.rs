@@ -13,7 +13,7 @@ use crate::error::ConfigError;
 use crate::filter::LevelDirectives;
 use crate::format::{ColorChoice, Format, JsonFormat, LogfmtFormat, PrettyFormat};
 use crate::pipeline::{OverflowPolicy, Pipeline, PipelineBuilder, WriterGuard};
-use crate::process::{is_field_name, Aggregator, Redactor, Throttle, ThrottleKey};
+use crate::process::{Aggregator, Redactor, Throttle, ThrottleKey};
 
 /// Checks that `value` is one of `allowed`, naming `setting` otherwise.
 fn one_of<'a>(
@@ -79,20 +79,13 @@ impl Config {
         if !r.enabled {
             return Ok(Redactor::disabled());
         }
-        for (setting, names) in [
-            ("redaction.fields", &r.fields),
-            ("redaction.extra_fields", &r.extra_fields),
-        ] {
-            if let Some(bad) = names.iter().find(|n| !is_field_name(n)) {
-                return Err(ConfigError::invalid(
-                    setting,
-                    format!("{bad:?}"),
-                    "a field name needs a letter or digit",
-                ));
-            }
+        let mut redactor = Redactor::new().fields(&r.fields)?;
+        for name in &r.extra_fields {
+            redactor = redactor
+                .field(name)
+                .map_err(|e| e.for_setting("redaction.extra_fields"))?;
         }
-        let mut redactor = Redactor::new()
-            .fields(r.fields.iter().chain(&r.extra_fields))?
+        redactor = redactor
             .card_numbers(r.card_numbers)
             .url_credentials(r.url_credentials)
             .bearer_tokens(r.bearer_tokens)

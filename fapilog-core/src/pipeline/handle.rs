@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::Duration;
 
-use crate::event::{Fields, Message, RawEvent};
+use crate::event::RawEvent;
 use crate::filter::LevelDirectives;
 use crate::level::{AtomicLevelFilter, Level, LevelFilter};
 use crate::logger::Logger;
@@ -223,17 +223,6 @@ impl Pipeline {
     #[inline]
     pub(crate) fn limit(&self, event: &mut RawEvent) {
         self.shared.limits.apply(event);
-    }
-
-    /// Whether an event made of these parts may be over the capture limits.
-    #[inline]
-    pub(crate) fn may_exceed_limits(
-        &self,
-        message: &Message,
-        fields: &Fields,
-        error: bool,
-    ) -> bool {
-        self.shared.limits.may_exceed(message, fields, error)
     }
 
     /// Counts `n` events discarded by request sampling (they count as submitted and dropped).

@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use crate::event::{Fields, Message, RawEvent};
+use crate::event::RawEvent;
 use crate::format::{cut_with_marker, MAX_NESTING};
 use crate::value::{Field, Key, Value, INLINE_CAPACITY};
 
@@ -47,24 +47,23 @@ impl EventLimits {
     /// Applies the limits to `event`; costs a few comparisons when it is within them.
     #[inline]
     pub(crate) fn apply(&self, event: &mut RawEvent) {
-        if self.may_exceed(&event.message, &event.fields, event.error.is_some()) {
+        if self.may_exceed(event) {
             self.enforce(event);
         }
     }
 
-    /// Whether an event of these parts may be over a limit. Only what the
-    /// call copied can be long: an owned message, key or string value (inline
+    /// Whether `event` may be over a limit. Only what the call copied can be long: an owned message, key or string value (inline
     /// strings hold at most [`INLINE_CAPACITY`] bytes; `&'static str` is
     /// program text), or a captured error, which [`enforce`](Self::enforce)
     /// checks in full.
     #[inline]
-    pub(crate) fn may_exceed(&self, message: &Message, fields: &Fields, error: bool) -> bool {
+    fn may_exceed(&self, event: &RawEvent) -> bool {
         let max = self.max_string_bytes;
         max < INLINE_CAPACITY
-            || matches!(message, Cow::Owned(m) if m.len() > max)
-            || fields.len() > self.max_fields
-            || error
-            || fields.iter().any(|f| {
+            || matches!(&event.message, Cow::Owned(m) if m.len() > max)
+            || event.fields.len() > self.max_fields
+            || event.error.is_some()
+            || event.fields.iter().any(|f| {
                 f.key.owned_len() > max
                     || match &f.value {
                         Value::Owned(s) => s.len() > max,

@@ -78,7 +78,6 @@ pub use throttle::{
 };
 
 pub(crate) use processor::{Discard, Item, ItemKind, Tally};
-pub(crate) use redact::is_field_name;
 pub(crate) use stages::Stages;
 
 /// xorshift64: a tiny deterministic generator for the processors' model tests.

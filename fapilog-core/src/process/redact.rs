@@ -616,11 +616,6 @@ fn normalize(key: &str) -> String {
     out
 }
 
-/// Whether `name` names any field: it has a character besides separators.
-pub(crate) fn is_field_name(name: &str) -> bool {
-    !normalize(name).is_empty()
-}
-
 /// Whether the words of `key` contain one of `names` as consecutive words.
 fn name_matches(names: &[String], key: &str) -> bool {
     let key = normalize(key);
@@ -858,20 +853,20 @@ fn redact_secret_params(names: &[String], text: &str, spans: &mut Vec<(usize, us
             .iter()
             .rposition(|&b| !is_param_name_byte(b))
             .map_or(0, |p| p + 1);
-        let tail = bytes.get(eq + 1..).unwrap_or_default();
-        let (start, end) = param_value(tail);
-        let (value_start, value_end) = (eq + 1 + start, eq + 1 + end);
+        // The value may hold a parameter of its own (`next=/login?token=…`).
+        search = eq + 1;
         // Name bytes are ASCII and so are the value's end bytes: all boundaries.
         let name = text.get(name_start..eq).unwrap_or_default();
-        if !name.is_empty()
-            && value_end > value_start
-            && name_matches(names, &decode_param_name(name))
-        {
-            spans.push((value_start, value_end));
-            search = value_end;
-        } else {
-            // The value may hold a parameter of its own (`next=/login?token=…`).
-            search = eq + 1;
+        // The name first: looking for the end of every `=`'s value would
+        // take time quadratic in a run like `x=x=x=…`.
+        if name.is_empty() || !name_matches(names, &decode_param_name(name)) {
+            continue;
+        }
+        let tail = bytes.get(eq + 1..).unwrap_or_default();
+        let (start, end) = param_value(tail);
+        if end > start {
+            spans.push((eq + 1 + start, eq + 1 + end));
+            search = eq + 1 + end;
         }
     }
 }
