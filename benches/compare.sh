@@ -2,7 +2,7 @@
 # Regenerates every figure and chart of docs/benchmarks.md (issue 6):
 #   1. cargo bench --bench compare     fapilog beside the floor, tracing, slog, ftlog → compare.json + table
 #   2. cargo bench --bench middleware  per request through the router (two process setups)
-#   3. benches/load.sh                 wrk loopback load: bare / no-op layer / fapilog / tower-http+tracing
+#   3. benches/load.sh                 wrk loopback load, interleaved rounds: bare / no-op layer / floor / fapilog / tower-http+tracing
 #   4. benches/charts.py               SVG charts from compare.json
 # Outputs go to docs/bench/ (compare.json, *.txt, *.svg), or to $FAPILOG_BENCH_OUT.
 #
@@ -18,11 +18,11 @@ quick=${FAPILOG_BENCH_QUICK:-}
 [ "$quick" = 0 ] && quick=
 if [ -n "$quick" ]; then
   out=${FAPILOG_BENCH_OUT:-${CARGO_TARGET_DIR:-target}/bench-quick}
-  load_seconds=2
+  load_args=(2 1)
   criterion_args=(--quick)
 else
   out=${FAPILOG_BENCH_OUT:-docs/bench}
-  load_seconds=10
+  load_args=(5 5)
   criterion_args=()
 fi
 mkdir -p "$out"
@@ -48,6 +48,6 @@ for filter in "" request; do
   cargo bench --bench middleware -- "${criterion_args[@]}" $filter 2>&1 | tr '\r' '\n' \
     | grep -E '^request/|time:'
 done | tee "$out/middleware.txt"
-benches/load.sh "$load_seconds" | tee "$out/load.txt"
+benches/load.sh "${load_args[@]}" | tee "$out/load.txt"
 echo "load average at end: $(cat /proc/loadavg)" | tee -a "$out/compare.txt"
 python3 benches/charts.py "$FAPILOG_BENCH_JSON" "$out"
