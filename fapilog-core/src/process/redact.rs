@@ -591,24 +591,22 @@ impl Hasher for AddressHasher {
 /// Lower-case words joined by `_`: `X-Api-Key` → `x_api_key`, `accessToken` → `access_token`.
 fn normalize(key: &str) -> String {
     let mut out = String::with_capacity(key.len() + 4);
-    let chars: Vec<char> = key.chars().collect();
-    for (i, &c) in chars.iter().enumerate() {
-        if matches!(c, '_' | '-' | '.' | ' ' | ':' | '/' | '[' | ']') {
-            if !out.is_empty() && !out.ends_with('_') {
-                out.push('_');
-            }
-            continue;
+    let mut chars = key.chars().peekable();
+    let mut prev = None;
+    while let Some(c) = chars.next() {
+        let separator = matches!(c, '_' | '-' | '.' | ' ' | ':' | '/' | '[' | ']');
+        let hump = c.is_uppercase()
+            && prev.is_some_and(|p: char| {
+                let next_lower = chars.peek().is_some_and(|n| n.is_lowercase());
+                p.is_lowercase() || p.is_ascii_digit() || (p.is_uppercase() && next_lower)
+            });
+        if (separator || hump) && !out.is_empty() && !out.ends_with('_') {
+            out.push('_');
         }
-        if c.is_uppercase() && i > 0 {
-            let prev = chars[i - 1];
-            let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
-            let hump =
-                prev.is_lowercase() || prev.is_ascii_digit() || (prev.is_uppercase() && next_lower);
-            if hump && !out.is_empty() && !out.ends_with('_') {
-                out.push('_');
-            }
+        if !separator {
+            out.extend(c.to_lowercase());
         }
-        out.extend(c.to_lowercase());
+        prev = Some(c);
     }
     while out.ends_with('_') {
         out.pop();
@@ -619,16 +617,24 @@ fn normalize(key: &str) -> String {
 /// Whether the words of `key` contain one of `names` as consecutive words.
 fn name_matches(names: &[String], key: &str) -> bool {
     let key = normalize(key);
-    names.iter().any(|name| {
-        key == *name
-            || key
-                .strip_prefix(name.as_str())
-                .is_some_and(|rest| rest.starts_with('_'))
-            || key
-                .strip_suffix(name.as_str())
-                .is_some_and(|rest| rest.ends_with('_'))
-            || key.contains(&format!("_{name}_"))
-    })
+    names.iter().any(|name| has_words(&key, name))
+}
+
+/// Whether `name` occurs in `key` (both normalized) between word boundaries:
+/// `_` or either end. Every occurrence is tried, overlapping ones included
+/// (`a_a` is in `xa_a_a` from its fourth byte).
+fn has_words(key: &str, name: &str) -> bool {
+    let bytes = key.as_bytes();
+    let mut from = 0;
+    while let Some(found) = key.get(from..).and_then(|rest| rest.find(name)) {
+        let at = from + found;
+        let end = at + name.len();
+        if (at == 0 || bytes[at - 1] == b'_') && bytes.get(end).is_none_or(|&b| b == b'_') {
+            return true;
+        }
+        from = at + key[at..].chars().next().map_or(1, char::len_utf8);
+    }
+    false
 }
 
 /// Adds to `spans` the Luhn-valid runs of 13..=19 digits (single spaces or
@@ -1126,6 +1132,37 @@ mod tests {
         ] {
             assert!(!name_matches(&names, miss), "{miss} should not match");
         }
+    }
+
+    #[test]
+    fn keys_are_normalized_to_lower_case_words() {
+        for (key, words) in [
+            ("X-Api-Key", "x_api_key"),
+            ("accessToken", "access_token"),
+            ("APIKey", "api_key"),
+            ("user2FA", "user2_fa"),
+            ("__a..b__", "a_b"),
+            ("headers[Set-Cookie]", "headers_set_cookie"),
+            ("ÉtatCivil", "état_civil"),
+            ("", ""),
+        ] {
+            assert_eq!(normalize(key), words, "{key}");
+        }
+    }
+
+    #[test]
+    fn a_name_matches_at_any_word_boundary_even_after_a_false_start() {
+        let names = vec![normalize("a_b")];
+        for hit in [
+            "a_b", "x_a_b", "a_b_x", "x_a_b_x", "xa_b_a_b", "ab_a_b", "é_a_b",
+        ] {
+            assert!(name_matches(&names, hit), "{hit} should match");
+        }
+        for miss in ["xa_b", "a_bx", "xa_bx", "a_b2", "ba_b_b", "éa_b"] {
+            assert!(!name_matches(&names, miss), "{miss} should not match");
+        }
+        // The match that counts overlaps one that does not.
+        assert!(name_matches(&[normalize("a_a")], "xa_a_a"));
     }
 
     #[test]
