@@ -116,10 +116,9 @@ pub(crate) fn says_enabled(vars: &[(String, String)], section: &str) -> bool {
 fn check_left_off(vars: &[(String, String)], merged: &Table) -> Result<(), ConfigError> {
     for section in OFF_BY_DEFAULT {
         let prefix = format!("{PREFIX}{}__", section.to_ascii_uppercase());
-        let given: Vec<(&str, &str)> = vars
+        let first_given = vars
             .iter()
-            .filter_map(|(var, raw)| Some((var.strip_prefix(&prefix)?, raw.as_str())))
-            .collect();
+            .find_map(|(var, raw)| Some((var.strip_prefix(&prefix)?, raw)));
         let enabled = merged
             .get(section)
             .and_then(|t| t.get("enabled"))
@@ -128,7 +127,7 @@ fn check_left_off(vars: &[(String, String)], merged: &Table) -> Result<(), Confi
         if enabled || says_enabled(vars, section) {
             continue;
         }
-        if let Some((key, raw)) = given.first() {
+        if let Some((key, raw)) = first_given {
             return Err(left_off(
                 section,
                 &key.to_ascii_lowercase(),

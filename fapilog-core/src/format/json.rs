@@ -144,6 +144,9 @@ impl Format for JsonFormat {
 /// How deep lists and maps are followed; deeper values are written as the string `"…[too deep]"`.
 pub(crate) const MAX_NESTING: usize = 64;
 
+/// What is written in place of a list or map nested [`MAX_NESTING`] deep.
+pub(crate) const TOO_DEEP: &str = "…[too deep]";
+
 /// Writes `"key":value`.
 #[inline]
 fn write_member(out: &mut Vec<u8>, field: &Field, max: usize) {
@@ -227,7 +230,9 @@ pub(crate) fn write_value(out: &mut Vec<u8>, value: &Value, max: usize) {
 /// [`write_value`] for a value nested `depth` lists or maps deep.
 fn write_value_at(out: &mut Vec<u8>, value: &Value, max: usize, depth: usize) {
     if depth >= MAX_NESTING && matches!(value, Value::Seq(_) | Value::Map(_)) {
-        out.extend_from_slice("\"…[too deep]\"".as_bytes());
+        out.push(b'"');
+        out.extend_from_slice(TOO_DEEP.as_bytes());
+        out.push(b'"');
         return;
     }
     match value {

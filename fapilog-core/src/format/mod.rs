@@ -33,7 +33,7 @@ pub(crate) mod time;
 
 pub(crate) use escape::cut_with_marker;
 pub use json::JsonFormat;
-pub(crate) use json::MAX_NESTING;
+pub(crate) use json::{MAX_NESTING, TOO_DEEP};
 pub use logfmt::LogfmtFormat;
 pub use pretty::{ColorChoice, PrettyFormat};
 

@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 
 use crate::event::RawEvent;
-use crate::format::{cut_with_marker, MAX_NESTING};
+use crate::format::{cut_with_marker, MAX_NESTING, TOO_DEEP};
 use crate::value::{Field, Key, Value, INLINE_CAPACITY};
 
 /// Default limit on one string of an event at capture: 64 KiB.
@@ -167,9 +167,6 @@ impl Nested {
         kept
     }
 }
-
-/// What replaces a list or map nested deeper than the formats write.
-const TOO_DEEP: &str = "…[too deep]";
 
 #[cfg(test)]
 mod tests {
