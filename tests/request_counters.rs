@@ -126,12 +126,7 @@ async fn a_full_request_buffer_overwrites_its_oldest_and_counts_them() {
     let (addr, stop, _) = serve(app(layer, &Pause::default())).await;
     http_get(addr, "/chatty", &[("x-request-id", b"full-1")]).await;
     let _ = stop.send(());
-    let ns: Vec<u64> = h
-        .for_id("full-1")
-        .iter()
-        .filter_map(|e| e["n"].as_u64())
-        .collect();
-    assert_eq!(ns, [6, 7, 8, 9]);
+    assert_eq!(h.numbers_for("full-1"), [6, 7, 8, 9]);
     assert_eq!(h.counter("fapilog_request_buffer_overwritten_total"), 6);
     assert_eq!(h.counter("fapilog_request_budget_exhausted_total"), 0);
     let m = h.pipeline.metrics();
@@ -161,14 +156,8 @@ async fn the_global_budget_caps_what_requests_hold_together() {
     pause.release.notify_one();
     assert_eq!(first.await.unwrap().status, 500);
     let _ = stop.send(());
-    let held = |id: &str| -> Vec<u64> {
-        h.for_id(id)
-            .iter()
-            .filter_map(|e| e["n"].as_u64())
-            .collect()
-    };
-    assert_eq!(held("holder"), [0, 1, 2]);
-    assert!(held("starved").is_empty());
+    assert_eq!(h.numbers_for("holder"), [0, 1, 2]);
+    assert!(h.numbers_for("starved").is_empty());
     let m = h.pipeline.metrics();
     assert_eq!(m.dropped.sampling, 10);
     assert!(m.is_balanced());

@@ -380,9 +380,7 @@ async fn the_request_buffer_is_bounded_oldest_overwritten() {
     let h = Harness::new();
     let (addr, stop, _) = serve(app(layer(&h, never_sampled()))).await;
     http_get(addr, "/chatty", &[("x-request-id", b"chatty-1")]).await;
-    let events = h.for_id("chatty-1");
-    let ns: Vec<u64> = events.iter().filter_map(|e| e["n"].as_u64()).collect();
-    assert_eq!(ns, [6, 7, 8, 9]);
+    assert_eq!(h.numbers_for("chatty-1"), [6, 7, 8, 9]);
     let m = h.pipeline.metrics();
     assert_eq!(m.dropped.sampling, 6);
     assert!(m.is_balanced());

@@ -53,6 +53,14 @@ impl Harness {
             .collect()
     }
 
+    /// The `n` field of each event with correlation ID `id`, in the order written.
+    pub fn numbers_for(&self, id: &str) -> Vec<u64> {
+        self.for_id(id)
+            .iter()
+            .filter_map(|e| e["n"].as_u64())
+            .collect()
+    }
+
     /// A counter the layer reports with the pipeline's metrics.
     pub fn counter(&self, name: &str) -> u64 {
         self.pipeline
