@@ -47,10 +47,14 @@ pub(crate) fn message(payload: &(dyn Any + Send)) -> String {
         .unwrap_or_else(|| "non-string panic payload".to_owned())
 }
 
+/// The core's helper for tests that rerun themselves in a child process.
+#[cfg(test)]
+#[path = "../../fapilog-core/src/sink/test_child.rs"]
+mod test_child;
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     const CHILD: &str = "FAPILOG_PANIC_HOOK_CHILD";
 
@@ -75,28 +79,8 @@ mod tests {
     fn the_hook_survives_a_panic_caught_while_a_thread_is_torn_down() {
         let name = "panic::tests::the_hook_survives_a_panic_caught_while_a_thread_is_torn_down";
         if std::env::var_os(CHILD).is_none() {
-            use wait_timeout::ChildExt;
-            let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-                .args(["--exact", name, "--test-threads=1"])
-                .env(CHILD, "1")
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap();
-            // A hung child (the old failure was an abort, a new one may not
-            // be) fails the test instead of hanging it; its output is small.
-            let exited = child.wait_timeout(Duration::from_secs(120)).unwrap();
-            if exited.is_none() {
-                let _ = child.kill();
-            }
-            let output = child.wait_with_output().unwrap();
-            let stdout = String::from_utf8_lossy(&output.stdout);
-            let stderr = String::from_utf8_lossy(&output.stderr);
-            assert!(
-                exited.is_some() && output.status.success() && stdout.contains("1 passed"),
-                "exited in time: {}\n{stdout}{stderr}",
-                exited.is_some()
-            );
+            let exe = std::process::Command::new(std::env::current_exe().unwrap());
+            super::test_child::run(exe, name, CHILD);
             return;
         }
         install_hook();

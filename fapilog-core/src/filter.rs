@@ -34,7 +34,8 @@ use crate::level::{Level, LevelFilter};
 /// The setting name used in errors about directives.
 const SETTING: &str = "level";
 /// What [`is_target`] accepts, for error messages.
-const TARGET_RULE: &str = "a target is a module path: letters, digits, `_`, `-`, `.` and `::`";
+pub(crate) const TARGET_RULE: &str =
+    "a target is a module path: letters, digits, `_`, `-`, `.` and `::`";
 
 /// A default level plus per-target levels.
 #[derive(Debug, Clone, PartialEq, Eq)]

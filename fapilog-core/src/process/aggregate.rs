@@ -65,7 +65,7 @@ use std::time::{Duration, Instant};
 use crate::context::CorrelationText;
 use crate::error::ConfigError;
 use crate::event::{Message, RawEvent, Timestamp};
-use crate::filter::{covers, is_target};
+use crate::filter::{covers, is_target, TARGET_RULE};
 use crate::format::time::rfc3339_micros;
 use crate::level::Level;
 use crate::process::recency::Recency;
@@ -217,7 +217,7 @@ impl Aggregator {
             return Err(ConfigError::invalid(
                 "aggregation.targets",
                 format!("{bad:?}"),
-                "targets must be module paths: letters, digits, `_`, `-`, `.` and `::`",
+                TARGET_RULE,
             ));
         }
         if self.threshold == 0 {

@@ -770,11 +770,12 @@ fn redact_url_passwords(text: &str, spans: &mut Vec<(usize, usize)>) {
 /// percent-encoded, as it should have been) is one too, when what follows
 /// the `:` is no port and an `@` comes later in the same word.
 fn url_password(rest: &str) -> Option<(usize, usize)> {
-    let word = &rest[..rest
-        .find(|c: char| c.is_whitespace() || c == '"')
-        .unwrap_or(rest.len())];
-    let host_end = word.find(['/', '?', '#']).unwrap_or(word.len());
-    let host_part = &word[..host_end];
+    let ends_word = |c: char| c.is_whitespace() || c == '"';
+    // Only the host part is scanned unless the fallback below needs the word.
+    let host_end = rest
+        .find(|c: char| ends_word(c) || matches!(c, '/' | '?' | '#'))
+        .unwrap_or(rest.len());
+    let host_part = &rest[..host_end];
     let (colon, at) = match host_part.rfind('@') {
         Some(at) => (host_part[..at].find(':')?, at),
         None => {
@@ -782,6 +783,10 @@ fn url_password(rest: &str) -> Option<(usize, usize)> {
             if host_part[colon + 1..].bytes().all(|b| b.is_ascii_digit()) {
                 return None; // `host:port/…`
             }
+            let word = &rest[..host_end
+                + rest[host_end..]
+                    .find(ends_word)
+                    .unwrap_or(rest.len() - host_end)];
             let at = host_end + word[host_end..].find('@')?;
             if word[colon..at].contains("://") {
                 return None; // the `@` belongs to the next URL
@@ -1384,7 +1389,7 @@ mod tests {
         }
         // Left alone: an empty quoted value, and numbers that hold no card.
         for keep in ["password=\"\" x", "ids 12345678 87654321 1234", "x=1 y=2"] {
-            assert_eq!(redacted_value("note", keep).as_str(), Some(keep), "{keep}");
+            assert_unchanged(keep);
         }
     }
 
@@ -1414,7 +1419,7 @@ mod tests {
             "tx4111111111111111",
             "4111111111111111x",
         ] {
-            assert_eq!(redacted_value("note", keep).as_str(), Some(keep), "{keep}");
+            assert_unchanged(keep);
         }
     }
 
