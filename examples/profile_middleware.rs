@@ -2,7 +2,7 @@
 //! profilers: `perf record`, `valgrind --tool=callgrind`.
 //!
 //! ```text
-//! cargo run --release --example profile_middleware -- bare|fapilog|tracing [REQUESTS] [RATE]
+//! cargo run --release --example profile_middleware -- bare|fapilog|floor|tracing [REQUESTS] [RATE]
 //! perf record -e cpu-clock --call-graph dwarf target/release/examples/profile_middleware fapilog 300000
 //! ```
 //!
@@ -18,6 +18,8 @@
 mod alloc_count;
 #[path = "../benches/support/apps.rs"]
 mod apps;
+#[path = "../benches/support/floor.rs"]
+mod floor;
 
 use std::error::Error;
 use std::hint::black_box;
@@ -30,7 +32,7 @@ use tower::ServiceExt;
 
 fn main() -> Result<(), Box<dyn Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = "usage: profile_middleware bare|fapilog|tracing [REQUESTS] [RATE]";
+    let usage = "usage: profile_middleware bare|fapilog|floor|tracing [REQUESTS] [RATE]";
     let mode = args.first().ok_or(usage)?.as_str();
     let requests: u64 = match args.get(1) {
         Some(n) => n.parse().map_err(|_| usage)?,
@@ -50,6 +52,11 @@ fn main() -> Result<(), Box<dyn Error>> {
         "fapilog" => {
             let (app, guard) = apps::fapilog(NullSink::new(), rate);
             (app, Some(guard))
+        }
+        "floor" => {
+            let queue = floor::FloorQueue::default();
+            queue.spawn_writer(std::io::sink());
+            (floor::floor(Some(queue)), None)
         }
         "tracing" => (apps::tracing_stack(), None),
         _ => return Err(usage.into()),

@@ -1,30 +1,39 @@
 //! A floor for the loopback load test: the least a layer meeting issue 3's
 //! per-request points can do, hand-written for speed, with no configuration,
-//! sampling, context, panic handling or redaction. Per request it generates a
-//! UUID v7 (random bits from `fastrand`), inserts it into the request's
-//! extensions for the handler, echoes it and `x-log-sampled: true` on the
-//! response, and records two events (the handler's and the access event) as
-//! 64-byte owned structs pushed into a mutex-guarded `Vec`, which a thread
-//! swaps out once a millisecond and writes as JSON lines. Three clock reads:
-//! the latency's two (the ID's and the access event's wall time are derived
-//! from them) and the handler event's stamp; fapilog makes four.
+//! sampling rules, redaction or field lists. Per request it generates a UUID
+//! v7 (random bits from `fastrand`), makes it and the request's event queue
+//! reachable from the handler (the request's extensions) and from anything
+//! the handler calls (a task-local), turns a panic of the handler's future
+//! into a 500 (the panic's message is not recorded: that costs nothing until
+//! a panic), counts the request as kept, echoes the ID and `x-log-sampled: true` on the
+//! response, and records two events: the handler's and the access event
+//! (method, route template, path, status, latency, request and response body
+//! sizes when known, level by status). Events are small owned structs pushed
+//! into a mutex-guarded `Vec`, which a thread swaps out once a millisecond and
+//! writes as JSON lines. Three clock reads: the latency's two (the ID's and
+//! the access event's wall time are derived from them) and the handler
+//! event's stamp; fapilog makes four.
 //!
-//! Without a queue the two events are left out: what the ID and the headers
-//! alone cost.
+//! Without a queue the two events are left out: what the ID, the scope and
+//! the headers alone cost.
 #![allow(dead_code, unreachable_pub)]
 
 use std::future::Future;
 use std::io::Write;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use axum::extract::{Extension, Path};
+use axum::extract::{Extension, MatchedPath, Path};
 use axum::routing::get;
 use axum::Router;
-use http::header::{HeaderName, HeaderValue};
-use http::{Request, Response};
+use http::header::{HeaderName, HeaderValue, CONTENT_LENGTH};
+use http::{HeaderMap, Method, Request, Response, StatusCode};
+use http_body::Body;
+use tokio::task::futures::TaskLocalFuture;
 use tower::{Layer, Service};
 
 /// A correlation ID: the hyphenated text of a UUID v7.
@@ -37,11 +46,74 @@ impl FloorId {
     }
 }
 
-/// What the handler finds in the request's extensions: the ID and the queue.
+/// What the handler finds in the request's extensions, and what anything it
+/// calls finds in the task-local: the ID and the queue.
 #[derive(Clone)]
 struct RequestLog {
     id: FloorId,
     queue: Option<FloorQueue>,
+}
+
+tokio::task_local! {
+    static REQUEST_LOG: RequestLog;
+}
+
+/// Requests kept (all of them: the floor samples at rate 1.0).
+static KEPT: AtomicU64 = AtomicU64::new(0);
+
+/// A request's path, copied: inline when short (the load test's is 9 bytes).
+enum PathText {
+    Inline(u8, [u8; 62]),
+    Heap(Box<str>),
+}
+
+impl PathText {
+    fn new(path: &str) -> Self {
+        let mut bytes = [0u8; 62];
+        match bytes.get_mut(..path.len()) {
+            Some(head) => {
+                head.copy_from_slice(path.as_bytes());
+                PathText::Inline(path.len() as u8, bytes)
+            }
+            None => PathText::Heap(path.into()),
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            PathText::Inline(len, bytes) => {
+                std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or("")
+            }
+            PathText::Heap(path) => path,
+        }
+    }
+}
+
+/// What the access event needs from the request, captured before the handler runs.
+struct RequestInfo {
+    method: Method,
+    route: Option<MatchedPath>,
+    path: PathText,
+    request_bytes: Option<u64>,
+}
+
+impl RequestInfo {
+    fn capture<B: Body>(req: &Request<B>) -> Self {
+        RequestInfo {
+            method: req.method().clone(),
+            route: req.extensions().get::<MatchedPath>().cloned(),
+            path: PathText::new(req.uri().path()),
+            // As in fapilog's access event: an empty request body has no size.
+            request_bytes: body_bytes(req.body(), req.headers()).filter(|&n| n > 0),
+        }
+    }
+}
+
+/// A body's size when it is known without reading it.
+fn body_bytes(body: &impl Body, headers: &HeaderMap) -> Option<u64> {
+    body.size_hint()
+        .exact()
+        .or_else(|| headers.get(CONTENT_LENGTH)?.to_str().ok()?.parse().ok())
 }
 
 /// Wall-clock time from a monotonic reading: one clock read serves both.
@@ -75,6 +147,8 @@ enum Record {
         id: FloorId,
         status: u16,
         latency: Duration,
+        info: RequestInfo,
+        response_bytes: Option<u64>,
     },
 }
 
@@ -117,7 +191,7 @@ fn write_json(out: &mut impl Write, record: &Record) -> std::io::Result<()> {
     match record {
         Record::Handler { at, id, order_id } => writeln!(
             out,
-            r#"{{"ts":{},"level":"INFO","msg":"fetching order","correlation_id":"{}","order_id":{order_id}}}"#,
+            r#"{{"ts":{},"level":"INFO","msg":"fetching order","correlation_id":"{}","sampled":true,"sample_rate":1.0,"order_id":{order_id}}}"#,
             millis(*at),
             id.as_str()
         ),
@@ -126,13 +200,36 @@ fn write_json(out: &mut impl Write, record: &Record) -> std::io::Result<()> {
             id,
             status,
             latency,
-        } => writeln!(
-            out,
-            r#"{{"ts":{},"level":"INFO","msg":"request","correlation_id":"{}","status":{status},"latency_us":{}}}"#,
-            millis(*at),
-            id.as_str(),
-            latency.as_micros()
-        ),
+            info,
+            response_bytes,
+        } => {
+            write!(
+                out,
+                r#"{{"ts":{},"level":"{}","msg":"request","correlation_id":"{}","sampled":true,"sample_rate":1.0,"method":"{}","route":"{}","path":"{}","status":{status},"latency_us":{}"#,
+                millis(*at),
+                level_for(*status),
+                id.as_str(),
+                info.method,
+                info.route.as_ref().map_or("", MatchedPath::as_str),
+                info.path.as_str(),
+                latency.as_micros()
+            )?;
+            if let Some(bytes) = info.request_bytes {
+                write!(out, r#","request_bytes":{bytes}"#)?;
+            }
+            if let Some(bytes) = response_bytes {
+                write!(out, r#","response_bytes":{bytes}"#)?;
+            }
+            writeln!(out, "}}")
+        }
+    }
+}
+
+fn level_for(status: u16) -> &'static str {
+    match status {
+        500.. => "ERROR",
+        400..=499 => "WARN",
+        _ => "INFO",
     }
 }
 
@@ -175,6 +272,8 @@ const SAMPLED_HEADER: HeaderName = HeaderName::from_static("x-log-sampled");
 impl<S, B, R> Service<Request<B>> for FloorService<S>
 where
     S: Service<Request<B>, Response = Response<R>>,
+    B: Body,
+    R: Body + Default,
 {
     type Response = Response<R>;
     type Error = S::Error;
@@ -187,12 +286,16 @@ where
     fn call(&mut self, mut req: Request<B>) -> Self::Future {
         let started = Instant::now();
         let id = generate_id(self.anchor.wall(started));
-        req.extensions_mut().insert(RequestLog {
+        let info = self.queue.is_some().then(|| RequestInfo::capture(&req));
+        let log = RequestLog {
             id,
             queue: self.queue.clone(),
-        });
+        };
+        req.extensions_mut().insert(log.clone());
+        let inner = REQUEST_LOG.scope(log, self.inner.call(req));
         FloorFuture {
-            inner: self.inner.call(req),
+            inner,
+            info,
             id,
             started,
             queue: self.queue.clone(),
@@ -204,7 +307,8 @@ where
 pin_project_lite::pin_project! {
     struct FloorFuture<F> {
         #[pin]
-        inner: F,
+        inner: TaskLocalFuture<RequestLog, F>,
+        info: Option<RequestInfo>,
         id: FloorId,
         started: Instant,
         queue: Option<FloorQueue>,
@@ -215,23 +319,33 @@ pin_project_lite::pin_project! {
 impl<F, R, E> Future for FloorFuture<F>
 where
     F: Future<Output = Result<Response<R>, E>>,
+    R: Body + Default,
 {
     type Output = F::Output;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
-        let mut res = match this.inner.poll(cx) {
-            Poll::Ready(Ok(res)) => res,
-            other => return other,
+        let mut inner = this.inner;
+        let mut res = match catch_unwind(AssertUnwindSafe(|| inner.as_mut().poll(cx))) {
+            Ok(Poll::Ready(Ok(res))) => res,
+            Ok(other) => return other,
+            Err(_panic) => {
+                let mut res = Response::new(R::default());
+                *res.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+                res
+            }
         };
+        KEPT.fetch_add(1, Ordering::Relaxed);
         let now = Instant::now();
         let latency = now.duration_since(*this.started);
-        if let Some(queue) = this.queue {
+        if let (Some(queue), Some(info)) = (this.queue, this.info.take()) {
             queue.push(Record::Access {
                 at: this.anchor.wall(now),
                 id: *this.id,
                 status: res.status().as_u16(),
                 latency,
+                response_bytes: body_bytes(res.body(), res.headers()),
+                info,
             });
         }
         if let Ok(value) = HeaderValue::from_bytes(&this.id.0) {
