@@ -5,14 +5,14 @@
 //! reachable from the handler (the request's extensions) and from anything
 //! the handler calls (a task-local), turns a panic of the handler's future
 //! into a 500 (the panic's message is not recorded: that costs nothing until
-//! a panic), counts the request as kept, echoes the ID and `x-log-sampled: true` on the
-//! response, and records two events: the handler's and the access event
-//! (method, route template, path, status, latency, request and response body
-//! sizes when known, level by status). Events are small owned structs pushed
-//! into a mutex-guarded `Vec`, which a thread swaps out once a millisecond and
-//! writes as JSON lines. Three clock reads: the latency's two (the ID's and
-//! the access event's wall time are derived from them) and the handler
-//! event's stamp; fapilog makes four.
+//! a panic), counts the request as kept, echoes the ID and
+//! `x-log-sampled: true` on the response, and records two events: the
+//! handler's and the access event (method, route template, path, status,
+//! latency, request and response body sizes when known, level by status).
+//! Events are small owned structs pushed into a mutex-guarded `Vec`, which a
+//! thread swaps out once a millisecond and writes as JSON lines. Three clock
+//! reads: the latency's two (the ID's and the access event's wall time are
+//! derived from them) and the handler event's stamp; fapilog makes four.
 //!
 //! Without a queue the two events are left out: what the ID, the scope and
 //! the headers alone cost.
