@@ -478,12 +478,9 @@ fn identity(_meta: &fs::Metadata) -> (u64, u64) {
 /// `app.log.1` … `app.log.retain` move up by one, the oldest is deleted, and
 /// `app.log` becomes `app.log.1` (or is deleted when `retain` is 0).
 fn shift_rotated_files(path: &Path, retain: usize) -> io::Result<()> {
-    // Delete the file that would pass `retain`, and any left beyond it by a
-    // run with a larger `retain`.
-    let mut n = retain.max(1);
-    while remove_if_exists(&rotated_path(path, n))? {
-        n += 1;
-    }
+    // The file that would pass `retain`, and any left beyond it by a run
+    // with a larger `retain` (gaps and all).
+    remove_rotated_from(path, retain.max(1))?;
     if retain == 0 {
         remove_if_exists(path)?;
         return Ok(());
@@ -492,6 +489,42 @@ fn shift_rotated_files(path: &Path, retain: usize) -> io::Result<()> {
         rename_if_exists(&rotated_path(path, n), &rotated_path(path, n + 1))?;
     }
     fs::rename(path, rotated_path(path, 1))
+}
+
+/// Deletes every `app.log.<n>` with `n >= from`, found by listing the
+/// directory: a rotation is rare, and counting up from `from` would stop at
+/// the first missing number.
+fn remove_rotated_from(path: &Path, from: usize) -> io::Result<()> {
+    let Some(name) = path.file_name() else {
+        return Ok(());
+    };
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let mut prefix = name.to_os_string();
+    prefix.push(".");
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let file_name = entry.file_name();
+        let number = file_name
+            .as_encoded_bytes()
+            .strip_prefix(prefix.as_encoded_bytes())
+            .and_then(rotation_number);
+        if number.is_some_and(|n| n >= from) {
+            remove_if_exists(&entry.path())?;
+        }
+    }
+    Ok(())
+}
+
+/// `n` from the suffix of `app.log.<n>` as this sink writes it: digits, no
+/// leading zero (so `app.log.01`, someone else's file, is left alone).
+fn rotation_number(suffix: &[u8]) -> Option<usize> {
+    if suffix.first() == Some(&b'0') || !suffix.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(suffix).ok()?.parse().ok()
 }
 
 /// `app.log` → `app.log.<n>`.
@@ -647,6 +680,33 @@ mod tests {
         assert_eq!(read(&rotated_path(&path, 2)), "1\n");
         assert!(!rotated_path(&path, 3).exists());
         assert!(!rotated_path(&path, 4).exists());
+    }
+
+    #[test]
+    fn lowered_retain_deletes_leftovers_past_a_gap() {
+        let (_dir, path) = scratch();
+        for n in [1, 2, 5, 9, 12] {
+            fs::write(rotated_path(&path, n), format!("{n}\n")).unwrap();
+        }
+        let other = path.with_file_name("app.log.05");
+        fs::write(&other, "not ours\n").unwrap();
+        let mut sink = sized(&path, 2, 2);
+        sink.write(b"x\ny\n").unwrap();
+        assert_eq!(read(&rotated_path(&path, 1)), "x\n");
+        assert_eq!(read(&rotated_path(&path, 2)), "1\n");
+        for n in [3, 5, 9, 12] {
+            assert!(!rotated_path(&path, n).exists(), "app.log.{n} left");
+        }
+        assert_eq!(read(&other), "not ours\n");
+    }
+
+    #[test]
+    fn rotation_numbers_are_plain_decimals() {
+        assert_eq!(rotation_number(b"7"), Some(7));
+        assert_eq!(rotation_number(b"12"), Some(12));
+        for suffix in [&b""[..], b"0", b"07", b"1.gz", b"x", b"-1"] {
+            assert_eq!(rotation_number(suffix), None, "{suffix:?}");
+        }
     }
 
     #[test]
