@@ -20,6 +20,12 @@
 //! after them), and the error is a [`PartialWrite`] saying how many bytes of
 //! the batch, whole lines, are in the files.
 //!
+//! A rotation that fails (a rename or delete refused) loses no line: the
+//! batch goes on into the file at hand, past its size limit or its period,
+//! and the error comes back as a [`PartialWrite`] accepting the whole batch,
+//! so the writer counts and reports it without counting an event failed.
+//! Every later batch tries the rotation again.
+//!
 //! # Example
 //!
 //! ```
@@ -104,7 +110,8 @@ impl FileSinkBuilder {
     /// Rotates before the active file would grow past `max_bytes` bytes.
     ///
     /// Lines are never split, so a file can only exceed the limit when it holds
-    /// a single line longer than `max_bytes`. Must be at least 1.
+    /// a single line longer than `max_bytes`, or while rotating fails (see
+    /// the module's documentation). Must be at least 1.
     /// Default: no limit ([`DEFAULT_MAX_BYTES`]).
     pub fn max_bytes(mut self, max_bytes: u64) -> Self {
         self.max_bytes = Some(max_bytes);
@@ -284,6 +291,11 @@ impl FileSink {
 
     /// Appends `batch`, rotating as needed; `written` counts the bytes of it
     /// that are in the files, which on an error is a whole number of lines.
+    ///
+    /// A rotation that fails (a rename refused, say) loses nothing: the rest
+    /// of the batch goes into the file at hand, past its limit or period, the
+    /// error is returned once the batch is in (so it is counted and reported
+    /// with every line accepted), and the next batch tries again.
     fn write_batch(
         &self,
         active: &mut ActiveFile,
@@ -292,14 +304,18 @@ impl FileSink {
         written: &mut usize,
     ) -> io::Result<()> {
         if active.starts_new_period(self.rotation, now) {
-            self.rotate(active)?;
+            if let Err(e) = self.rotate(active) {
+                return self.write_past_limit(active, batch, written, e);
+            }
         }
         active.enter_period(self.rotation, now);
         let mut rest = batch;
         while !rest.is_empty() {
             let take = self.fitting_prefix(active.size, rest);
             if take == 0 {
-                self.rotate(active)?;
+                if let Err(e) = self.rotate(active) {
+                    return self.write_past_limit(active, rest, written, e);
+                }
                 active.enter_period(self.rotation, now);
                 continue;
             }
@@ -308,6 +324,25 @@ impl FileSink {
             rest = &rest[take..];
         }
         Ok(())
+    }
+
+    /// Appends `rest` after a failed rotation, then returns that failure.
+    fn write_past_limit(
+        &self,
+        active: &mut ActiveFile,
+        rest: &[u8],
+        written: &mut usize,
+        rotation: io::Error,
+    ) -> io::Result<()> {
+        active.append(rest)?;
+        *written += rest.len();
+        Err(io::Error::new(
+            rotation.kind(),
+            format!(
+                "cannot rotate {} ({rotation}); writing on past its limit",
+                self.path.display()
+            ),
+        ))
     }
 
     /// How many leading bytes of `rest` go into a file already holding `size`
@@ -770,25 +805,42 @@ mod tests {
         sink.write(b"a\n").unwrap();
         // A directory where the oldest rotated file goes makes the delete fail.
         fs::create_dir(rotated_path(&path, 1)).unwrap();
-        assert!(sink.write(b"b\n").is_err());
+        let err = sink.write(b"b\n").unwrap_err();
+        assert_eq!(PartialWrite::accepted_by(&err), 2);
+        assert!(err.to_string().contains("cannot rotate"), "{err}");
         fs::remove_dir(rotated_path(&path, 1)).unwrap();
         sink.write(b"c\n").unwrap();
-        assert_eq!(read(&rotated_path(&path, 1)), "a\n");
+        assert_eq!(read(&rotated_path(&path, 1)), "a\nb\n");
         assert_eq!(read(&path), "c\n");
     }
 
     #[test]
-    fn a_batch_cut_by_a_failed_rotation_reports_the_lines_written() {
+    fn a_failed_rotation_loses_no_line() {
         let (_dir, path) = scratch();
         let mut sink = sized(&path, 4, 1);
         fs::create_dir(rotated_path(&path, 1)).unwrap();
+        // Cut by the limit: the first line fits, the second goes in past it.
         let err = sink.write(b"ab\ncd\n").unwrap_err();
-        assert_eq!(PartialWrite::accepted_by(&err), 3);
-        assert_eq!(read(&path), "ab\n");
-        // A write that got nothing in is a plain error.
+        assert_eq!(PartialWrite::accepted_by(&err), 6);
+        // Full already: every later batch tries again, and still gets in.
         let err = sink.write(b"ef\n").unwrap_err();
-        assert_eq!(PartialWrite::accepted_by(&err), 0);
-        assert!(err.get_ref().is_none_or(|e| !e.is::<PartialWrite>()));
+        assert_eq!(PartialWrite::accepted_by(&err), 3);
+        assert_eq!(read(&path), "ab\ncd\nef\n");
+    }
+
+    #[test]
+    fn a_failed_rotation_at_a_new_period_is_tried_again() {
+        let (_dir, path) = scratch();
+        let builder = FileSink::builder(&path).rotation(Rotation::Hourly);
+        let mut sink = builder.retain(1).build().unwrap();
+        sink.write_at(at(DAY_START + 10), b"1\n").unwrap();
+        fs::create_dir(rotated_path(&path, 1)).unwrap();
+        let err = sink.write_at(at(DAY_START + 3600), b"2\n").unwrap_err();
+        assert_eq!(PartialWrite::accepted_by(&err), 2);
+        fs::remove_dir(rotated_path(&path, 1)).unwrap();
+        sink.write_at(at(DAY_START + 3601), b"3\n").unwrap();
+        assert_eq!(read(&rotated_path(&path, 1)), "1\n2\n");
+        assert_eq!(read(&path), "3\n");
     }
 
     #[test]
