@@ -30,6 +30,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use axum::extract::{Extension, MatchedPath, Path};
 use axum::routing::get;
 use axum::Router;
+use fapilog::InlineStr;
 use http::header::{HeaderName, HeaderValue, CONTENT_LENGTH};
 use http::{HeaderMap, Method, Request, Response, StatusCode};
 use http_body::Body;
@@ -63,27 +64,18 @@ static KEPT: AtomicU64 = AtomicU64::new(0);
 
 /// A request's path, copied: inline when short (the load test's is 9 bytes).
 enum PathText {
-    Inline(u8, [u8; 62]),
+    Inline(InlineStr<62>),
     Heap(Box<str>),
 }
 
 impl PathText {
     fn new(path: &str) -> Self {
-        let mut bytes = [0u8; 62];
-        match bytes.get_mut(..path.len()) {
-            Some(head) => {
-                head.copy_from_slice(path.as_bytes());
-                PathText::Inline(path.len() as u8, bytes)
-            }
-            None => PathText::Heap(path.into()),
-        }
+        InlineStr::new(path).map_or_else(|| PathText::Heap(path.into()), PathText::Inline)
     }
 
     fn as_str(&self) -> &str {
         match self {
-            PathText::Inline(len, bytes) => {
-                std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or("")
-            }
+            PathText::Inline(path) => path.as_str(),
             PathText::Heap(path) => path,
         }
     }

@@ -291,11 +291,7 @@ impl FileSink {
 
     /// Appends `batch`, rotating as needed; `written` counts the bytes of it
     /// that are in the files, which on an error is a whole number of lines.
-    ///
-    /// A rotation that fails (a rename refused, say) loses nothing: the rest
-    /// of the batch goes into the file at hand, past its limit or period, the
-    /// error is returned once the batch is in (so it is counted and reported
-    /// with every line accepted), and the next batch tries again.
+    /// A failed rotation loses nothing (see the module's documentation).
     fn write_batch(
         &self,
         active: &mut ActiveFile,
@@ -339,7 +335,7 @@ impl FileSink {
         Err(io::Error::new(
             rotation.kind(),
             format!(
-                "cannot rotate {} ({rotation}); writing on past its limit",
+                "cannot rotate {} ({rotation}); writing on past its limit or period",
                 self.path.display()
             ),
         ))
