@@ -87,9 +87,13 @@ const KEY_CACHE_LIMIT: usize = 4096;
 ///   `?token=…`, a form body, form-encoded `user%5Bpassword%5D=…`,
 ///   `password=…` in text; a quoted value, `password="two words"`, up to its
 ///   closing quote), the value of a `"name": value` member of JSON written into
-///   text (or a Python dict's `'name': 'value'`, or JSON escaped once,
-///   `{\"password\":\"…\"}`; an object or array value whole), and every match
-///   of user-supplied regexes.
+///   text (or a Python dict's `'name': 'value'`, or JSON escaped once or
+///   twice, `{\"password\":\"…\"}`; an object or array value whole), the
+///   value of a `name: value` with a bare name (`password: …` in prose, YAML
+///   or an HTTP header, up to the line's end or the next `,`, `)`, `]` or
+///   `}`; Rust's `{:?}` of a struct, `Config { token: Some("…") }`; after
+///   `Authorization: Bearer ` the token only), and every match of
+///   user-supplied regexes.
 ///
 /// String literals in the source (a message or value written as `"..."` in a
 /// macro call) are program text, not data, and are not pattern-scanned; field
@@ -222,7 +226,9 @@ impl Redactor {
     /// runs to the next `&`, `;`, `,`, `#`, quote, bracket or whitespace. And
     /// the value of `"name": value` members of JSON in text (a logged request
     /// body): a string inside its quotes, an object or array whole, else up
-    /// to the next `,`, `}`, `]` or whitespace. Default: on.
+    /// to the next `,`, `}`, `]` or whitespace; and of `name: value` with a
+    /// bare name (prose, YAML, headers, `{:?}` output), up to the line's end
+    /// or the next `,`, `)`, `]` or `}` outside brackets and quotes. Default: on.
     #[must_use]
     pub fn secret_params(mut self, on: bool) -> Self {
         self.secret_params = on;
@@ -373,14 +379,9 @@ impl Redactor {
     /// The redacted copy of `value`, `None` when it needs no change.
     fn redact_value(&mut self, value: &Value, depth: usize) -> Result<Option<Value>, Unredactable> {
         match value {
-            Value::Inline(inline) => {
-                if !self.may_match(inline.as_bytes()) {
-                    return Ok(None);
-                }
-                Ok(self
-                    .scan(inline.as_str())?
-                    .map(|s| Value::Owned(s.into_boxed_str())))
-            }
+            Value::Inline(inline) => Ok(self
+                .scan(inline.as_str())?
+                .map(|s| Value::Owned(s.into_boxed_str()))),
             Value::Owned(text) => Ok(self.scan(text)?.map(|s| Value::Owned(s.into_boxed_str()))),
             Value::Seq(items) => {
                 if depth >= MAX_DEPTH {
@@ -415,16 +416,6 @@ impl Redactor {
         }
     }
 
-    /// Whether any pattern could match `bytes` (user regexes always could).
-    fn may_match(&self, bytes: &[u8]) -> bool {
-        let hints = Hints::of(bytes);
-        !self.patterns.is_empty()
-            || (self.card_numbers && hints.digits >= 13)
-            || (self.url_credentials && hints.colon)
-            || (self.bearer_tokens && hints.b)
-            || (self.secret_params && (hints.equals || (hints.colon && hints.quote)))
-    }
-
     /// Applies the value patterns to `text`; `None` when nothing matched.
     ///
     /// Every pattern looks at the original text and the union of what they
@@ -456,7 +447,6 @@ impl Redactor {
             colon,
             b,
             equals,
-            quote,
         } = Hints::of(text.as_bytes());
         if self.card_numbers && digits >= 13 {
             redact_cards(text, &mut spans);
@@ -470,7 +460,7 @@ impl Redactor {
         if self.secret_params && equals {
             redact_secret_params(&self.names, text, &mut spans);
         }
-        if self.secret_params && colon && quote {
+        if self.secret_params && colon {
             redact_secret_members(&self.names, text, &mut spans);
         }
         for pattern in &self.patterns {
@@ -540,7 +530,6 @@ struct Hints {
     colon: bool,
     b: bool,
     equals: bool,
-    quote: bool,
 }
 
 impl Hints {
@@ -550,14 +539,12 @@ impl Hints {
             colon: false,
             b: false,
             equals: false,
-            quote: false,
         };
         for &byte in bytes {
             hints.digits += usize::from(byte.is_ascii_digit());
             hints.colon |= byte == b':';
             hints.b |= byte | 0x20 == b'b';
             hints.equals |= byte == b'=';
-            hints.quote |= byte == b'"' || byte == b'\'';
         }
         hints
     }
@@ -882,19 +869,25 @@ fn redact_secret_params(names: &[String], text: &str, spans: &mut Vec<(usize, us
     }
 }
 
-/// Adds to `spans` the value of every `"name": value` member in `text` whose
-/// name matches `names`: JSON or a Python dict (`'name': 'value'`) written
-/// into a string, once escaped too (`{\"password\":\"…\"}`).
+/// Adds to `spans` the value of every `name: value` member in `text` whose
+/// name matches `names`. A quoted name: JSON or a Python dict
+/// (`'name': 'value'`) written into a string, escaped once or twice too
+/// (`{\"password\":\"…\"}`). A bare name: `password: …` in prose, YAML, an
+/// HTTP header or Rust's `{:?}` of a struct (`Config { token: Some("…") }`).
 fn redact_secret_members(names: &[String], text: &str, spans: &mut Vec<(usize, usize)>) {
     let bytes = text.as_bytes();
     let mut search = 0;
     while let Some(found) = text.get(search..).and_then(|rest| rest.find(':')) {
         let colon = search + found;
         search = colon + 1;
-        let Some((name_start, name_end)) = quoted_name_before(bytes, colon) else {
-            continue;
+        let (name, bare) = match quoted_name_before(bytes, colon) {
+            Some(name) => (name, false),
+            None => match bare_name_before(bytes, colon) {
+                Some(name) => (name, true),
+                None => continue,
+            },
         };
-        let name = text.get(name_start..name_end).unwrap_or_default();
+        let name = text.get(name.0..name.1).unwrap_or_default();
         if name.is_empty() || !name_matches(names, name) {
             continue;
         }
@@ -903,7 +896,12 @@ fn redact_secret_members(names: &[String], text: &str, spans: &mut Vec<(usize, u
             .take_while(|&&b| b == b' ' || b == b'\t')
             .count();
         let value_at = colon + 1 + blanks;
-        let (start, end) = member_value(&bytes[value_at..]);
+        let tail = &bytes[value_at..];
+        let (start, end) = if bare {
+            bare_member_value(tail)
+        } else {
+            member_value(tail)
+        };
         if end > start {
             spans.push((value_at + start, value_at + end));
             // Past the value: a value running to the end of an unclosed
@@ -914,7 +912,7 @@ fn redact_secret_members(names: &[String], text: &str, spans: &mut Vec<(usize, u
 }
 
 /// The name of the quoted key that ends before `colon` (blanks between),
-/// as a byte range; an escaped closing quote (`\"`) is left out of it.
+/// as a byte range; the backslashes escaping its quotes are left out of it.
 fn quoted_name_before(bytes: &[u8], colon: usize) -> Option<(usize, usize)> {
     let head = &bytes[..colon];
     let close = head.iter().rposition(|&b| b != b' ' && b != b'\t')?;
@@ -923,25 +921,48 @@ fn quoted_name_before(bytes: &[u8], colon: usize) -> Option<(usize, usize)> {
         return None;
     }
     let open = head[..close].iter().rposition(|&b| b == quote)?;
-    let end = if head[..close].ends_with(b"\\") {
-        close - 1
-    } else {
-        close
-    };
+    let end = close - backslashes_before(head, close);
     Some((open + 1, end.max(open + 1)))
+}
+
+/// How many backslashes end `bytes[..at]`.
+fn backslashes_before(bytes: &[u8], at: usize) -> usize {
+    bytes[..at]
+        .iter()
+        .rev()
+        .take_while(|&&b| b == b'\\')
+        .count()
+}
+
+/// The unquoted name that ends right before `colon`: name bytes only, not
+/// part of a path (`a::b`) or of a URL's user (`scheme://user:…`, which
+/// [`url_password`] handles).
+fn bare_name_before(bytes: &[u8], colon: usize) -> Option<(usize, usize)> {
+    let head = &bytes[..colon];
+    let start = head
+        .iter()
+        .rposition(|&b| !is_param_name_byte(b))
+        .map_or(0, |p| p + 1);
+    let after = bytes.get(colon + 1..).unwrap_or_default();
+    let prefix = &head[..start];
+    let excluded = start == colon
+        || after.first() == Some(&b':')
+        || after.starts_with(b"//")
+        || prefix.ends_with(b":")
+        || prefix.ends_with(b"//");
+    (!excluded).then_some((start, colon))
 }
 
 /// Where a member's value starts and ends within `tail`: inside its quotes
 /// (escaped quotes too), a whole object or array, or a bare word up to `,`,
 /// `}`, `]` or a blank.
 fn member_value(tail: &[u8]) -> (usize, usize) {
+    if let Some(len) = escaped_string_len(tail) {
+        return (0, len);
+    }
     match tail.first() {
         Some(b'"' | b'\'') => param_value(tail),
         Some(b'{' | b'[') => (0, bracketed_len(tail)),
-        Some(b'\\') if tail.get(1) == Some(&b'"') => {
-            let close = tail[2..].windows(2).position(|w| w == b"\\\"");
-            (0, close.map_or(tail.len(), |c| c + 4))
-        }
         _ => {
             let end = tail
                 .iter()
@@ -950,6 +971,76 @@ fn member_value(tail: &[u8]) -> (usize, usize) {
             (0, end)
         }
     }
+}
+
+/// The length of the escaped string `tail` starts with, if it starts with
+/// one: `n` backslashes and a quote open it, and the first quote after
+/// exactly `n` backslashes closes it (an escaped quote inside has more).
+/// All of `tail` when it is never closed.
+fn escaped_string_len(tail: &[u8]) -> Option<usize> {
+    let n = tail.iter().take_while(|&&b| b == b'\\').count();
+    if n == 0 || tail.get(n) != Some(&b'"') {
+        return None;
+    }
+    let close = (n + 1..tail.len()).find(|&i| tail[i] == b'"' && backslashes_before(tail, i) == n);
+    Some(close.map_or(tail.len(), |close| close + 1))
+}
+
+/// Where a bare name's value starts and ends within `tail`: a quoted
+/// string, an object or array as in [`member_value`], else up to the first
+/// `,`, `)`, `]`, `}` or line end outside brackets and double quotes
+/// (`Some("a, b")` whole, `hunter2 and more` too), trailing blanks left out.
+fn bare_member_value(tail: &[u8]) -> (usize, usize) {
+    if matches!(tail.first(), Some(b'"' | b'\'' | b'{' | b'['))
+        || escaped_string_len(tail).is_some()
+    {
+        return member_value(tail);
+    }
+    // `Authorization: Bearer <token>`: the scheme stays, as the scheme rule leaves it.
+    let scheme = scheme_prefix_len(tail);
+    if scheme > 0 {
+        let token = tail[scheme..]
+            .iter()
+            .position(|&b| b.is_ascii_whitespace() || matches!(b, b',' | b')' | b']' | b'}'))
+            .unwrap_or(tail.len() - scheme);
+        return (scheme, scheme + token);
+    }
+    let mut depth = 0usize;
+    let mut quoted = false;
+    let mut end = tail.len();
+    let mut i = 0;
+    while i < tail.len() {
+        let b = tail[i];
+        if quoted {
+            match b {
+                b'\\' => i += 1,
+                b'"' => quoted = false,
+                _ => {}
+            }
+        } else {
+            match b {
+                b'"' => quoted = true,
+                b'(' | b'[' | b'{' => depth += 1,
+                b')' | b']' | b'}' | b',' if depth == 0 => {
+                    end = i;
+                    break;
+                }
+                b')' | b']' | b'}' => depth -= 1,
+                b'\r' | b'\n' => {
+                    end = i;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    let trailing = tail[..end]
+        .iter()
+        .rev()
+        .take_while(|b| b.is_ascii_whitespace())
+        .count();
+    (0, end - trailing)
 }
 
 /// The length of the object or array `tail` starts with, up to its closing
@@ -1008,6 +1099,27 @@ impl Scheme {
             Scheme::Basic => base64_credentials(token),
         }
     }
+}
+
+/// The length of the scheme words (`Bearer `, `Basic `, any case, each
+/// followed by blanks or the end) that `tail` starts with.
+fn scheme_prefix_len(tail: &[u8]) -> usize {
+    let mut at = 0;
+    while let Some(scheme) = SCHEMES.into_iter().find(|s| {
+        tail.get(at..at + s.word().len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(s.word()))
+    }) {
+        let word_end = at + scheme.word().len();
+        let blanks = tail[word_end..]
+            .iter()
+            .take_while(|&&b| b == b' ' || b == b'\t')
+            .count();
+        if blanks == 0 && word_end < tail.len() {
+            break;
+        }
+        at = word_end + blanks;
+    }
+    at
 }
 
 /// Adds to `spans` the token after every `Bearer ` and the credentials after
@@ -1315,6 +1427,86 @@ mod tests {
     }
 
     #[test]
+    fn secret_members_with_bare_names_lose_their_value() {
+        for (text, expected) in [
+            (
+                "login failed, password: hunter2",
+                "login failed, password: [REDACTED]",
+            ),
+            ("token:abc123", "token:[REDACTED]"),
+            (
+                "db_password: correct horse battery",
+                "db_password: [REDACTED]",
+            ),
+            (
+                "user: ada\npassword: hunter2\nport: 5432",
+                "user: ada\npassword: [REDACTED]\nport: 5432",
+            ),
+            (
+                "Cookie: sid=abc; theme=dark\r\nHost: x",
+                "Cookie: [REDACTED]\r\nHost: x",
+            ),
+            ("Authorization: Token abc123", "Authorization: [REDACTED]"),
+            ("(api_key: k1) sent", "(api_key: [REDACTED]) sent"),
+            // Rust's `{:?}` of a struct.
+            (
+                r#"Config { user: "ada", password: "hunter 2", port: 5432 }"#,
+                r#"Config { user: "ada", password: "[REDACTED]", port: 5432 }"#,
+            ),
+            (
+                r#"Config { token: Some("a, b"), port: 1 }"#,
+                r#"Config { token: [REDACTED], port: 1 }"#,
+            ),
+            (
+                "Creds { api_key: Secret([1, 2]), n: 1 }",
+                "Creds { api_key: [REDACTED], n: 1 }",
+            ),
+            // A URL's user is the URL rule's: the host stays.
+            (
+                "redis://token:abc@cache:6379",
+                "redis://token:[REDACTED]@cache:6379",
+            ),
+        ] {
+            assert_eq!(
+                redacted_value("note", text).as_str(),
+                Some(expected),
+                "{text}"
+            );
+        }
+        for clean in [
+            "tokens_used: 5",
+            "password::hash(x)",
+            "std::password: x",
+            "at 12:30: done",
+            "password: ",
+            "Authorization: Bearer",
+        ] {
+            assert_unchanged(clean);
+        }
+    }
+
+    #[test]
+    fn json_members_escaped_twice_lose_their_value() {
+        for (text, expected) in [
+            (
+                r#"{\\\"password\\\":\\\"hunter 2\\\",\\\"n\\\":1}"#,
+                r#"{\\\"password\\\":[REDACTED],\\\"n\\\":1}"#,
+            ),
+            // Escaped once, with an escaped quote inside the value.
+            (
+                r#"{\"password\":\"a\\\"b c\",\"n\":1}"#,
+                r#"{\"password\":[REDACTED],\"n\":1}"#,
+            ),
+        ] {
+            assert_eq!(
+                redacted_value("note", text).as_str(),
+                Some(expected),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
     fn url_passwords_holding_delimiters_and_tabbed_tokens() {
         for (text, expected) in [
             (
@@ -1475,6 +1667,23 @@ mod tests {
             spacing in "[ \t]{0,2}",
         ) {
             let text = format!("{before}{{\"password\":{spacing}\"{secret}\"}}");
+            let out = redacted_value("note", text.clone());
+            let out = out.as_str().unwrap_or_default().to_owned();
+            proptest::prop_assert!(!out.contains(&secret), "{:?} -> {:?}", text, out);
+            let again = redacted_value("note", out.clone());
+            proptest::prop_assert_eq!(again.as_str(), Some(out.as_str()));
+        }
+
+        /// Whatever text comes before and after it, a bare `password:`
+        /// never keeps its value in clear, and redacting again changes nothing.
+        #[test]
+        fn a_bare_secret_member_among_any_text_never_survives(
+            before in "[a-z0-9\"':{}\\[\\](), \n=&]{0,24}",
+            secret in "Zq9[a-zA-Z0-9]{8}",
+            spacing in "[ \t]{0,2}",
+            after in "[a-z0-9\"',;:(){}\\[\\] \n]{0,12}",
+        ) {
+            let text = format!("{before} password:{spacing}{secret}{after}");
             let out = redacted_value("note", text.clone());
             let out = out.as_str().unwrap_or_default().to_owned();
             proptest::prop_assert!(!out.contains(&secret), "{:?} -> {:?}", text, out);
