@@ -379,9 +379,16 @@ impl Redactor {
     /// The redacted copy of `value`, `None` when it needs no change.
     fn redact_value(&mut self, value: &Value, depth: usize) -> Result<Option<Value>, Unredactable> {
         match value {
-            Value::Inline(inline) => Ok(self
-                .scan(inline.as_str())?
-                .map(|s| Value::Owned(s.into_boxed_str()))),
+            Value::Inline(inline) => {
+                // Planned from the bytes: most short values need no UTF-8 check.
+                let plan = self.plan(inline.as_bytes());
+                if !plan.any() {
+                    return Ok(None);
+                }
+                Ok(self
+                    .scan_planned(inline.as_str(), plan)?
+                    .map(|s| Value::Owned(s.into_boxed_str())))
+            }
             Value::Owned(text) => Ok(self.scan(text)?.map(|s| Value::Owned(s.into_boxed_str()))),
             Value::Seq(items) => {
                 if depth >= MAX_DEPTH {
@@ -426,11 +433,16 @@ impl Redactor {
     /// at most): a secret may run on past what one pattern saw
     /// (`password=<card>@x`, whose value ends at the space after the card).
     fn scan(&self, text: &str) -> Result<Option<String>, Unredactable> {
-        let Some(mut current) = self.scan_once(text) else {
+        self.scan_planned(text, self.plan(text.as_bytes()))
+    }
+
+    /// [`scan`](Self::scan) with the first pass's plan already made.
+    fn scan_planned(&self, text: &str, plan: Plan) -> Result<Option<String>, Unredactable> {
+        let Some(mut current) = self.scan_once(text, plan) else {
             return Ok(None);
         };
         for _ in 0..3 {
-            match self.scan_once(&current) {
+            match self.scan_once(&current, self.plan(current.as_bytes())) {
                 Some(next) if next != current => current = next,
                 _ => break,
             }
@@ -438,29 +450,44 @@ impl Redactor {
         Ok(Some(current))
     }
 
-    /// One pass of [`scan`](Self::scan): every pattern over `text`.
-    fn scan_once(&self, text: &str) -> Option<String> {
+    /// Which patterns can match `bytes` at all, from one pass over them.
+    fn plan(&self, bytes: &[u8]) -> Plan {
+        let (mut digits, mut colon, mut b, mut equals) = (0usize, false, false, false);
+        for &byte in bytes {
+            digits += usize::from(byte.is_ascii_digit());
+            colon |= byte == b':';
+            b |= byte | 0x20 == b'b';
+            equals |= byte == b'=';
+        }
+        Plan {
+            cards: self.card_numbers && digits >= 13,
+            urls: self.url_credentials && colon,
+            bearer: self.bearer_tokens && b,
+            params: self.secret_params && equals,
+            members: self.secret_params && colon,
+            user: !self.patterns.is_empty(),
+        }
+    }
+
+    /// One pass of [`scan`](Self::scan): every pattern `plan` names over `text`.
+    fn scan_once(&self, text: &str, plan: Plan) -> Option<String> {
+        if !plan.any() {
+            return None;
+        }
         let mut spans: Vec<(usize, usize)> = Vec::new();
-        // One pass decides which built-in patterns can match at all.
-        let Hints {
-            digits,
-            colon,
-            b,
-            equals,
-        } = Hints::of(text.as_bytes());
-        if self.card_numbers && digits >= 13 {
+        if plan.cards {
             redact_cards(text, &mut spans);
         }
-        if self.url_credentials && colon {
+        if plan.urls {
             redact_url_passwords(text, &mut spans);
         }
-        if self.bearer_tokens && b {
+        if plan.bearer {
             redact_bearer(text, &mut spans);
         }
-        if self.secret_params && equals {
+        if plan.params {
             redact_secret_params(&self.names, text, &mut spans);
         }
-        if self.secret_params && colon {
+        if plan.members {
             redact_secret_members(&self.names, text, &mut spans);
         }
         for pattern in &self.patterns {
@@ -524,29 +551,21 @@ fn non_empty_matches(pattern: &Regex, text: &str, spans: &mut Vec<(usize, usize)
     }
 }
 
-/// What one pass over a value says about which built-in patterns can match.
-struct Hints {
-    digits: usize,
-    colon: bool,
-    b: bool,
-    equals: bool,
+/// Which patterns can match a text: built-in ones by the bytes they need
+/// (13 digits, a `:`, a `b`, a `=`), user regexes always.
+#[derive(Clone, Copy)]
+struct Plan {
+    cards: bool,
+    urls: bool,
+    bearer: bool,
+    params: bool,
+    members: bool,
+    user: bool,
 }
 
-impl Hints {
-    fn of(bytes: &[u8]) -> Hints {
-        let mut hints = Hints {
-            digits: 0,
-            colon: false,
-            b: false,
-            equals: false,
-        };
-        for &byte in bytes {
-            hints.digits += usize::from(byte.is_ascii_digit());
-            hints.colon |= byte == b':';
-            hints.b |= byte | 0x20 == b'b';
-            hints.equals |= byte == b'=';
-        }
-        hints
+impl Plan {
+    fn any(self) -> bool {
+        self.cards || self.urls || self.bearer || self.params || self.members || self.user
     }
 }
 
