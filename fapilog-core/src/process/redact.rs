@@ -79,8 +79,7 @@ const KEY_CACHE_LIMIT: usize = 4096;
 /// - **Value patterns**, in string values, the message and the captured
 ///   error, replace only the secret: payment card numbers of 13 to 19 digits
 ///   (spaces or dashes allowed between digit groups, other numbers beside
-///   them) that pass the Luhn check (an integer value too, whole, when its
-///   first digit is 2 to 6, as every payment network's is), the password of every
+///   them) that pass the Luhn check, the password of every
 ///   `scheme://user:password@host` URL (a password holding an unencoded `/`,
 ///   `?` or `#` too), the token after `Bearer `, the credentials after
 ///   `Basic ` (when they decode to `user:password`), the value of a
@@ -200,10 +199,7 @@ impl Redactor {
         Ok(self)
     }
 
-    /// Redact Luhn-valid card numbers in values: in text, 13 to 19 digits
-    /// (single spaces or dashes between groups); an integer value of 13 to
-    /// 19 digits whose first is 2 to 6 (as every payment network's are)
-    /// becomes [`REDACTED`] whole. Default: on.
+    /// Redact Luhn-valid card numbers in values. Default: on.
     #[must_use]
     pub fn card_numbers(mut self, on: bool) -> Self {
         self.card_numbers = on;
@@ -422,12 +418,6 @@ impl Redactor {
                     }
                 }
                 Ok(out.map(|v| Value::Map(v.into_boxed_slice())))
-            }
-            Value::U64(n) if self.card_numbers && is_card_integer(*n) => {
-                Ok(Some(Value::Static(REDACTED)))
-            }
-            Value::I64(n) if self.card_numbers && u64::try_from(*n).is_ok_and(is_card_integer) => {
-                Ok(Some(Value::Static(REDACTED)))
             }
             _ => Ok(None),
         }
@@ -744,19 +734,6 @@ fn cards_within(
             }
         }
     }
-}
-
-/// Whether `n` could be a payment card number stored as an integer: 13 to
-/// 19 digits, the first one 2 to 6 (the payment networks' industry
-/// identifiers; timestamps in micro- or nanoseconds and most generated IDs
-/// begin with 1) and the Luhn check.
-fn is_card_integer(n: u64) -> bool {
-    if n < 2_000_000_000_000 {
-        return false;
-    }
-    let mut buf = itoa::Buffer::new();
-    let digits = buf.format(n).as_bytes();
-    digits.len() <= 19 && matches!(digits.first(), Some(b'2'..=b'6')) && luhn(digits)
 }
 
 /// The Luhn check over the digits of `run` (other bytes are skipped).
@@ -1655,50 +1632,6 @@ mod tests {
         ] {
             assert_unchanged(keep);
         }
-    }
-
-    #[test]
-    fn card_numbers_stored_as_integers_are_redacted() {
-        for card in [
-            4_111_111_111_111_111u64,
-            5_555_555_555_554_444,
-            378_282_246_310_005,
-        ] {
-            assert_eq!(redacted_value("n", card).as_str(), Some(REDACTED), "{card}");
-            let signed = i64::try_from(card).unwrap();
-            assert_eq!(
-                redacted_value("n", signed).as_str(),
-                Some(REDACTED),
-                "{card}"
-            );
-        }
-        let nested = redacted_value("ids", vec![7u64, 4_111_111_111_111_111]);
-        let Value::Seq(items) = nested else {
-            panic!("a list stays a list: {nested:?}")
-        };
-        assert!(matches!(items[0], Value::U64(7)));
-        assert_eq!(items[1].as_str(), Some(REDACTED));
-        // All but the first pass the Luhn check.
-        for kept in [
-            4_111_111_111_111_112u64, // fails the Luhn check
-            1_795_352_700_123_450,    // a timestamp in µs: begins with 1
-            1_795_352_700_123_456_009,
-            7_111_111_111_111_114, // no payment network's
-            411_111_111_117,       // 12 digits
-        ] {
-            assert!(
-                matches!(redacted_value("n", kept), Value::U64(n) if n == kept),
-                "{kept}"
-            );
-        }
-        assert!(matches!(
-            redacted_value("n", -4_111_111_111_111_111i64),
-            Value::I64(_)
-        ));
-        let mut off = Redactor::new().card_numbers(false);
-        let mut e = event_with("n", 4_111_111_111_111_111u64);
-        off.redact(&mut e);
-        assert!(matches!(e.fields()[0].value(), Value::U64(_)));
     }
 
     #[test]
