@@ -89,11 +89,14 @@ const KEY_CACHE_LIMIT: usize = 4096;
 ///   closing quote), the value of a `"name": value` member of JSON written into
 ///   text (or a Python dict's `'name': 'value'`, or JSON escaped once or
 ///   twice, `{\"password\":\"…\"}`; an object or array value whole), the
-///   value of a `name: value` with a bare name (`password: …` in prose, YAML
-///   or an HTTP header, up to the line's end or the next `,`, `)`, `]` or
-///   `}`; Rust's `{:?}` of a struct, `Config { token: Some("…") }`; after
-///   `Authorization: Bearer ` the token only), and every match of
-///   user-supplied regexes.
+///   value of a `name: value` whose bare name stands where a key does (at the
+///   start of the text or of a line, or after `{`, `(`, `[`, `,`, `;` or
+///   `:`: YAML, an HTTP header dumped as text, Rust's `{:?}` and `{:#?}` of a
+///   struct, `user: ada, password: …`; not after a word, as in
+///   `invalid token: expired`), up to the line's end or the next `,`, `)`,
+///   `]` or `}` outside brackets and quotes (a YAML block scalar, `|` or `>`,
+///   with its indented lines; after a `Bearer` or `Basic` scheme word, what
+///   follows it), and every match of user-supplied regexes.
 ///
 /// String literals in the source (a message or value written as `"..."` in a
 /// macro call) are program text, not data, and are not pattern-scanned; field
@@ -226,9 +229,10 @@ impl Redactor {
     /// runs to the next `&`, `;`, `,`, `#`, quote, bracket or whitespace. And
     /// the value of `"name": value` members of JSON in text (a logged request
     /// body): a string inside its quotes, an object or array whole, else up
-    /// to the next `,`, `}`, `]` or whitespace; and of `name: value` with a
-    /// bare name (prose, YAML, headers, `{:?}` output), up to the line's end
-    /// or the next `,`, `)`, `]` or `}` outside brackets and quotes. Default: on.
+    /// to the next `,`, `}`, `]` or whitespace; and of `name: value` whose
+    /// bare name stands where a key does (YAML, headers, `{:?}` output; see
+    /// [`Redactor`]), up to the line's end or the next `,`, `)`, `]` or `}`
+    /// outside brackets and quotes. Default: on.
     #[must_use]
     pub fn secret_params(mut self, on: bool) -> Self {
         self.secret_params = on;
@@ -646,7 +650,7 @@ fn has_words(key: &str, name: &str) -> bool {
 /// Adds to `spans` the Luhn-valid runs of 13..=19 digits (single spaces or
 /// dashes between digits allowed) that are not part of a longer word or number.
 fn redact_cards(text: &str, spans: &mut Vec<(usize, usize)>) {
-    // The caller has counted at least 13 digits (`Hints`).
+    // The caller has counted at least 13 digits (its `Plan`).
     let bytes = text.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
@@ -953,23 +957,41 @@ fn backslashes_before(bytes: &[u8], at: usize) -> usize {
         .count()
 }
 
-/// The unquoted name that ends right before `colon`: name bytes only, not
-/// part of a path (`a::b`) or of a URL's user (`scheme://user:…`, which
-/// [`url_password`] handles).
+/// The unquoted name that ends before `colon` (blanks between), when it
+/// stands where a key does: at the start of the text or of a line, or after
+/// `{`, `(`, `[`, `,`, `;` or `:` (blanks between). A name after a word is
+/// prose, not a key (`invalid token: expired`, `unexpected token: '}'`); a
+/// name in a path (`a::b`, `/run/secret:/x`) or a URL's user
+/// (`scheme://user:…`, which [`url_password`] handles) is none.
 fn bare_name_before(bytes: &[u8], colon: usize) -> Option<(usize, usize)> {
-    let head = &bytes[..colon];
+    if bytes.get(colon + 1) == Some(&b':') {
+        return None;
+    }
+    let end = colon - trailing_blanks(&bytes[..colon]);
+    let head = &bytes[..end];
+    // Keys in YAML, headers and `{:?}` output hold no brackets or `%`.
     let start = head
         .iter()
-        .rposition(|&b| !is_param_name_byte(b))
+        .rposition(|&b| !(b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')))
         .map_or(0, |p| p + 1);
-    let after = bytes.get(colon + 1..).unwrap_or_default();
-    let prefix = &head[..start];
-    let excluded = start == colon
-        || after.first() == Some(&b':')
-        || after.starts_with(b"//")
-        || prefix.ends_with(b":")
-        || prefix.ends_with(b"//");
-    (!excluded).then_some((start, colon))
+    if start == end {
+        return None;
+    }
+    let before = &head[..start];
+    let before = &before[..before.len() - trailing_blanks(before)];
+    let keyed = before
+        .last()
+        .is_none_or(|b| matches!(b, b'\n' | b'\r' | b'{' | b'(' | b'[' | b',' | b';' | b':'));
+    keyed.then_some((start, end))
+}
+
+/// How many spaces and tabs end `bytes`.
+fn trailing_blanks(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .rev()
+        .take_while(|&&b| b == b' ' || b == b'\t')
+        .count()
 }
 
 /// Where a member's value starts and ends within `tail`: inside its quotes
@@ -1005,61 +1027,100 @@ fn escaped_string_len(tail: &[u8]) -> Option<usize> {
     Some(close.map_or(tail.len(), |close| close + 1))
 }
 
-/// Where a bare name's value starts and ends within `tail`: a quoted
-/// string, an object or array as in [`member_value`], else up to the first
-/// `,`, `)`, `]`, `}` or line end outside brackets and double quotes
-/// (`Some("a, b")` whole, `hunter2 and more` too), trailing blanks left out.
+/// Where a bare name's value starts and ends within `tail`: up to the line's
+/// end or the first `,`, `)`, `]` or `}` outside brackets and quotes
+/// (`Some("a, b")`, `hunter2 and more`, a `{:#?}` struct over many lines),
+/// trailing blanks left out; a YAML block scalar (`|`, `>-`) with its
+/// indented lines. One quoted string keeps its quotes. After a `Bearer` or
+/// `Basic` scheme word (`Authorization: Bearer <token>`) the scheme stays
+/// when anything follows it, as the scheme rule leaves it.
 fn bare_member_value(tail: &[u8]) -> (usize, usize) {
-    if matches!(tail.first(), Some(b'"' | b'\'' | b'{' | b'['))
-        || escaped_string_len(tail).is_some()
-    {
-        return member_value(tail);
+    if let Some(len) = escaped_string_len(tail) {
+        return (0, len);
     }
-    // `Authorization: Bearer <token>`: the scheme stays, as the scheme rule leaves it.
     let scheme = scheme_prefix_len(tail);
-    if scheme > 0 {
-        let token = tail[scheme..]
-            .iter()
-            .position(|&b| b.is_ascii_whitespace() || matches!(b, b',' | b')' | b']' | b'}'))
-            .unwrap_or(tail.len() - scheme);
-        return (scheme, scheme + token);
+    let (start, end) = match bare_value_len(&tail[scheme..]) {
+        0 => (0, bare_value_len(tail)),
+        len => (scheme, scheme + len),
+    };
+    let value = &tail[start..end];
+    match value.first() {
+        Some(b'"' | b'\'') if param_value(value).1 + 1 == value.len() => (start + 1, end - 1),
+        _ => (start, end),
     }
+}
+
+/// The length of a bare name's value at the start of `value` (see [`bare_member_value`]).
+fn bare_value_len(value: &[u8]) -> usize {
     let mut depth = 0usize;
-    let mut quoted = false;
-    let mut end = tail.len();
+    let mut quote = None;
+    let mut end = value.len();
     let mut i = 0;
-    while i < tail.len() {
-        let b = tail[i];
-        if quoted {
-            match b {
-                b'\\' => i += 1,
-                b'"' => quoted = false,
-                _ => {}
+    while i < value.len() {
+        let b = value[i];
+        if b == b'\n' || b == b'\r' {
+            // A raw line break ends any string: it was never closed.
+            quote = None;
+            if depth == 0 {
+                end = i;
+                break;
+            }
+        } else if let Some(q) = quote {
+            if b == b'\\' {
+                i += 1;
+            } else if b == q {
+                quote = None;
             }
         } else {
             match b {
-                b'"' => quoted = true,
+                b'"' => quote = Some(b),
+                // Not an apostrophe (`it's`).
+                b'\'' if i == 0 || !value[i - 1].is_ascii_alphanumeric() => quote = Some(b),
                 b'(' | b'[' | b'{' => depth += 1,
                 b')' | b']' | b'}' | b',' if depth == 0 => {
                     end = i;
                     break;
                 }
                 b')' | b']' | b'}' => depth -= 1,
-                b'\r' | b'\n' => {
-                    end = i;
-                    break;
-                }
                 _ => {}
             }
         }
         i += 1;
     }
-    let trailing = tail[..end]
-        .iter()
-        .rev()
-        .take_while(|b| b.is_ascii_whitespace())
-        .count();
-    (0, end - trailing)
+    let len = end
+        - value[..end]
+            .iter()
+            .rev()
+            .take_while(|b| b.is_ascii_whitespace())
+            .count();
+    if matches!(&value[..len], b"|" | b"|-" | b"|+" | b">" | b">-" | b">+") {
+        return end + indented_lines_len(&value[end..]);
+    }
+    len
+}
+
+/// The length of the indented lines (a YAML block scalar's body) that
+/// follow the line break `rest` starts with, up to the end of the last one.
+fn indented_lines_len(rest: &[u8]) -> usize {
+    let mut at = 0;
+    loop {
+        let breaks = match rest.get(at..) {
+            Some([b'\r', b'\n', ..]) => 2,
+            Some([b'\r' | b'\n', ..]) => 1,
+            _ => 0,
+        };
+        let line = &rest[at + breaks..];
+        let line_len = line
+            .iter()
+            .position(|&b| b == b'\r' || b == b'\n')
+            .unwrap_or(line.len());
+        let indented = matches!(line.first(), Some(b' ' | b'\t'))
+            && line[..line_len].iter().any(|b| !b.is_ascii_whitespace());
+        if breaks == 0 || !indented {
+            return at;
+        }
+        at += breaks + line_len;
+    }
 }
 
 /// The length of the object or array `tail` starts with, up to its closing
@@ -1480,6 +1541,30 @@ mod tests {
                 "Creds { api_key: Secret([1, 2]), n: 1 }",
                 "Creds { api_key: [REDACTED], n: 1 }",
             ),
+            // `{:#?}`: a value over many lines.
+            (
+                "Config {\n    token: Some(\n        \"abc\",\n    ),\n    port: 1,\n}",
+                "Config {\n    token: [REDACTED],\n    port: 1,\n}",
+            ),
+            // YAML block scalars.
+            (
+                "private_key: |\n  -----BEGIN PRIVATE KEY-----\n  MIIabc\nuser: ada",
+                "private_key: [REDACTED]\nuser: ada",
+            ),
+            (
+                "password: >-\r\n  hunter2\r\n\r\n  more",
+                "password: [REDACTED]\r\n\r\n  more",
+            ),
+            ("Password : hunter2", "Password : [REDACTED]"),
+            ("db:password: hunter2", "db:password: [REDACTED]"),
+            ("std::password: x", "std::password: [REDACTED]"),
+            ("[token: abc]", "[token: [REDACTED]]"),
+            (r#"password: "hunter" 2"#, "password: [REDACTED]"),
+            ("password: [ab] cd", "password: [REDACTED]"),
+            ("token: a\"b\nuser: x", "token: [REDACTED]\nuser: x"),
+            ("password: bearer", "password: [REDACTED]"),
+            ("password: basic hunter 2", "password: basic [REDACTED]"),
+            ("Authorization: Bearer", "Authorization: [REDACTED]"),
             // A URL's user is the URL rule's: the host stays.
             (
                 "redis://token:abc@cache:6379",
@@ -1495,10 +1580,12 @@ mod tests {
         for clean in [
             "tokens_used: 5",
             "password::hash(x)",
-            "std::password: x",
             "at 12:30: done",
             "password: ",
-            "Authorization: Bearer",
+            // After a word, a name is prose, not a key.
+            "unexpected token: '}'",
+            "invalid token: expected 3 segments, got 2",
+            "-v /run/secret:/run/secret:ro",
         ] {
             assert_unchanged(clean);
         }
@@ -1694,15 +1781,17 @@ mod tests {
         }
 
         /// Whatever text comes before and after it, a bare `password:`
-        /// never keeps its value in clear, and redacting again changes nothing.
+        /// where a key stands never keeps its value in clear, and redacting
+        /// again changes nothing.
         #[test]
         fn a_bare_secret_member_among_any_text_never_survives(
             before in "[a-z0-9\"':{}\\[\\](), \n=&]{0,24}",
+            key_start in "[\n{(\\[,;:] ?",
             secret in "Zq9[a-zA-Z0-9]{8}",
             spacing in "[ \t]{0,2}",
             after in "[a-z0-9\"',;:(){}\\[\\] \n]{0,12}",
         ) {
-            let text = format!("{before} password:{spacing}{secret}{after}");
+            let text = format!("{before}{key_start}password:{spacing}{secret}{after}");
             let out = redacted_value("note", text.clone());
             let out = out.as_str().unwrap_or_default().to_owned();
             proptest::prop_assert!(!out.contains(&secret), "{:?} -> {:?}", text, out);
