@@ -914,11 +914,7 @@ fn redact_secret_members(names: &[String], text: &str, spans: &mut Vec<(usize, u
         if name.is_empty() || !name_matches(names, name) {
             continue;
         }
-        let blanks = bytes[colon + 1..]
-            .iter()
-            .take_while(|&&b| b == b' ' || b == b'\t')
-            .count();
-        let value_at = colon + 1 + blanks;
+        let value_at = colon + 1 + leading_blanks(&bytes[colon + 1..]);
         let tail = &bytes[value_at..];
         let (start, end) = if bare {
             bare_member_value(tail)
@@ -983,6 +979,14 @@ fn bare_name_before(bytes: &[u8], colon: usize) -> Option<(usize, usize)> {
         .last()
         .is_none_or(|b| matches!(b, b'\n' | b'\r' | b'{' | b'(' | b'[' | b',' | b';' | b':'));
     keyed.then_some((start, end))
+}
+
+/// How many spaces and tabs start `bytes`.
+fn leading_blanks(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .take_while(|&&b| b == b' ' || b == b'\t')
+        .count()
 }
 
 /// How many spaces and tabs end `bytes`.
@@ -1087,12 +1091,7 @@ fn bare_value_len(value: &[u8]) -> usize {
         }
         i += 1;
     }
-    let len = end
-        - value[..end]
-            .iter()
-            .rev()
-            .take_while(|b| b.is_ascii_whitespace())
-            .count();
+    let len = value[..end].trim_ascii_end().len();
     if matches!(&value[..len], b"|" | b"|-" | b"|+" | b">" | b">-" | b">+") {
         return end + indented_lines_len(&value[end..]);
     }
@@ -1181,19 +1180,22 @@ impl Scheme {
     }
 }
 
+/// The scheme whose word (any case) starts at `bytes[at]`.
+fn scheme_at(bytes: &[u8], at: usize) -> Option<Scheme> {
+    SCHEMES.into_iter().find(|s| {
+        bytes
+            .get(at..at + s.word().len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(s.word()))
+    })
+}
+
 /// The length of the scheme words (`Bearer `, `Basic `, any case, each
 /// followed by blanks or the end) that `tail` starts with.
 fn scheme_prefix_len(tail: &[u8]) -> usize {
     let mut at = 0;
-    while let Some(scheme) = SCHEMES.into_iter().find(|s| {
-        tail.get(at..at + s.word().len())
-            .is_some_and(|w| w.eq_ignore_ascii_case(s.word()))
-    }) {
+    while let Some(scheme) = scheme_at(tail, at) {
         let word_end = at + scheme.word().len();
-        let blanks = tail[word_end..]
-            .iter()
-            .take_while(|&&b| b == b' ' || b == b'\t')
-            .count();
+        let blanks = leading_blanks(&tail[word_end..]);
         if blanks == 0 && word_end < tail.len() {
             break;
         }
@@ -1212,21 +1214,13 @@ fn redact_bearer(text: &str, spans: &mut Vec<(usize, usize)>) {
             i += 1;
             continue;
         }
-        let scheme = SCHEMES.into_iter().find(|s| {
-            bytes
-                .get(i..i + s.word().len())
-                .is_some_and(|w| w.eq_ignore_ascii_case(s.word()))
-        });
-        let Some(scheme) = scheme else {
+        let Some(scheme) = scheme_at(bytes, i) else {
             i += 1;
             continue;
         };
-        let mut j = i + scheme.word().len();
-        let spaces = j;
-        while j < bytes.len() && matches!(bytes[j], b' ' | b'\t') {
-            j += 1;
-        }
-        let token_start = j;
+        let spaces = i + scheme.word().len();
+        let token_start = spaces + leading_blanks(&bytes[spaces..]);
+        let mut j = token_start;
         while j < bytes.len()
             && (bytes[j].is_ascii_alphanumeric() || b"-._~+/=".contains(&bytes[j]))
         {
@@ -1761,6 +1755,19 @@ mod tests {
         })
     }
 
+    /// `text` redacted keeps no trace of `secret`, and redacting it again changes nothing.
+    fn hidden_for_good(
+        text: &str,
+        secret: &str,
+    ) -> Result<(), proptest::test_runner::TestCaseError> {
+        let out = redacted_value("note", text.to_owned());
+        let out = out.as_str().unwrap_or_default().to_owned();
+        proptest::prop_assert!(!out.contains(secret), "{:?} -> {:?}", text, out);
+        let again = redacted_value("note", out.clone());
+        proptest::prop_assert_eq!(again.as_str(), Some(out.as_str()));
+        Ok(())
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
 
@@ -1773,11 +1780,7 @@ mod tests {
             spacing in "[ \t]{0,2}",
         ) {
             let text = format!("{before}{{\"password\":{spacing}\"{secret}\"}}");
-            let out = redacted_value("note", text.clone());
-            let out = out.as_str().unwrap_or_default().to_owned();
-            proptest::prop_assert!(!out.contains(&secret), "{:?} -> {:?}", text, out);
-            let again = redacted_value("note", out.clone());
-            proptest::prop_assert_eq!(again.as_str(), Some(out.as_str()));
+            hidden_for_good(&text, &secret)?;
         }
 
         /// Whatever text comes before and after it, a bare `password:`
@@ -1792,11 +1795,7 @@ mod tests {
             after in "[a-z0-9\"',;:(){}\\[\\] \n]{0,12}",
         ) {
             let text = format!("{before}{key_start}password:{spacing}{secret}{after}");
-            let out = redacted_value("note", text.clone());
-            let out = out.as_str().unwrap_or_default().to_owned();
-            proptest::prop_assert!(!out.contains(&secret), "{:?} -> {:?}", text, out);
-            let again = redacted_value("note", out.clone());
-            proptest::prop_assert_eq!(again.as_str(), Some(out.as_str()));
+            hidden_for_good(&text, &secret)?;
         }
 
         /// Whatever numbers stand beside it, no card keeps more than its
