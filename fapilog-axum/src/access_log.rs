@@ -277,7 +277,7 @@ pub(crate) fn log_response<B: Body + 'static>(
 ) -> bool {
     let status = res.status();
     let level = level_for(status);
-    if !log.enabled_for(level, ACCESS_TARGET) || !is_written(log, level, kept) {
+    if !is_written(log, level, kept) {
         return false;
     }
     // No body goes out for HEAD or a status without one, whatever the
@@ -310,11 +310,14 @@ pub(crate) fn log_response<B: Body + 'static>(
     true
 }
 
-/// Whether the access event at `level` of a request, enabled for
-/// [`ACCESS_TARGET`], is built: not when the request's logs are not `kept`
-/// and the level is below ERROR, as its gate would discard it; then it is
-/// only counted as sampled out.
+/// Whether the access event at `level` of a request is built: not when
+/// [`ACCESS_TARGET`] is disabled at that level, nor when the request's logs
+/// are not `kept` and the level is below ERROR, as its gate would discard
+/// it; then it is only counted as sampled out.
 fn is_written(log: &Logger, level: Level, kept: bool) -> bool {
+    if !log.enabled_for(level, ACCESS_TARGET) {
+        return false;
+    }
     if kept || level.is_protected() {
         return true;
     }
@@ -384,7 +387,7 @@ pub(crate) fn log_failure(log: &Logger, info: RequestInfo, latency: Duration) {
 /// client went away): INFO, without status or response size. Not built
 /// when the request's logs are not `kept`, only counted as sampled out.
 pub(crate) fn log_cancelled(log: &Logger, info: RequestInfo, latency: Duration, kept: bool) {
-    if log.enabled_for(Level::Info, ACCESS_TARGET) && is_written(log, Level::Info, kept) {
+    if is_written(log, Level::Info, kept) {
         write_without_status(log, Level::Info, "request cancelled", info, latency);
     }
 }

@@ -140,7 +140,8 @@ pub struct Aggregator {
     recency: Recency<GroupKey>,
     /// Every group's slot in `recency` by its `opened` and `created`: by deadline.
     deadlines: BTreeMap<(Instant, u64), usize>,
-    uses: u64,
+    /// Groups opened so far: each group's `created`, a tie-break among equal deadlines.
+    groups_opened: u64,
 }
 
 impl Aggregator {
@@ -161,7 +162,7 @@ impl Aggregator {
             groups: HashMap::new(),
             recency: Recency::new(),
             deadlines: BTreeMap::new(),
-            uses: 0,
+            groups_opened: 0,
         }
     }
 
@@ -313,14 +314,15 @@ impl Aggregator {
                 self.write_out(&oldest, out);
             }
         }
+        self.groups_opened += 1;
         let slot = self.recency.push(key.clone());
-        self.deadlines.insert((now, self.uses), slot);
+        self.deadlines.insert((now, self.groups_opened), slot);
         self.groups.insert(
             key,
             Group {
                 correlation,
                 opened: now,
-                created: self.uses,
+                created: self.groups_opened,
                 slot,
                 held: vec![event],
                 aggregate: None,
@@ -386,7 +388,6 @@ impl Processor for Aggregator {
             out.pass(event);
             return;
         };
-        self.uses += 1;
         let correlation = event
             .context
             .as_deref()

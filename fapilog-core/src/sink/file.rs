@@ -513,8 +513,7 @@ fn shift_rotated_files(path: &Path, retain: usize) -> io::Result<()> {
     // with a larger `retain` (gaps and all).
     remove_rotated_from(path, retain.max(1))?;
     if retain == 0 {
-        remove_if_exists(path)?;
-        return Ok(());
+        return remove_if_exists(path);
     }
     for n in (1..retain).rev() {
         rename_if_exists(&rotated_path(path, n), &rotated_path(path, n + 1))?;
@@ -529,10 +528,7 @@ fn remove_rotated_from(path: &Path, from: usize) -> io::Result<()> {
     let Some(name) = path.file_name() else {
         return Ok(());
     };
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
+    let dir = parent_dir(path);
     let mut prefix = name.to_os_string();
     prefix.push(".");
     for entry in fs::read_dir(dir)? {
@@ -565,12 +561,11 @@ fn rotated_path(path: &Path, n: usize) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// Removes `path`; `Ok(false)` if it did not exist.
-fn remove_if_exists(path: &Path) -> io::Result<bool> {
+/// Removes `path`; a missing one is no error.
+fn remove_if_exists(path: &Path) -> io::Result<()> {
     match fs::remove_file(path) {
-        Ok(()) => Ok(true),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
-        Err(e) => Err(e),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        other => other,
     }
 }
 
