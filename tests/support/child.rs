@@ -4,9 +4,13 @@
 //! The child runs a single test (`--exact`), uncaptured, with [`CHILD_ENV`]
 //! naming it; that test sees [`is_child`] and plays the child's part.
 
-use std::io::Read;
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+
+#[path = "../../fapilog-core/src/sink/test_child.rs"]
+mod shared;
+// Not every test binary that compiles this module waits for a child.
+#[allow(unused_imports)]
+pub(crate) use shared::{wait_bounded, Finished};
 
 /// Names the test a child process is run for.
 pub const CHILD_ENV: &str = "FAPILOG_TEST_CHILD";
@@ -26,45 +30,6 @@ pub fn command(test: &str) -> Command {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     cmd
-}
-
-/// What a finished child printed, and how it ended.
-#[derive(Debug)]
-pub struct Finished {
-    pub status: ExitStatus,
-    pub stdout: String,
-    pub stderr: String,
-}
-
-/// Collects a spawned child's piped output while waiting at most `limit` for
-/// it to exit; kills it and panics if it does not.
-pub fn wait_bounded(mut child: Child, limit: Duration) -> Finished {
-    let read_all = |mut pipe: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut text = Vec::new();
-            let _ = pipe.read_to_end(&mut text);
-            String::from_utf8_lossy(&text).into_owned()
-        })
-    };
-    let stdout = read_all(Box::new(child.stdout.take().expect("piped stdout")));
-    let stderr = read_all(Box::new(child.stderr.take().expect("piped stderr")));
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("child status") {
-            break status;
-        }
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("child still running after {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    Finished {
-        status,
-        stdout: stdout.join().expect("stdout reader"),
-        stderr: stderr.join().expect("stderr reader"),
-    }
 }
 
 impl Finished {
