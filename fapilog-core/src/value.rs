@@ -229,6 +229,17 @@ impl Value {
         }
     }
 
+    /// The bytes of a string value, without the UTF-8 check
+    /// [`as_str`](Self::as_str) makes for an inline one.
+    pub(crate) fn text_bytes(&self) -> Option<&[u8]> {
+        match self {
+            Value::Static(s) => Some(s.as_bytes()),
+            Value::Inline(s) => Some(s.as_bytes()),
+            Value::Owned(s) => Some(s.as_bytes()),
+            _ => None,
+        }
+    }
+
     /// The value as `u64`, when it is a non-negative integer.
     pub fn as_u64(&self) -> Option<u64> {
         match *self {

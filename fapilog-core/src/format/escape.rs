@@ -126,40 +126,94 @@ fn write_byte_escape(out: &mut Vec<u8>, b: u8) {
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGHS: u64 = 0x8080_8080_8080_8080;
 
-/// Whether any byte of `word` is zero (exact as an existence test).
-#[inline]
-const fn has_zero_byte(word: u64) -> bool {
-    word.wrapping_sub(ONES) & !word & HIGHS != 0
-}
-
 /// Whether all 8 bytes of `word` are printable ASCII other than `\` (and `"` when `QUOTED`).
+///
+/// Each test works on the low seven bits of every byte, so no sum carries
+/// into the next byte, and marks a bad byte in its high bit. A test may also
+/// mark a byte of 0x80 or more, which is bad anyway.
 #[inline]
 const fn is_plain_word<const QUOTED: bool>(word: u64) -> bool {
+    let low = word & !HIGHS;
     // a byte >= 0x7F: DEL, or part of a multi-byte character
-    let high = ((word & !HIGHS).wrapping_add(ONES) | word) & HIGHS;
+    let high = low.wrapping_add(ONES) | word;
     // a byte < 0x20
-    let control = word.wrapping_sub(ONES * 0x20) & !word & HIGHS;
-    high == 0
-        && control == 0
-        && !has_zero_byte(word ^ (ONES * b'\\' as u64))
-        && !(QUOTED && has_zero_byte(word ^ (ONES * b'"' as u64)))
+    let control = !low.wrapping_add(ONES * 0x60);
+    let quote = if QUOTED { marks_equal(low, b'"') } else { 0 };
+    (high | control | marks_equal(low, b'\\') | quote) & HIGHS == 0
+}
+
+/// Marks the bytes of `low` (seven-bit bytes) equal to `c` (below 0x80):
+/// their difference plus 0x7F stays below 0x80 only when it is zero.
+#[inline]
+const fn marks_equal(low: u64, c: u8) -> u64 {
+    !(low ^ (ONES * c as u64)).wrapping_add(!HIGHS)
+}
+
+/// The eight bytes of `bytes` at `at`; `[0; 8]` (never plain) past the end.
+#[inline]
+fn word_at(bytes: &[u8], at: usize) -> u64 {
+    let chunk = bytes.get(at..at + 8).unwrap_or_default();
+    u64::from_le_bytes(<[u8; 8]>::try_from(chunk).unwrap_or([0; 8]))
+}
+
+/// Whether every byte of `bytes` is plain (see [`is_plain_word`]). Reads
+/// whole words, the last one overlapping the one before, and a short string
+/// as one word, so most keys and values cost a few word checks and no
+/// byte loop.
+#[inline]
+fn is_plain<const QUOTED: bool>(bytes: &[u8]) -> bool {
+    let len = bytes.len();
+    let word = match len {
+        0 => return true,
+        1..=3 => {
+            let byte = |i: usize| u64::from(bytes.get(i).copied().unwrap_or(0));
+            // Every byte is among the three read; the rest are plain `a`s.
+            byte(0) | byte(len / 2) << 8 | byte(len - 1) << 16 | 0x6161_6161_6100_0000
+        }
+        4..=7 => {
+            let half = |at: usize| {
+                let chunk = bytes.get(at..at + 4).unwrap_or_default();
+                u64::from(u32::from_le_bytes(
+                    <[u8; 4]>::try_from(chunk).unwrap_or([0; 4]),
+                ))
+            };
+            half(0) | half(len - 4) << 32
+        }
+        _ => {
+            let mut at = 0;
+            while at + 8 < len {
+                if !is_plain_word::<QUOTED>(word_at(bytes, at)) {
+                    return false;
+                }
+                at += 8;
+            }
+            word_at(bytes, len - 8)
+        }
+    };
+    is_plain_word::<QUOTED>(word)
 }
 
 /// Escapes UTF-8 `bytes` into `out`; `"` is escaped only when `QUOTED`.
 ///
-/// Plain ASCII is skipped eight bytes at a time; clean runs are copied with
-/// one `extend_from_slice` each.
+/// A string with nothing to escape, the common case, is checked a word at a
+/// time and copied whole. Otherwise plain ASCII is skipped eight bytes at a
+/// time and clean runs are copied with one `extend_from_slice` each.
 #[inline]
 fn escape_bytes<const QUOTED: bool>(out: &mut Vec<u8>, bytes: &[u8]) {
+    if is_plain::<QUOTED>(bytes) {
+        out.extend_from_slice(bytes);
+    } else {
+        escape_mixed::<QUOTED>(out, bytes);
+    }
+}
+
+/// [`escape_bytes`] for text with something to escape, or non-ASCII.
+#[inline(never)]
+fn escape_mixed<const QUOTED: bool>(out: &mut Vec<u8>, bytes: &[u8]) {
     let mut start = 0;
     let mut i = 0;
     while i < bytes.len() {
-        while let Some(chunk) = bytes.get(i..i + 8) {
-            // `[0; 8]` is never plain, so the fallback cannot skip anything.
-            let word = u64::from_le_bytes(<[u8; 8]>::try_from(chunk).unwrap_or([0; 8]));
-            if !is_plain_word::<QUOTED>(word) {
-                break;
-            }
+        while i + 8 <= bytes.len() && is_plain_word::<QUOTED>(word_at(bytes, i)) {
             i += 8;
         }
         let stop = i + 8;
@@ -288,6 +342,19 @@ pub(crate) fn write_json_string(out: &mut Vec<u8>, s: &str, max: usize) {
     if cut > 0 {
         write_truncation_marker(out, cut);
     }
+    out.push(b'"');
+}
+
+/// [`write_json_string`] for text held as bytes, valid UTF-8 by construction
+/// (an inline string's, a correlation ID's): text within `max` is written
+/// without the UTF-8 check that reading it as `&str` costs.
+#[inline]
+pub(crate) fn write_json_text(out: &mut Vec<u8>, text: &[u8], max: usize) {
+    if text.len() > max {
+        return write_json_string(out, std::str::from_utf8(text).unwrap_or_default(), max);
+    }
+    out.push(b'"');
+    write_json_body_bytes(out, text);
     out.push(b'"');
 }
 
@@ -462,6 +529,26 @@ mod tests {
                 let mut b = *b"        ";
                 b[pos] = v;
                 assert_eq!(is_plain_word::<true>(word(&b)), plain, "{v:#x} at {pos}");
+            }
+        }
+    }
+
+    #[test]
+    fn plain_string_check_sees_every_byte_at_every_length() {
+        let plain_byte = |v: u8| CLASS[v as usize] == CLEAN && v < 0x80;
+        for len in 0..=20 {
+            assert!(is_plain::<true>(&b"abcdefghijklmnopqrst"[..len]));
+            for pos in 0..len {
+                for v in 0..=255u8 {
+                    let mut s = b"abcdefghijklmnopqrst"[..len].to_vec();
+                    s[pos] = v;
+                    assert_eq!(
+                        is_plain::<true>(&s),
+                        plain_byte(v),
+                        "{v:#x} at {pos} of {len}"
+                    );
+                    assert_eq!(is_plain::<false>(&s), plain_byte(v) || v == b'"');
+                }
             }
         }
     }

@@ -17,7 +17,7 @@
 //! assert!(line.ends_with(concat!(r#","msg":"slow","ms":1250,"fields":{"msg":"collides"}}"#, "\n")));
 //! ```
 
-use super::escape::{write_json_key, write_json_string};
+use super::escape::{write_json_key, write_json_string, write_json_text};
 use super::time::TimestampCache;
 use super::{Format, DEFAULT_MAX_STRING_BYTES};
 use crate::envelope::Envelope;
@@ -95,9 +95,9 @@ impl Format for JsonFormat {
             out.extend_from_slice(b",\"target\":");
             write_json_string(out, target, max);
         }
-        if let Some(id) = envelope.correlation_id() {
+        if let Some(id) = envelope.correlation_text() {
             out.extend_from_slice(b",\"correlation_id\":");
-            write_json_string(out, id, max);
+            write_json_text(out, id.as_bytes(), max);
         }
         if let Some(tag) = envelope.sampling() {
             out.extend_from_slice(if tag.sampled {
@@ -262,7 +262,7 @@ fn write_value_at(out: &mut Vec<u8>, value: &Value, max: usize, depth: usize) {
             }
             out.push(b'}');
         }
-        other => write_json_string(out, other.as_str().unwrap_or_default(), max),
+        other => write_json_text(out, other.text_bytes().unwrap_or_default(), max),
     }
 }
 
@@ -438,6 +438,9 @@ mod tests {
         let mut event = RawEvent::new(Level::Info, "é".repeat(10));
         event.push_field("v", "abcdefgh");
         event.push_field("short", "ab");
+        event.push_field("copied", Value::from_str_copied("aé\u{1}é"));
+        event.push_field("fits", Value::from_str_copied("a\"é"));
+        event.set_context(Arc::new(Context::new().with_correlation_id("req-1234")));
         let mut out = Vec::new();
         JsonFormat::new()
             .max_string_bytes(5)
@@ -446,6 +449,9 @@ mod tests {
         assert_eq!(v["msg"], "éé…[truncated 16 bytes]");
         assert_eq!(v["v"], "abcde…[truncated 3 bytes]");
         assert_eq!(v["short"], "ab");
+        assert_eq!(v["copied"], "aé\u{1}…[truncated 2 bytes]");
+        assert_eq!(v["fits"], "a\"é");
+        assert_eq!(v["correlation_id"], "req-1…[truncated 3 bytes]");
     }
 
     #[test]
