@@ -440,28 +440,49 @@ async fn path_rules_match_the_route_template_else_the_path() {
 }
 
 #[tokio::test]
-async fn on_a_never_path_only_errors_are_written_and_nothing_is_promoted() {
+async fn on_a_never_path_nothing_is_written_unless_the_request_fails() {
     let h = Harness::new();
     let sampling = SamplingConfig::new()
+        .never_path("/ok")
+        .unwrap()
         .never_path("/error-event")
         .unwrap()
         .never_path("/fail")
         .unwrap();
     let (addr, stop, _) = serve(app(layer(&h, sampling))).await;
-    let res = http_get(addr, "/error-event", &[("x-request-id", b"never-1")]).await;
+    let res = http_get(addr, "/ok", &[("x-request-id", b"never-0")]).await;
     assert_eq!(res.header("x-log-sampled"), Some("false"));
-    let events = h.for_id("never-1");
-    assert_eq!(json_messages(&events), ["query failed"]);
-    assert_eq!(events[0]["sampled"], false);
-    assert!(events[0].get("promoted").is_none());
-    // A 5xx makes the access event an ERROR: written, the handler's INFO events are not.
+    // A failing request keeps all its logs, on a never-path too.
+    let res = http_get(addr, "/error-event", &[("x-request-id", b"never-1")]).await;
+    assert_eq!(res.header("x-log-sampled"), Some("true"));
     let res = http_get(addr, "/fail", &[("x-request-id", b"never-2")]).await;
     assert_eq!(res.status, 503);
-    assert_eq!(res.header("x-log-sampled"), Some("false"));
-    let events = h.for_id("never-2");
-    assert_eq!(json_messages(&events), ["request completed"]);
-    assert_eq!(events[0]["level"], "ERROR");
+    assert_eq!(res.header("x-log-sampled"), Some("true"));
     let _ = stop.send(());
+    assert!(h.for_id("never-0").is_empty());
+    let expected = [
+        (
+            "never-1",
+            &["before", "query failed", "after", "request completed"][..],
+        ),
+        (
+            "never-2",
+            &["step one", "step two", "request completed"][..],
+        ),
+    ];
+    for (id, messages) in expected {
+        let events = h.for_id(id);
+        assert_eq!(json_messages(&events), messages);
+        for e in &events {
+            assert_eq!(
+                (&e["sampled"], &e["promoted"]),
+                (&Json::from(true), &Json::from(true)),
+                "{e}"
+            );
+        }
+    }
+    assert_eq!(h.counter("fapilog_requests_excluded_total"), 3);
+    assert_eq!(h.counter("fapilog_requests_promoted_total"), 2);
 }
 
 #[tokio::test]

@@ -204,7 +204,7 @@ impl Finish {
     /// Pools the request's logger and, if it was unkept, its gate.
     fn recycle(self) {
         let mut logger = self.logger;
-        if let Mode::Held(held) = self.mode {
+        if let Mode::Held(held) | Mode::Excluded(held) = self.mode {
             // Once the pooled logger lets go of it, the unkept request's
             // buffer is free for the next unkept request. After a panic the
             // task-local still holds the logger (dropped with this future):
@@ -295,7 +295,10 @@ impl Finish {
                 let kept = held.finish(failed);
                 (kept, kept, false)
             }
-            Mode::Excluded => (false, false, true),
+            Mode::Excluded(held) => {
+                let kept = held.finish(failed);
+                (kept, kept, true)
+            }
         };
         self.shared
             .counters

@@ -9,7 +9,7 @@ use crate::access_log::AccessLogConfig;
 use crate::correlation::CorrelationConfig;
 use crate::lifecycle::default_pipeline;
 use crate::metrics::LayerCounters;
-use crate::request::{ExcludedGate, HoldBudget};
+use crate::request::HoldBudget;
 use crate::sampling::SamplingConfig;
 use crate::service::FapilogService;
 use crate::wall_clock::WallClock;
@@ -34,8 +34,6 @@ pub(crate) struct Shared {
     pub(crate) sampling: SamplingConfig,
     pub(crate) access_log: AccessLogConfig,
     pub(crate) budget: HoldBudget,
-    /// The gate of every request on a never-path (kept ones are gated by `Shared` itself).
-    pub(crate) excluded_gate: Arc<ExcludedGate>,
     pub(crate) counters: Arc<LayerCounters>,
     pub(crate) catch_panics: bool,
     pub(crate) wall_clock: WallClock,
@@ -249,7 +247,6 @@ impl FapilogLayerBuilder {
         }
         // Layers on one pipeline share its counters: building many adds no source each.
         let counters = pipeline.metrics_source::<LayerCounters>();
-        let rate = self.sampling.get_rate().get();
         FapilogLayer {
             shared: Arc::new(Shared {
                 root_logger: pipeline.logger(),
@@ -258,7 +255,6 @@ impl FapilogLayerBuilder {
                 sampling: self.sampling,
                 access_log: self.access_log,
                 budget: HoldBudget::new(self.request_buffer, self.global_buffer),
-                excluded_gate: Arc::new(ExcludedGate::new(rate)),
                 counters,
                 catch_panics: self.catch_panics,
                 wall_clock: WallClock::new(),

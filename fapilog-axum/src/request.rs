@@ -1,18 +1,18 @@
 //! The gates that keep, hold or discard each event of a request.
 //!
-//! A kept request's events go straight to the pipeline, and an excluded
-//! request's (a never-path) are discarded except ERROR and above: neither
-//! needs per-request state, so the layer's [`Shared`] settings and its
-//! [`ExcludedGate`] serve every such request. An unkept request gets a
+//! A kept request's events go straight to the pipeline: it needs no state of
+//! its own, so the layer's [`Shared`] settings serve every such request. An
+//! unkept request, excluded ones (a never-path) included, gets a
 //! [`HeldRequest`]: its events wait in a bounded buffer (oldest overwritten
 //! and counted; a global budget caps what all requests hold together); an
 //! ERROR event, a 5xx or a panic promotes the request: the buffer is written
-//! in order and every later event is kept. At the end (the response, or the
-//! request's future dropped before it) an unpromoted buffer is discarded and
-//! counted; ERROR and above logged after that (by a spawned
-//! task) are still written. A finished `HeldRequest` is pooled on its thread
-//! (`recycle.rs`) and reused, buffer and all, by a later unkept request once
-//! nothing else holds it: no allocation per unkept request.
+//! in order and every later event is kept, for a failing request keeps all
+//! its logs. At the end (the response, or the request's future dropped
+//! before it) an unpromoted buffer is discarded and counted; ERROR and above
+//! logged after that (by a spawned task) are still written. A finished
+//! `HeldRequest` is pooled on its thread (`recycle.rs`) and reused, buffer
+//! and all, by a later unkept request once nothing else holds it: no
+//! allocation per unkept request.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -30,17 +30,24 @@ pub(crate) enum Mode {
     Kept,
     /// Held for promotion in the request's own buffer.
     Held(Arc<HeldRequest>),
-    /// A never-path: through the layer's [`ExcludedGate`].
-    Excluded,
+    /// A never-path: held like an unkept request, and counted as excluded.
+    Excluded(Arc<HeldRequest>),
 }
 
 impl Mode {
     /// The gate the request's logger routes its events through.
     pub(crate) fn gate(&self, shared: &Arc<Shared>) -> Arc<dyn EventGate> {
+        match self.held() {
+            None => shared.clone(),
+            Some(held) => held.clone(),
+        }
+    }
+
+    /// The buffer of an unkept or excluded request.
+    pub(crate) fn held(&self) -> Option<&Arc<HeldRequest>> {
         match self {
-            Mode::Kept => shared.clone(),
-            Mode::Held(held) => held.clone(),
-            Mode::Excluded => shared.excluded_gate.clone(),
+            Mode::Kept => None,
+            Mode::Held(held) | Mode::Excluded(held) => Some(held),
         }
     }
 }
@@ -61,30 +68,6 @@ impl EventGate for Shared {
     fn route(&self, mut event: RawEvent, pipeline: &Pipeline) {
         tag(&mut event, self.sampling.get_rate().get(), true, false);
         pipeline.submit(event);
-    }
-}
-
-/// The gate of every request on a never-path of one layer: ERROR and above
-/// are written (priority), the rest is discarded and counted.
-#[derive(Debug)]
-pub(crate) struct ExcludedGate {
-    rate: f64,
-}
-
-impl ExcludedGate {
-    pub(crate) fn new(rate: f64) -> Self {
-        ExcludedGate { rate }
-    }
-}
-
-impl EventGate for ExcludedGate {
-    fn route(&self, mut event: RawEvent, pipeline: &Pipeline) {
-        if event.level().is_protected() {
-            tag(&mut event, self.rate, false, false);
-            pipeline.submit(event);
-        } else {
-            pipeline.count_sampled_out(1);
-        }
     }
 }
 
@@ -275,7 +258,7 @@ impl EventGate for HeldRequest {
             self.hold(&mut held, event, pipeline);
         } else if protected {
             // After the response, an ERROR can no longer change the request's
-            // decision, but priority still writes it, as on a never-path.
+            // decision, but priority still writes it.
             self.tag(&mut event, false, false);
             pipeline.submit(event);
         } else {

@@ -97,7 +97,7 @@ fn plan<B: Body + 'static>(
         .sampling
         .decide_bytes(path, id.as_bytes(), req.headers());
     let mode = match (decision.is_excluded(), decision.keep) {
-        (true, _) => Mode::Excluded,
+        (true, _) => Mode::Excluded(HeldRequest::acquire(shared)),
         (false, true) => Mode::Kept,
         (false, false) => Mode::Held(HeldRequest::acquire(shared)),
     };
