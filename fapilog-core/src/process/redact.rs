@@ -1055,9 +1055,14 @@ fn bare_member_value(tail: &[u8]) -> (usize, usize) {
 }
 
 /// The length of a bare name's value at the start of `value` (see [`bare_member_value`]).
+///
+/// A value that holds a `name=` pair goes on past a comma followed by
+/// another: an HTTP `Authorization` header's auth-params (AWS4's
+/// `Signature=`, Digest's `response=`) are all part of the secret.
 fn bare_value_len(value: &[u8]) -> usize {
     let mut depth = 0usize;
     let mut quote = None;
+    let mut has_param = false;
     let mut end = value.len();
     let mut i = 0;
     while i < value.len() {
@@ -1081,6 +1086,8 @@ fn bare_value_len(value: &[u8]) -> usize {
                 // Not an apostrophe (`it's`).
                 b'\'' if i == 0 || !value[i - 1].is_ascii_alphanumeric() => quote = Some(b),
                 b'(' | b'[' | b'{' => depth += 1,
+                b'=' if depth == 0 => has_param = true,
+                b',' if depth == 0 && has_param && auth_param_at(&value[i + 1..]) => {}
                 b')' | b']' | b'}' | b',' if depth == 0 => {
                     end = i;
                     break;
@@ -1096,6 +1103,16 @@ fn bare_value_len(value: &[u8]) -> usize {
         return end + indented_lines_len(&value[end..]);
     }
     len
+}
+
+/// Whether `rest` starts with an auth-param's `name=`, blanks before it allowed.
+fn auth_param_at(rest: &[u8]) -> bool {
+    let name = &rest[leading_blanks(rest)..];
+    let len = name
+        .iter()
+        .take_while(|&&b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        .count();
+    len > 0 && name.get(len) == Some(&b'=')
 }
 
 /// The length of the indented lines (a YAML block scalar's body) that
@@ -1559,6 +1576,16 @@ mod tests {
             ("password: bearer", "password: [REDACTED]"),
             ("password: basic hunter 2", "password: basic [REDACTED]"),
             ("Authorization: Bearer", "Authorization: [REDACTED]"),
+            // Every auth-param of an Authorization header.
+            (
+                "Authorization: AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/iam/aws4_request, SignedHeaders=host;x-amz-date, Signature=5d672d79c15b\nHost: x",
+                "Authorization: [REDACTED]\nHost: x",
+            ),
+            (
+                r#"authorization: Digest username="ada", realm="x, y", response="6629fae4", n: 1"#,
+                "authorization: [REDACTED], n: 1",
+            ),
+            ("password: hunter2, user=ada", "password: [REDACTED], user=ada"),
             // A URL's user is the URL rule's: the host stays.
             (
                 "redis://token:abc@cache:6379",
