@@ -201,7 +201,7 @@ impl Finish {
         result
     }
 
-    /// Pools the request's logger and, if it was unkept, its gate.
+    /// Pools the request's logger and, if it was held (unkept or excluded), its gate.
     fn recycle(self) {
         let mut logger = self.logger;
         if let Mode::Held(held) | Mode::Excluded(held) = self.mode {
@@ -291,13 +291,9 @@ impl Finish {
     fn end(&self, failed: bool) -> bool {
         let (kept, promoted, excluded) = match &self.mode {
             Mode::Kept => (true, false, false),
-            Mode::Held(held) => {
+            Mode::Held(held) | Mode::Excluded(held) => {
                 let kept = held.finish(failed);
-                (kept, kept, false)
-            }
-            Mode::Excluded(held) => {
-                let kept = held.finish(failed);
-                (kept, kept, true)
+                (kept, kept, matches!(self.mode, Mode::Excluded(_)))
             }
         };
         self.shared

@@ -309,7 +309,8 @@ impl SamplingConfig {
 
     /// Adds a path that is never kept, such as `/health` (see [`PathRule`]). Default: none.
     ///
-    /// Never-paths win over always-paths.
+    /// Never-paths win over always-paths. Like any unkept request, one that
+    /// fails (an ERROR event, a 5xx, a panic) is promoted and keeps its logs.
     ///
     /// # Errors
     ///

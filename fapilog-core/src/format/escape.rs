@@ -142,8 +142,8 @@ const fn is_plain_word<const QUOTED: bool>(word: u64) -> bool {
     (high | control | marks_equal(low, b'\\') | quote) & HIGHS == 0
 }
 
-/// Marks the bytes of `low` (seven-bit bytes) equal to `c` (below 0x80):
-/// their difference plus 0x7F stays below 0x80 only when it is zero.
+/// Marks the bytes of `low` (seven-bit bytes) equal to `c` (below 0x80): a
+/// byte XOR `c`, plus 0x7F, stays below 0x80 only when the XOR is zero.
 #[inline]
 const fn marks_equal(low: u64, c: u8) -> u64 {
     !(low ^ (ONES * c as u64)).wrapping_add(!HIGHS)
