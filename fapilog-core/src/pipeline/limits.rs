@@ -53,10 +53,10 @@ impl EventLimits {
         }
     }
 
-    /// Whether `event` may be over a limit. Only what the call copied can be long: an owned message, key or string value (inline
-    /// strings hold at most [`INLINE_CAPACITY`] bytes; `&'static str` is
-    /// program text), or a captured error, which [`enforce`](Self::enforce)
-    /// checks in full.
+    /// Whether `event` may be over a limit. Only what the call copied can be
+    /// long: an owned message, key or string value (inline strings hold at
+    /// most [`INLINE_CAPACITY`] bytes; `&'static str` is program text), or a
+    /// captured error, which [`enforce`](Self::enforce) checks in full.
     #[inline]
     fn may_exceed(&self, event: &RawEvent) -> bool {
         let max = self.max_string_bytes;
