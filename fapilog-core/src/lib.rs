@@ -59,6 +59,7 @@ pub mod process;
 #[doc(hidden)]
 pub mod profiling;
 pub mod sink;
+mod swar;
 mod value;
 
 pub use context::{Context, CorrelationText, INLINE_ID_LEN};

@@ -25,6 +25,8 @@
 //! assert!(String::from_utf8(out).unwrap().contains(r#"msg="a\u202eb""#));
 //! ```
 
+use crate::swar::{marks_equal, word_at, HIGHS, ONES};
+
 /// Byte needs no attention.
 const CLEAN: u8 = 0;
 /// Byte is always escaped: C0 control, DEL or `\`.
@@ -123,9 +125,6 @@ fn write_byte_escape(out: &mut Vec<u8>, b: u8) {
     out.extend_from_slice(short);
 }
 
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGHS: u64 = 0x8080_8080_8080_8080;
-
 /// Whether all 8 bytes of `word` are printable ASCII other than `\` (and `"` when `QUOTED`).
 ///
 /// Each test works on the low seven bits of every byte, so no sum carries
@@ -140,20 +139,6 @@ const fn is_plain_word<const QUOTED: bool>(word: u64) -> bool {
     let control = !low.wrapping_add(ONES * 0x60);
     let quote = if QUOTED { marks_equal(low, b'"') } else { 0 };
     (high | control | marks_equal(low, b'\\') | quote) & HIGHS == 0
-}
-
-/// Marks the bytes of `low` (seven-bit bytes) equal to `c` (below 0x80): a
-/// byte XOR `c`, plus 0x7F, stays below 0x80 only when the XOR is zero.
-#[inline]
-const fn marks_equal(low: u64, c: u8) -> u64 {
-    !(low ^ (ONES * c as u64)).wrapping_add(!HIGHS)
-}
-
-/// The eight bytes of `bytes` at `at`; `[0; 8]` (never plain) past the end.
-#[inline]
-fn word_at(bytes: &[u8], at: usize) -> u64 {
-    let chunk = bytes.get(at..at + 8).unwrap_or_default();
-    u64::from_le_bytes(<[u8; 8]>::try_from(chunk).unwrap_or([0; 8]))
 }
 
 /// Whether every byte of `bytes` is plain (see [`is_plain_word`]). Reads

@@ -40,6 +40,10 @@ use crate::error::ConfigError;
 use crate::event::RawEvent;
 use crate::value::{Field, Value};
 
+use triggers::triggers;
+
+mod triggers;
+
 /// What a redacted value, or the redacted part of one, is replaced with.
 pub const REDACTED: &str = "[REDACTED]";
 
@@ -456,19 +460,13 @@ impl Redactor {
 
     /// Which patterns can match `bytes` at all, from one pass over them.
     fn plan(&self, bytes: &[u8]) -> Plan {
-        let (mut digits, mut colon, mut b, mut equals) = (0usize, false, false, false);
-        for &byte in bytes {
-            digits += usize::from(byte.is_ascii_digit());
-            colon |= byte == b':';
-            b |= byte | 0x20 == b'b';
-            equals |= byte == b'=';
-        }
+        let seen = triggers(bytes);
         Plan {
-            cards: self.card_numbers && digits >= 13,
-            urls: self.url_credentials && colon,
-            bearer: self.bearer_tokens && b,
-            params: self.secret_params && equals,
-            members: self.secret_params && colon,
+            cards: self.card_numbers && seen.digits >= 13,
+            urls: self.url_credentials && seen.colon,
+            bearer: self.bearer_tokens && seen.b,
+            params: self.secret_params && seen.equals,
+            members: self.secret_params && seen.colon,
             user: !self.patterns.is_empty(),
         }
     }
