@@ -83,7 +83,8 @@ const KEY_CACHE_LIMIT: usize = 4096;
 /// - **Value patterns**, in string values, the message and the captured
 ///   error, replace only the secret: payment card numbers of 13 to 19 digits
 ///   (spaces or dashes allowed between digit groups, other numbers beside
-///   them) that pass the Luhn check, the password of every
+///   them) that start with 2 to 9 and pass the Luhn check (epoch times in
+///   milliseconds and finer start with 1), the password of every
 ///   `scheme://user:password@host` URL (a password holding an unencoded `/`,
 ///   `?` or `#` too), the token after `Bearer `, the credentials after
 ///   `Basic ` (when they decode to `user:password`), the value of a
@@ -206,7 +207,8 @@ impl Redactor {
         Ok(self)
     }
 
-    /// Redact Luhn-valid card numbers in values. Default: on.
+    /// Redact payment card numbers in values: 13 to 19 digits, the first
+    /// 2 to 9, passing the Luhn check. Default: on.
     #[must_use]
     pub fn card_numbers(mut self, on: bool) -> Self {
         self.card_numbers = on;
@@ -645,8 +647,9 @@ fn has_words(key: &str, name: &str) -> bool {
     false
 }
 
-/// Adds to `spans` the Luhn-valid runs of 13..=19 digits (single spaces or
-/// dashes between digits allowed) that are not part of a longer word or number.
+/// Adds to `spans` the runs of 13..=19 digits that may be cards ([`is_card`];
+/// single spaces or dashes between digits allowed) and are not part of a
+/// longer word or number.
 fn redact_cards(text: &str, spans: &mut Vec<(usize, usize)>) {
     // The caller has counted at least 13 digits (its `Plan`).
     let bytes = text.as_bytes();
@@ -677,7 +680,7 @@ fn redact_cards(text: &str, spans: &mut Vec<(usize, usize)>) {
             }
         }
         let bounded = end >= bytes.len() || !bytes[end].is_ascii_alphanumeric();
-        if bounded && (13..=19).contains(&digits) && luhn(&bytes[start..end]) {
+        if bounded && (13..=19).contains(&digits) && is_card(&bytes[start..end]) {
             spans.push((start, end));
         } else if digits > 13 {
             // A card beside other numbers ("card 4111… 100 USD", a date
@@ -688,12 +691,12 @@ fn redact_cards(text: &str, spans: &mut Vec<(usize, usize)>) {
     }
 }
 
-/// Adds to `spans` every Luhn-valid span of 13..=19 digits made of whole
+/// Adds to `spans` every span of 13..=19 digits that may be a card, made of whole
 /// digit groups of the run `bytes[start..end]` (overlapping ones are merged
 /// when they are replaced). Every such span is covered, so a card is never left partly in
 /// clear because a span starting in the numbers before it (a date) ended
-/// inside it. No card number starts with 0, and a leading 0 never changes
-/// the Luhn sum: a group starting with 0 (a date's `01`) starts no span. The
+/// inside it. No card number starts with 0 or 1 ([`starts_card`]): a group
+/// starting with either (a date's `01`, `12`) starts no span. The
 /// run's last group ends a span only when the run is `bounded` (not followed
 /// by a letter or digit).
 fn cards_within(
@@ -719,7 +722,7 @@ fn cards_within(
         groups.len() - 1
     };
     for a in 0..groups.len() {
-        if bytes.get(groups[a].0) == Some(&b'0') {
+        if !bytes.get(groups[a].0).is_some_and(|&b| starts_card(b)) {
             continue;
         }
         // Only the spans of at most 19 digits: a run of thousands of short
@@ -736,6 +739,21 @@ fn cards_within(
             }
         }
     }
+}
+
+/// Whether the digits of `run` (other bytes are skipped) may be a payment
+/// card's number: its first digit may start one, and it passes Luhn.
+fn is_card(run: &[u8]) -> bool {
+    run.first().is_some_and(|&b| starts_card(b)) && luhn(run)
+}
+
+/// Whether a card number may start with `digit`. None of the brands PCI DSS
+/// covers (Visa, Mastercard, American Express, Discover, JCB, UnionPay)
+/// starts with 0 or 1, and epoch times in milliseconds, microseconds and
+/// nanoseconds (13, 16 and 19 digits, as many as cards have) start with 1:
+/// one in ten passes Luhn.
+fn starts_card(digit: u8) -> bool {
+    matches!(digit, b'2'..=b'9')
 }
 
 /// The Luhn check over the digits of `run` (other bytes are skipped).
@@ -1741,6 +1759,28 @@ mod tests {
     }
 
     #[test]
+    fn epoch_times_are_not_cards() {
+        // Each passes Luhn, and starts with 1 as no card of a major brand does.
+        for time in ["1795352700128", "1795352700123468", "1795352700123456793"] {
+            assert!(luhn(time.as_bytes()));
+            for text in [format!("at {time}"), format!("2026-11-23 {time} took 1 ms")] {
+                assert_eq!(
+                    redacted_value("note", text.as_str()).as_str(),
+                    Some(text.as_str())
+                );
+            }
+        }
+        // Test numbers of Mastercard's 2-series, Discover and JCB are cards.
+        for card in ["2221000000000009", "6011111111111117", "3530111333300000"] {
+            assert_eq!(
+                redacted_value("note", format!("at {card}")).as_str(),
+                Some("at [REDACTED]"),
+                "{card}"
+            );
+        }
+    }
+
+    #[test]
     fn a_card_is_never_left_partly_in_clear_by_the_numbers_beside_it() {
         for (text, expected) in [
             // `2024 01 09 4111 1111` passes the Luhn check too: that span was
@@ -1765,10 +1805,10 @@ mod tests {
         }
     }
 
-    /// A Luhn-valid card number of 13 to 19 digits, not starting with 0.
+    /// A Luhn-valid card number of 13 to 19 digits, starting with 2 to 9.
     fn card_digits() -> impl proptest::strategy::Strategy<Value = String> {
         use proptest::prelude::*;
-        (1u8..=9, proptest::collection::vec(0u8..=9, 11..=17)).prop_map(|(first, rest)| {
+        (2u8..=9, proptest::collection::vec(0u8..=9, 11..=17)).prop_map(|(first, rest)| {
             let body: String = std::iter::once(first)
                 .chain(rest)
                 .map(|d| char::from(b'0' + d))
