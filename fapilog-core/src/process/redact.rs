@@ -900,12 +900,62 @@ fn redact_secret_params(names: &[String], text: &str, spans: &mut Vec<(usize, us
             continue;
         }
         let tail = bytes.get(eq + 1..).unwrap_or_default();
-        let (start, end) = param_value(tail);
+        let (start, mut end) = param_value(tail);
+        if start == 0 {
+            end += auth_params_len(&tail[end..]);
+        }
         if end > start {
             spans.push((eq + 1 + start, eq + 1 + end));
             search = eq + 1 + end;
         }
     }
+}
+
+/// After an unquoted parameter value naming an HTTP auth scheme
+/// (`authorization=AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…,
+/// Signature=…`, `authorization=Digest username="…", response="…"`): the
+/// length of the auth-params that follow it, all part of the secret. They
+/// are blanks, then two or more `name=value` pairs separated by commas; 0
+/// when `rest` starts with no such list.
+fn auth_params_len(rest: &[u8]) -> usize {
+    let mut at = leading_blanks(rest);
+    if at == 0 {
+        return 0;
+    }
+    let mut pairs = 0;
+    while auth_param_at(&rest[at..]) {
+        let Some(eq) = rest[at..].iter().position(|&b| b == b'=') else {
+            break;
+        };
+        at += eq + 1 + auth_param_value_len(&rest[at + eq + 1..]);
+        pairs += 1;
+        if rest.get(at) != Some(&b',') {
+            break;
+        }
+        at += 1;
+    }
+    if pairs < 2 {
+        return 0;
+    }
+    // A comma after the last pair is not part of the list.
+    rest[..at]
+        .trim_ascii_end()
+        .strip_suffix(b",")
+        .map_or(at, <[u8]>::len)
+}
+
+/// The length of an auth-param's value at the start of `value`: a quoted
+/// string with its quotes, else up to a comma or a blank (AWS4's
+/// `SignedHeaders=host;x-amz-date` holds a `;`).
+fn auth_param_value_len(value: &[u8]) -> usize {
+    if value.first() == Some(&b'"') {
+        let (_, close) = param_value(value);
+        return (close + 1).min(value.len());
+    }
+    value
+        .iter()
+        .position(|&b| b == b',' || b.is_ascii_whitespace())
+        .unwrap_or(value.len())
 }
 
 /// Adds to `spans` the value of every `name: value` member in `text` whose
@@ -1434,6 +1484,20 @@ mod tests {
             ),
             ("X-Api-Key=k1;next", "X-Api-Key=[REDACTED];next"),
             ("é token=ü€ ok", "é token=[REDACTED] ok"),
+            // Every auth-param of an Authorization header, in name=value form.
+            (
+                "authorization=AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/iam/aws4_request, SignedHeaders=host;x-amz-date, Signature=5d672d79c15b status=403",
+                "authorization=[REDACTED] status=403",
+            ),
+            (
+                r#"authorization=Digest username="ada", realm="x, y", response="6629fae4", next"#,
+                "authorization=[REDACTED], next",
+            ),
+            // One pair after the value is no auth-param list.
+            (
+                "password=hunter2 user=ada",
+                "password=[REDACTED] user=ada",
+            ),
         ] {
             assert_eq!(redacted_value("note", text).as_str(), Some(want), "{text}");
         }
