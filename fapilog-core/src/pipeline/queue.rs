@@ -128,6 +128,15 @@ pub(crate) fn prefaulted(capacity: usize) -> VecDeque<RawEvent> {
     deque
 }
 
+/// Takes the queue's deque, and with it its room, once no event can enter
+/// it any more (the queue is closed and the writer done): prefaulted for
+/// `capacity` events (megabytes), it would otherwise stay resident for as
+/// long as anything holds the pipeline, pooled request loggers included.
+/// The caller drops it after the lock is released.
+fn release_room(st: &mut State) -> VecDeque<RawEvent> {
+    std::mem::take(&mut st.events)
+}
+
 /// How far into a full queue an incoming INFO-or-below event looks for one of
 /// its own rank to evict under `DropOldest` (see `Queue::room_for`).
 const EVICTION_WINDOW: usize = 16;
@@ -487,15 +496,18 @@ impl Queue {
 
     /// Writer side: the batch taken with `take` is written (and flushed, if asked).
     pub(crate) fn complete(&self, take: &Take) {
-        {
+        let _room = {
             let mut st = self.state();
             if take.flush {
                 st.flushed_before = st.flushed_before.max(take.resolved_before);
             }
             if take.last && st.events.is_empty() {
                 st.writer_done = true;
+                release_room(&mut st)
+            } else {
+                VecDeque::new()
             }
-        }
+        };
         let _sleep = self.sleep();
         self.progress.notify_all();
     }
@@ -564,18 +576,16 @@ impl Queue {
     /// After a missed drain deadline: drops what is still queued, counted, and
     /// returns how many.
     pub(crate) fn abandon(&self) -> u64 {
-        let n = {
+        let abandoned = {
             let mut st = self.state();
-            let n = st.events.len() as u64;
-            st.events.clear();
+            st.counts.dropped_deadline += st.events.len() as u64;
             st.ranked = [0; 3];
-            st.counts.dropped_deadline += n;
             st.writer_done = true;
-            n
+            release_room(&mut st)
         };
         let _sleep = self.sleep();
         self.progress.notify_all();
-        n
+        abandoned.len() as u64
     }
 
     pub(crate) fn counts(&self) -> QueueCounts {
@@ -827,6 +837,30 @@ mod tests {
             q.push(event(Level::Info, 7));
             assert_eq!(rx.recv_timeout(Duration::from_secs(30)), Ok(8));
         });
+    }
+
+    #[test]
+    fn the_last_batch_and_an_abandoned_queue_free_the_queues_room() {
+        let q = Queue::new(64, 8, OverflowPolicy::DropOldest);
+        q.push(event(Level::Info, 1));
+        q.close();
+        // The writer's own batch, with room as the writer makes it: taking
+        // swaps it into the queue.
+        let mut batch = VecDeque::with_capacity(64);
+        let take = q.take(&mut batch, Duration::ZERO, None);
+        assert!(take.last);
+        assert!(q.state().events.capacity() >= 64);
+        q.complete(&take);
+        assert_eq!(q.state().events.capacity(), 0);
+        q.push(event(Level::Info, 2));
+        assert_eq!((q.counts().dropped_shutdown, q.counts().depth), (1, 0));
+
+        let q = Queue::new(64, 8, OverflowPolicy::DropOldest);
+        q.push(event(Level::Info, 1));
+        q.close();
+        assert_eq!(q.abandon(), 1);
+        assert_eq!(q.state().events.capacity(), 0);
+        assert_eq!(q.counts().dropped_deadline, 1);
     }
 
     #[test]
