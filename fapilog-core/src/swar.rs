@@ -23,3 +23,41 @@ pub(crate) fn word_at(bytes: &[u8], at: usize) -> u64 {
     let chunk = bytes.get(at..at + 8).unwrap_or_default();
     u64::from_le_bytes(<[u8; 8]>::try_from(chunk).unwrap_or([0; 8]))
 }
+
+/// The bytes of `bytes`, fewer than eight, as one word, zero-padded: two
+/// overlapping four-byte loads (the overlap shifted out) or three byte
+/// loads, as a copy into a buffer costs a library call.
+#[inline]
+pub(crate) fn short_word(bytes: &[u8]) -> u64 {
+    let len = bytes.len();
+    if len < 4 {
+        let byte = |i: usize| u64::from(bytes.get(i).copied().unwrap_or(0));
+        return byte(0) | byte(1) << 8 | byte(2) << 16;
+    }
+    let half = |from: usize| {
+        let chunk = bytes.get(from..from + 4).unwrap_or_default();
+        u64::from(u32::from_le_bytes(
+            <[u8; 4]>::try_from(chunk).unwrap_or([0; 4]),
+        ))
+    };
+    half(0) | (half(len - 4) >> (8 * (8 - len.min(8)))) << 32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_short_word_holds_exactly_the_bytes() {
+        let text = [0xF1, 0xF2, 0xF3, 0xF4, 0xF5, 0xF6, 0xF7];
+        for len in 0..=7 {
+            let mut padded = [0; 8];
+            padded[..len].copy_from_slice(&text[..len]);
+            assert_eq!(
+                short_word(&text[..len]),
+                u64::from_le_bytes(padded),
+                "{len}"
+            );
+        }
+    }
+}

@@ -25,7 +25,7 @@
 //! assert!(String::from_utf8(out).unwrap().contains(r#"msg="a\u202eb""#));
 //! ```
 
-use crate::swar::{marks_equal, word_at, HIGHS, ONES};
+use crate::swar::{marks_equal, short_word, word_at, HIGHS, ONES};
 
 /// Byte needs no attention.
 const CLEAN: u8 = 0;
@@ -150,20 +150,8 @@ fn is_plain<const QUOTED: bool>(bytes: &[u8]) -> bool {
     let len = bytes.len();
     let word = match len {
         0 => return true,
-        1..=3 => {
-            let byte = |i: usize| u64::from(bytes.get(i).copied().unwrap_or(0));
-            // Every byte is among the three read; the rest are plain `a`s.
-            byte(0) | byte(len / 2) << 8 | byte(len - 1) << 16 | 0x6161_6161_6100_0000
-        }
-        4..=7 => {
-            let half = |at: usize| {
-                let chunk = bytes.get(at..at + 4).unwrap_or_default();
-                u64::from(u32::from_le_bytes(
-                    <[u8; 4]>::try_from(chunk).unwrap_or([0; 4]),
-                ))
-            };
-            half(0) | half(len - 4) << 32
-        }
+        // The bytes past the string are plain `a`s.
+        1..=7 => short_word(bytes) | (ONES * u64::from(b'a')) << (8 * len),
         _ => {
             let mut at = 0;
             while at + 8 < len {

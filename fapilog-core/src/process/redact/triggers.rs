@@ -3,7 +3,7 @@
 //! time. Nearly every value is plain text that no pattern matches, and this
 //! scan is all it costs.
 
-use crate::swar::{marks_equal, word_at, HIGHS, ONES};
+use crate::swar::{marks_equal, short_word, word_at, HIGHS, ONES};
 
 /// What a text holds that a value pattern starts from.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -38,26 +38,15 @@ pub(super) fn triggers(bytes: &[u8]) -> Triggers {
 }
 
 /// The bytes of `bytes` from `at` (fewer than eight), zero-padded: no zero
-/// byte is a trigger. Read as one word overlapping those before it, the
-/// overlap shifted out, as a copy into a buffer costs a library call.
+/// byte is a trigger. In a text of eight bytes or more, one word
+/// overlapping those before it, the overlap shifted out.
 #[inline]
 fn tail(bytes: &[u8], at: usize) -> u64 {
     let len = bytes.len();
-    let rest = len - at;
     if len >= 8 {
-        return word_at(bytes, len - 8) >> (8 * (8 - rest));
+        return word_at(bytes, len - 8) >> (8 * (8 - (len - at)));
     }
-    let byte = |i: usize| u64::from(bytes.get(i).copied().unwrap_or(0));
-    if len < 4 {
-        return byte(0) | byte(1) << 8 | byte(2) << 16;
-    }
-    let half = |from: usize| {
-        let chunk = bytes.get(from..from + 4).unwrap_or_default();
-        u64::from(u32::from_le_bytes(
-            <[u8; 4]>::try_from(chunk).unwrap_or([0; 4]),
-        ))
-    };
-    half(0) | (half(len - 4) >> (8 * (8 - len))) << 32
+    short_word(&bytes[at..])
 }
 
 /// The trigger bytes seen so far, each kind marked in the high bits.
