@@ -1000,7 +1000,7 @@ fn redact_secret_members(names: &[String], text: &str, spans: &mut Vec<(usize, u
 /// as a byte range; the backslashes escaping its quotes are left out of it.
 fn quoted_name_before(bytes: &[u8], colon: usize) -> Option<(usize, usize)> {
     let head = &bytes[..colon];
-    let close = head.iter().rposition(|&b| b != b' ' && b != b'\t')?;
+    let close = head.len().checked_sub(trailing_blanks(head) + 1)?;
     let quote = head[close];
     if quote != b'"' && quote != b'\'' {
         return None;
@@ -1374,7 +1374,7 @@ mod tests {
     }
 
     /// `text`, logged under an ordinary key, is written as it is.
-    fn assert_unchanged(text: &'static str) {
+    fn assert_unchanged(text: &str) {
         assert_eq!(redacted_value("note", text).as_str(), Some(text), "{text}");
     }
 
@@ -1827,12 +1827,8 @@ mod tests {
         // Each passes Luhn, and starts with 1 as no card of a major brand does.
         for time in ["1795352700128", "1795352700123468", "1795352700123456793"] {
             assert!(luhn(time.as_bytes()));
-            for text in [format!("at {time}"), format!("2026-11-23 {time} took 1 ms")] {
-                assert_eq!(
-                    redacted_value("note", text.as_str()).as_str(),
-                    Some(text.as_str())
-                );
-            }
+            assert_unchanged(&format!("at {time}"));
+            assert_unchanged(&format!("2026-11-23 {time} took 1 ms"));
         }
         // Test numbers of Mastercard's 2-series, Discover and JCB are cards.
         for card in ["2221000000000009", "6011111111111117", "3530111333300000"] {
