@@ -116,59 +116,67 @@ impl AccessLogConfig {
         route: Option<&MatchedPath>,
         hidden: Option<&HeaderName>,
     ) -> RequestInfo {
-        let headers = req.headers();
+        let has_extras = self.client_ip || self.user_agent || !self.headers.is_empty();
         RequestInfo {
             method: method_value(req.method()),
             path: Value::from_str_copied(req.uri().path()),
             route: route.map(|r| Value::from_str_copied(r.as_str())),
-            request_bytes: content_length(headers).map(RequestBytes::Known),
-            client_ip: self
-                .client_ip
-                .then(|| {
-                    req.extensions()
-                        .get::<ConnectInfo<SocketAddr>>()
-                        .map(|c| Value::display(&c.0.ip()))
-                })
-                .flatten(),
-            user_agent: self
-                .user_agent
-                .then(|| {
-                    headers
-                        .get(USER_AGENT)
-                        .and_then(|v| v.to_str().ok())
-                        .map(Value::from_str_copied)
-                })
-                .flatten(),
-            headers: self
-                .headers
-                .iter()
-                .filter(|name| Some(*name) != hidden)
-                .filter_map(|name| {
-                    Some(Field::new(
-                        format!("header.{name}"),
-                        header_value(name, headers)?,
-                    ))
-                })
-                .collect(),
+            request_bytes: content_length(req.headers()).map(RequestBytes::Known),
+            extras: has_extras.then(|| self.capture_extras(req, hidden)),
         }
+    }
+
+    /// The opt-in fields, out of line: most layers have none, and the
+    /// common path then carries neither their code nor their room
+    /// (measured: ~500 fewer estimated cycles per request, `docs/benchmarks.md`).
+    #[inline(never)]
+    fn capture_extras<B>(&self, req: &Request<B>, hidden: Option<&HeaderName>) -> Box<Extras> {
+        let headers = req.headers();
+        let client_ip = self
+            .client_ip
+            .then(|| {
+                req.extensions()
+                    .get::<ConnectInfo<SocketAddr>>()
+                    .map(|c| Value::display(&c.0.ip()))
+            })
+            .flatten();
+        let user_agent = self
+            .user_agent
+            .then(|| {
+                headers
+                    .get(USER_AGENT)
+                    .and_then(|v| v.to_str().ok())
+                    .map(Value::from_str_copied)
+            })
+            .flatten();
+        let headers = self
+            .headers
+            .iter()
+            .filter(|name| Some(*name) != hidden)
+            .filter_map(|name| {
+                Some(Field::new(
+                    format!("header.{name}"),
+                    header_value(name, headers)?,
+                ))
+            })
+            .collect();
+        Box::new(Extras {
+            client_ip,
+            user_agent,
+            headers,
+        })
     }
 }
 
 /// Standard methods as static strings, so the common case copies nothing.
 fn method_value(method: &Method) -> Value {
-    let known = [
-        Method::GET,
-        Method::POST,
-        Method::PUT,
-        Method::DELETE,
-        Method::PATCH,
-        Method::HEAD,
-        Method::OPTIONS,
+    const KNOWN: [&str; 9] = [
+        "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "CONNECT", "TRACE",
     ];
-    const NAMES: [&str; 7] = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"];
-    match known.iter().position(|m| m == method) {
-        Some(i) => Value::from_static(NAMES[i]),
-        None => Value::from_str_copied(method.as_str()),
+    let name = method.as_str();
+    match KNOWN.iter().find(|known| **known == name) {
+        Some(known) => Value::from_static(known),
+        None => Value::from_str_copied(name),
     }
 }
 
@@ -211,9 +219,35 @@ pub(crate) struct RequestInfo {
     path: Value,
     route: Option<Value>,
     request_bytes: Option<RequestBytes>,
+    extras: Option<Box<Extras>>,
+}
+
+/// The access log's opt-in request fields.
+#[derive(Debug)]
+struct Extras {
     client_ip: Option<Value>,
     user_agent: Option<Value>,
     headers: Vec<Field>,
+}
+
+impl Extras {
+    fn field_count(&self) -> usize {
+        usize::from(self.client_ip.is_some())
+            + usize::from(self.user_agent.is_some())
+            + self.headers.len()
+    }
+
+    fn push_into(self, event: &mut RawEvent) {
+        if let Some(ip) = self.client_ip {
+            event.push_field("client_ip", ip);
+        }
+        if let Some(ua) = self.user_agent {
+            event.push_field("user_agent", ua);
+        }
+        for field in self.headers {
+            event.push_field(field.key, field.value);
+        }
+    }
 }
 
 impl RequestInfo {
@@ -241,12 +275,11 @@ impl RequestInfo {
 
     /// How many fields the request part of the access event has.
     fn field_count(&self) -> usize {
-        let optional = [
-            self.request_bytes.is_some(),
-            self.client_ip.is_some(),
-            self.user_agent.is_some(),
-        ];
-        4 + optional.iter().filter(|&&on| on).count() + self.headers.len()
+        4 + usize::from(self.request_bytes.is_some())
+            + self
+                .extras
+                .as_ref()
+                .map_or(0, |extras| extras.field_count())
     }
 }
 
@@ -441,20 +474,28 @@ fn push_request_fields(
     if let Some(bytes) = response_bytes {
         event.push_field("response_bytes", bytes);
     }
-    if let Some(ip) = info.client_ip {
-        event.push_field("client_ip", ip);
-    }
-    if let Some(ua) = info.user_agent {
-        event.push_field("user_agent", ua);
-    }
-    for field in info.headers {
-        event.push_field(field.key, field.value);
+    if let Some(extras) = info.extras {
+        extras.push_into(event);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn standard_methods_are_static_and_others_copied() {
+        for name in [
+            "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "CONNECT", "TRACE",
+        ] {
+            let method = Method::from_bytes(name.as_bytes()).unwrap();
+            assert!(matches!(method_value(&method), Value::Static(s) if s == name));
+        }
+        let purge = Method::from_bytes(b"PURGE").unwrap();
+        let value = method_value(&purge);
+        assert!(matches!(value, Value::Inline(_)));
+        assert_eq!(value.as_str(), Some("PURGE"));
+    }
 
     #[test]
     fn a_header_allowlisted_twice_is_recorded_once() {
@@ -468,7 +509,7 @@ mod tests {
             .body(())
             .unwrap();
         let info = config.capture(&req, None, None);
-        assert_eq!(info.headers.len(), 1);
+        assert_eq!(info.extras.map(|extras| extras.headers.len()), Some(1));
     }
 
     #[test]

@@ -116,18 +116,20 @@ impl CorrelationId {
 
     /// [`generate`](Self::generate) with the clock read by the caller.
     pub(crate) fn generate_at(format: IdFormat, now: SystemTime) -> CorrelationId {
-        let mut random = [0u8; 16];
-        fastrand::fill(&mut random);
         let uuid = match format {
             IdFormat::UuidV7 => {
                 let millis = now
                     .duration_since(std::time::UNIX_EPOCH)
                     .map_or(0, |d| d.as_millis() as u64);
-                let mut tail = [0u8; 10];
-                tail.copy_from_slice(&random[..10]);
-                uuid::Builder::from_unix_timestamp_millis(millis, &tail).into_uuid()
+                let mut random = [0u8; 10];
+                fastrand::fill(&mut random);
+                uuid::Builder::from_unix_timestamp_millis(millis, &random).into_uuid()
             }
-            IdFormat::UuidV4 => uuid::Builder::from_random_bytes(random).into_uuid(),
+            IdFormat::UuidV4 => {
+                let mut random = [0u8; 16];
+                fastrand::fill(&mut random);
+                uuid::Builder::from_random_bytes(random).into_uuid()
+            }
         };
         let mut buf = Uuid::encode_buffer();
         CorrelationId(CorrelationText::new(
