@@ -178,6 +178,16 @@ async fn request_and_response_body_sizes_are_logged() {
     assert!(event.get("request_bytes").is_none(), "no body: {event}");
     assert_eq!(event["response_bytes"], "order 7".len());
     assert!(event.get("response_incomplete").is_none(), "{event}");
+    send(
+        addr,
+        "POST",
+        "/echo",
+        &[("x-request-id", b"size-3")],
+        Some(b""),
+    )
+    .await;
+    let event = access_event(&h, "size-3");
+    assert!(event.get("request_bytes").is_none(), "empty body: {event}");
     let _ = stop.send(());
 }
 

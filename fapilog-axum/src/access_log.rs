@@ -121,7 +121,7 @@ impl AccessLogConfig {
             method: method_value(req.method()),
             path: Value::from_str_copied(req.uri().path()),
             route: route.map(|r| Value::from_str_copied(r.as_str())),
-            request_bytes: content_length(req.headers()).map(RequestBytes::Known),
+            request_bytes: None,
             extras: has_extras.then(|| self.capture_extras(req, hidden)),
         }
     }
@@ -170,14 +170,19 @@ impl AccessLogConfig {
 
 /// Standard methods as static strings, so the common case copies nothing.
 fn method_value(method: &Method) -> Value {
-    const KNOWN: [&str; 9] = [
-        "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "CONNECT", "TRACE",
-    ];
-    let name = method.as_str();
-    match KNOWN.iter().find(|known| **known == name) {
-        Some(known) => Value::from_static(known),
-        None => Value::from_str_copied(name),
-    }
+    let name = match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => return Value::from_str_copied(method.as_str()),
+    };
+    Value::from_static(name)
 }
 
 fn content_length(headers: &HeaderMap) -> Option<u64> {
@@ -251,20 +256,22 @@ impl Extras {
 }
 
 impl RequestInfo {
-    /// Sizes a body that declares no `content-length`: from its exact size
-    /// hint, else by counting what the application reads of it. A request
-    /// without a body has no `request_bytes` (and its access event keeps to
-    /// the fields stored inline).
+    /// Sizes the request's body: from its exact size hint (hyper's, from
+    /// `content-length`), else from `content-length`, else by counting what
+    /// the application reads of it. A request without a body has no
+    /// `request_bytes` (and its access event keeps to the fields stored
+    /// inline); the common one, a bodiless GET, costs no header lookup.
     pub(crate) fn measure_body<B: Body + 'static>(&mut self, req: &mut Request<B>) {
-        if self.request_bytes.is_some() {
-            return;
-        }
+        let declared = || content_length(req.headers()).filter(|&n| n > 0);
         self.request_bytes = match req.body().size_hint().exact() {
             Some(0) => None,
             Some(n) => Some(RequestBytes::Known(n)),
-            None if req.body().is_end_stream() => None,
-            None => body_size::axum_body(req.body_mut())
-                .map(|body| RequestBytes::Read(body_size::count_read(body))),
+            None => match declared() {
+                Some(n) => Some(RequestBytes::Known(n)),
+                None if req.body().is_end_stream() => None,
+                None => body_size::axum_body(req.body_mut())
+                    .map(|body| RequestBytes::Read(body_size::count_read(body))),
+            },
         };
     }
 
