@@ -14,16 +14,24 @@
 # request) is the steadiest figure on such a machine. The worker's CPU per request
 # (/proc utime + stime of `tokio-rt-worker` over the run's middle, divided by
 # wrk's req/s times that time) is the inverse of req/s when that thread
-# is saturated, and shows when it is not.
+# is saturated, and shows when it is not. Its user-space part is what the
+# stacks' code costs (what benches/cgload.sh counts); the rest is the
+# kernel's loopback TCP, about the same for every stack.
 #
-# Usage: benches/load.sh [SECONDS] [ROUNDS]   (defaults 5, 5)
+# Usage: benches/load.sh [SECONDS] [ROUNDS] [STACK...]
+#   (defaults 5, 5; bare noop-layer floor fapilog tracing; bare always runs)
 # Every run's figures go to stderr as they come.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_RUN=${1:-5}
 ROUNDS=${2:-5}
+shift 2 || shift $#
 PORT=3999
 STACKS=(bare noop-layer floor fapilog tracing)
+if [ $# -gt 0 ]; then
+  STACKS=(bare)
+  for stack in "$@"; do [ "$stack" = bare ] || STACKS+=("$stack"); done
+fi
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 cargo build --release --example bench_server -q
 BIN=${CARGO_TARGET_DIR:-target}/release/examples/bench_server
@@ -31,15 +39,15 @@ TICK=$(getconf CLK_TCK)
 RUNS=$(mktemp)
 trap 'rm -f "$RUNS"' EXIT
 
-# CPU ticks (utime + stime) of the process's tokio worker thread.
+# CPU ticks of the process's tokio worker thread: "utime+stime utime".
 worker_ticks() {
   for task in /proc/"$1"/task/*; do
-    [ "$(cat "$task/comm")" = tokio-rt-worker ] && sed 's/^.*) //' "$task/stat" | awk '{print $12 + $13}'
+    [ "$(cat "$task/comm")" = tokio-rt-worker ] && sed 's/^.*) //' "$task/stat" | awk '{print $12 + $13, $12}'
   done
   return 0
 }
 
-# One run: prints "stack rps p50 p99 cpu_us_per_request".
+# One run: prints "stack rps p50 p99 cpu_us_per_request user_us_per_request".
 run_stack() {
   local stack=$1 pid wrk_pid t0 t1 ticks0 ticks1 out
   "$BIN" "$stack" "127.0.0.1:$PORT" 2>/dev/null &
@@ -55,8 +63,12 @@ run_stack() {
   wait "$wrk_pid"
   kill -INT "$pid"; wait "$pid" 2>/dev/null || true
   awk -v s="$stack" -v k0="$ticks0" -v k1="$ticks1" -v t0="$t0" -v t1="$t1" -v tick="$TICK" '
+    BEGIN {split(k0, a, " "); split(k1, b, " ")}
     /Requests\/sec/ {rps = $2} $1 == "50%" {p50 = $2} $1 == "99%" {p99 = $2}
-    END {printf "%s %s %s %s %.2f\n", s, rps, p50, p99, 1e6 * (k1 - k0) / tick / (rps * (t1 - t0))}' "$out"
+    END {
+      per = 1e6 / tick / (rps * (t1 - t0))
+      printf "%s %s %s %s %.2f %.2f\n", s, rps, p50, p99, (b[1] - a[1]) * per, (b[2] - a[2]) * per
+    }' "$out"
   rm -f "$out"
 }
 
@@ -74,15 +86,16 @@ median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (
 column() { awk -v s="$1" -v f="$2" '$2 == s {print $f}' "$RUNS"; }
 
 best_bare=$(column bare 3 | sort -g | tail -1)
-printf "| stack | req/s: best round (ratio to bare's best) | req/s: median | ratio to bare in the same round: median (range over %s rounds) | worker CPU per request: least, median | p50 | p99 |\n" "$ROUNDS"
-printf "|---|---:|---:|---|---:|---:|---:|\n"
+printf "| stack | req/s: best round (ratio to bare's best) | req/s: median | ratio to bare in the same round: median (range over %s rounds) | worker CPU per request: least, median | of it user space: least | p50 | p99 |\n" "$ROUNDS"
+printf "|---|---:|---:|---|---:|---:|---:|---:|\n"
 for stack in "${STACKS[@]}"; do
   ratios=$(awk -v s="$stack" '$2 == "bare" {bare[$1] = $3} $2 == s {rps[$1] = $3}
     END {for (r in rps) printf "%.3f\n", rps[r] / bare[r]}' "$RUNS" | sort -g)
   best=$(column "$stack" 3 | sort -g | tail -1)
-  printf "| %s | %.0f (%.2f) | %.0f | %.2f (%.2f–%.2f) | %.2f, %.2f µs | %.0f µs | %.0f µs |\n" "$stack" \
+  printf "| %s | %.0f (%.2f) | %.0f | %.2f (%.2f–%.2f) | %.2f, %.2f µs | %.2f µs | %.0f µs | %.0f µs |\n" "$stack" \
     "$best" "$(awk -v a="$best" -v b="$best_bare" 'BEGIN {print a / b}')" "$(column "$stack" 3 | median)" \
     "$(median <<<"$ratios")" "$(head -1 <<<"$ratios")" "$(tail -1 <<<"$ratios")" \
     "$(column "$stack" 6 | sort -g | head -1)" "$(column "$stack" 6 | median)" \
+    "$(column "$stack" 7 | sort -g | head -1)" \
     "$(column "$stack" 4 | to_us | median)" "$(column "$stack" 5 | to_us | median)"
 done
