@@ -15,22 +15,29 @@
 # (/proc utime + stime of `tokio-rt-worker` over the run's middle, divided by
 # wrk's req/s times that time) is the inverse of req/s when that thread
 # is saturated, and shows when it is not. Its user-space part is what the
-# stacks' code costs (what benches/cgload.sh counts); the rest is the
-# kernel's loopback TCP, about the same for every stack.
+# stacks' code costs (what benches/cgload.sh counts).
 #
-# Usage: benches/load.sh [SECONDS] [ROUNDS] [STACK...]
-#   (defaults 5, 5; bare noop-layer floor fapilog tracing; bare always runs)
+# Usage: benches/load.sh [SECONDS [ROUNDS [STACK...]]]
+#   (defaults 5, 5; stacks bare noop-layer floor fapilog tracing, or any of
+#   those and floor-no-events; bare always runs, first)
 # Every run's figures go to stderr as they come.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_RUN=${1:-5}
 ROUNDS=${2:-5}
 shift 2 || shift $#
+for n in "$SECONDS_PER_RUN" "$ROUNDS"; do
+  [[ $n =~ ^[1-9][0-9]*$ ]] || { echo "usage: $0 [SECONDS [ROUNDS [STACK...]]]: '$n' is not a count" >&2; exit 2; }
+done
 PORT=3999
+KNOWN=" bare noop-layer floor floor-no-events fapilog tracing "
 STACKS=(bare noop-layer floor fapilog tracing)
 if [ $# -gt 0 ]; then
   STACKS=(bare)
-  for stack in "$@"; do [ "$stack" = bare ] || STACKS+=("$stack"); done
+  for stack in "$@"; do
+    [[ $KNOWN == *" $stack "* ]] || { echo "unknown stack '$stack' (known:$KNOWN)" >&2; exit 2; }
+    [[ " ${STACKS[*]} " == *" $stack "* ]] || STACKS+=("$stack")
+  done
 fi
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 cargo build --release --example bench_server -q

@@ -121,7 +121,7 @@ impl AccessLogConfig {
             method: method_value(req.method()),
             path: Value::from_str_copied(req.uri().path()),
             route: route.map(|r| Value::from_str_copied(r.as_str())),
-            request_bytes: None,
+            request_bytes: content_length(req.headers()).map(RequestBytes::Known),
             extras: has_extras.then(|| self.capture_extras(req, hidden)),
         }
     }
@@ -256,22 +256,20 @@ impl Extras {
 }
 
 impl RequestInfo {
-    /// Sizes the request's body: from its exact size hint (hyper's, from
-    /// `content-length`), else from `content-length`, else by counting what
-    /// the application reads of it. A request without a body has no
-    /// `request_bytes` (and its access event keeps to the fields stored
-    /// inline); the common one, a bodiless GET, costs no header lookup.
+    /// Sizes a body that declares no `content-length`: from its exact size
+    /// hint, else by counting what the application reads of it. A request
+    /// without a body has no `request_bytes` (and its access event keeps to
+    /// the fields stored inline).
     pub(crate) fn measure_body<B: Body + 'static>(&mut self, req: &mut Request<B>) {
-        let declared = || content_length(req.headers()).filter(|&n| n > 0);
+        if self.request_bytes.is_some() {
+            return;
+        }
         self.request_bytes = match req.body().size_hint().exact() {
             Some(0) => None,
             Some(n) => Some(RequestBytes::Known(n)),
-            None => match declared() {
-                Some(n) => Some(RequestBytes::Known(n)),
-                None if req.body().is_end_stream() => None,
-                None => body_size::axum_body(req.body_mut())
-                    .map(|body| RequestBytes::Read(body_size::count_read(body))),
-            },
+            None if req.body().is_end_stream() => None,
+            None => body_size::axum_body(req.body_mut())
+                .map(|body| RequestBytes::Read(body_size::count_read(body))),
         };
     }
 
