@@ -25,8 +25,21 @@ use crate::event::{CapturedError, RawEvent, SamplingTag, Timestamp};
 use crate::level::Level;
 use crate::value::Field;
 
-/// The keys fapilog writes itself; user fields with these names go under `fields`.
-pub const RESERVED_KEYS: [&str; 11] = [
+/// `RESERVED_KEYS` and the `matches!` that tests them, from one list.
+macro_rules! reserved_keys {
+    ($($key:literal),+ $(,)?) => {
+        /// The keys fapilog writes itself; user fields with these names go under `fields`.
+        pub const RESERVED_KEYS: [&str; [$($key),+].len()] = [$($key),+];
+
+        // One length dispatch instead of a comparison per key: it runs for
+        // every field of every event.
+        fn is_reserved_key(key: &str) -> bool {
+            matches!(key, $($key)|+)
+        }
+    };
+}
+
+reserved_keys![
     "ts",
     "level",
     "msg",
@@ -74,21 +87,7 @@ impl<'a> Envelope<'a> {
 
     /// Whether `key` is one of [`RESERVED_KEYS`].
     pub fn is_reserved(key: &str) -> bool {
-        // One length dispatch instead of eleven comparisons: it runs for
-        // every field of every event. A test keeps it equal to the list.
-        matches!(
-            key,
-            "ts" | "level"
-                | "msg"
-                | "seq"
-                | "target"
-                | "correlation_id"
-                | "sampled"
-                | "sample_rate"
-                | "promoted"
-                | "error"
-                | "fields"
-        )
+        is_reserved_key(key)
     }
 
     /// `ts`: when the event was captured.
