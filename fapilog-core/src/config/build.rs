@@ -497,7 +497,16 @@ fn format_for(index: usize, sink: &SinkSettings) -> Result<Box<dyn Format>, Conf
                         "never" => ColorChoice::Never,
                         _ => ColorChoice::Auto,
                     };
-                Box::new(PrettyFormat::new().color(color).max_string_bytes(max))
+                let format = match (color, sink.kind.as_str()) {
+                    (ColorChoice::Auto, "stdout") => PrettyFormat::new(),
+                    (ColorChoice::Auto, "stderr") => {
+                        PrettyFormat::new().color_for(color, &std::io::stderr())
+                    }
+                    // A file, or a registered type: not a terminal that we know of.
+                    (ColorChoice::Auto, _) => PrettyFormat::new().color(ColorChoice::Never),
+                    _ => PrettyFormat::new().color(color),
+                };
+                Box::new(format.max_string_bytes(max))
             }
             _ => Box::new(JsonFormat::new().max_string_bytes(max)),
         },
@@ -508,6 +517,31 @@ fn format_for(index: usize, sink: &SinkSettings) -> Result<Box<dyn Format>, Conf
 mod tests {
     use super::*;
     use crate::error::ConfigErrorKind;
+    use crate::{Envelope, Level, RawEvent};
+
+    /// Whether sink `kind`'s pretty format with `color` colours a line.
+    fn colours(kind: &str, color: &str) -> bool {
+        let sink = SinkSettings {
+            kind: kind.to_owned(),
+            format: "pretty".to_owned(),
+            color: color.to_owned(),
+            ..SinkSettings::default()
+        };
+        let mut out = Vec::new();
+        let event = RawEvent::new(Level::Info, "x");
+        format_for(0, &sink)
+            .unwrap()
+            .encode(&Envelope::new(&event), &mut out);
+        out.contains(&0x1b)
+    }
+
+    #[test]
+    fn a_file_sink_is_coloured_only_when_asked() {
+        // Under `auto` a file is never coloured, even with stdout a terminal.
+        assert!(!colours("file", "auto"));
+        assert!(colours("file", "always"));
+        assert!(!colours("stderr", "never"));
+    }
 
     fn error_for(toml: &str) -> ConfigError {
         Config::from_toml_str(toml)

@@ -34,7 +34,9 @@ use crate::value::Value;
 /// Whether [`PrettyFormat`] colours the level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum ColorChoice {
-    /// Colour when stdout is a terminal and `NO_COLOR` is unset or empty (decided once, when set).
+    /// Colour when stdout (or the stream given to
+    /// [`PrettyFormat::color_for`]) is a terminal and `NO_COLOR` is unset or
+    /// empty; decided once, when set.
     #[default]
     Auto,
     /// Always colour.
@@ -44,14 +46,13 @@ pub enum ColorChoice {
 }
 
 impl ColorChoice {
-    /// Whether this choice means colour, here and now.
-    fn resolve(self) -> bool {
+    /// Whether this choice means colour on `stream`, here and now.
+    fn resolve(self, stream: &impl IsTerminal) -> bool {
         match self {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
             ColorChoice::Auto => {
-                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                    && std::io::stdout().is_terminal()
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && stream.is_terminal()
             }
         }
     }
@@ -100,17 +101,31 @@ impl PrettyFormat {
     /// ([`DEFAULT_MAX_STRING_BYTES`]).
     pub fn new() -> Self {
         PrettyFormat {
-            color: ColorChoice::Auto.resolve(),
+            color: ColorChoice::Auto.resolve(&std::io::stdout()),
             max_string_bytes: DEFAULT_MAX_STRING_BYTES,
             timestamps: TimestampCache::new(),
         }
     }
 
     /// Whether to colour the level (default [`ColorChoice::Auto`]); `Auto` is
-    /// decided here, once.
+    /// decided here, once, by whether stdout is a terminal. For a sink that
+    /// writes elsewhere, use [`color_for`](Self::color_for).
     #[must_use]
-    pub fn color(mut self, choice: ColorChoice) -> Self {
-        self.color = choice.resolve();
+    pub fn color(self, choice: ColorChoice) -> Self {
+        self.color_for(choice, &std::io::stdout())
+    }
+
+    /// Like [`color`](Self::color), with `Auto` decided by whether `stream`,
+    /// the one the sink writes to, is a terminal.
+    ///
+    /// ```
+    /// use fapilog_core::format::{ColorChoice, PrettyFormat};
+    /// let for_stderr = PrettyFormat::new().color_for(ColorChoice::Auto, &std::io::stderr());
+    /// # let _ = for_stderr;
+    /// ```
+    #[must_use]
+    pub fn color_for(mut self, choice: ColorChoice, stream: &impl IsTerminal) -> Self {
+        self.color = choice.resolve(stream);
         self
     }
 

@@ -2,7 +2,8 @@
 //!
 //! Rotation renames files: the active file is `app.log`; rotating renames
 //! `app.log.(n-1)` → `app.log.n` … `app.log` → `app.log.1`, deletes what is
-//! beyond [`retain`](FileSinkBuilder::retain), and opens a fresh `app.log`.
+//! beyond [`retain`](FileSinkBuilder::retain), and opens a fresh `app.log`
+//! (with `retain` 0, the file is emptied in place instead).
 //! Rotation never splits a line: a batch that would overflow
 //! [`max_bytes`](FileSinkBuilder::max_bytes) is cut between lines, and a single
 //! line longer than `max_bytes` is written alone into its own file.
@@ -127,8 +128,9 @@ impl FileSinkBuilder {
 
     /// How many rotated files (`app.log.1` … `app.log.N`) to keep; older ones are deleted.
     ///
-    /// `0` keeps none: at rotation the full file is deleted and a fresh one
-    /// started, so only the active file exists. At most [`MAX_RETAIN`].
+    /// `0` keeps none: at rotation the full file is emptied in place
+    /// (truncated) and written again from its start, so only the active
+    /// file exists. At most [`MAX_RETAIN`].
     /// Default: [`DEFAULT_RETAIN`] (5).
     pub fn retain(mut self, retain: usize) -> Self {
         self.retain = retain;
@@ -142,7 +144,10 @@ impl FileSinkBuilder {
         self
     }
 
-    /// Makes [`Sink::flush`] also `fsync` the file's data to disk.
+    /// Makes [`Sink::flush`] also `fsync` the file's data to disk, and its
+    /// directory once after the file is opened (so that a rotation's
+    /// renames are on disk too). A file rotated away or replaced is
+    /// `fsync`ed before the sink lets go of it.
     /// Default: `false` ([`DEFAULT_FSYNC_ON_FLUSH`]): flush hands data to the OS only.
     pub fn fsync_on_flush(mut self, fsync_on_flush: bool) -> Self {
         self.fsync_on_flush = fsync_on_flush;
@@ -278,6 +283,10 @@ impl FileSink {
             if active.remeasure_at(&self.path) {
                 return Ok(active);
             }
+            if self.fsync_on_flush {
+                // Replaced: what this sink wrote to it is not flushed again.
+                active.file.sync_data()?;
+            }
         }
         self.reopen()
     }
@@ -362,9 +371,18 @@ impl FileSink {
         whole_lines
     }
 
-    /// Renames the files along and replaces `active` with a fresh, empty file.
+    /// Renames the files along and replaces `active` with a fresh, empty
+    /// file; with `retain` 0, empties `active` in place instead, so that no
+    /// failure can leave it a deleted file still written to.
     fn rotate(&self, active: &mut ActiveFile) -> io::Result<()> {
-        active.file.flush()?;
+        if self.fsync_on_flush {
+            // Once renamed away, the file is never flushed by this sink again.
+            active.file.sync_data()?;
+        }
+        if self.retain == 0 {
+            remove_rotated_from(&self.path, 1)?;
+            return active.empty();
+        }
         shift_rotated_files(&self.path, self.retain)?;
         if let Some(RotationHook(hook)) = &self.after_rename {
             hook();
@@ -386,6 +404,7 @@ impl Sink for FileSink {
         active.file.flush()?;
         if self.fsync_on_flush {
             active.file.sync_data()?;
+            active.sync_name(&self.path)?;
         }
         Ok(())
     }
@@ -406,6 +425,9 @@ struct ActiveFile {
     identity: (u64, u64),
     /// The rotation period the file's content belongs to; `None` until known.
     period: Option<u64>,
+    /// Whether the directory entry naming the file may not be on disk yet
+    /// (it was opened, maybe created, after a rotation renamed the last one).
+    name_unsynced: bool,
 }
 
 impl ActiveFile {
@@ -425,7 +447,26 @@ impl ActiveFile {
             size,
             identity: identity(&meta),
             period,
+            name_unsynced: true,
         })
+    }
+
+    /// Empties the file in place, to be written again from its start.
+    fn empty(&mut self) -> io::Result<()> {
+        self.file.set_len(0)?;
+        self.size = 0;
+        self.period = None;
+        Ok(())
+    }
+
+    /// `fsync`s the directory holding `path` once after the file was
+    /// opened, so that its name, and the renames before it, are on disk.
+    fn sync_name(&mut self, path: &Path) -> io::Result<()> {
+        if self.name_unsynced {
+            sync_dir(parent_dir(path))?;
+            self.name_unsynced = false;
+        }
+        Ok(())
     }
 
     /// Whether `path` still names this file; if so, takes its length from the
@@ -506,17 +547,24 @@ fn identity(_meta: &fs::Metadata) -> (u64, u64) {
     (0, 0)
 }
 
-/// `app.log.1` … `app.log.retain` move up by one, the oldest is deleted, and
-/// `app.log` becomes `app.log.1` (or is deleted when `retain` is 0).
+/// `app.log` becomes `app.log.1` (`retain` at least 1): the files from
+/// `app.log.1` up to the first missing number move up by one, and only when
+/// none is missing below `retain` is the oldest, `app.log.<retain>`,
+/// deleted. A rotation that failed part-way leaves such a gap, which the
+/// next attempt fills: retried, it deletes no more files.
 fn shift_rotated_files(path: &Path, retain: usize) -> io::Result<()> {
-    // The file that would pass `retain`, and any left beyond it by a run
-    // with a larger `retain` (gaps and all).
-    remove_rotated_from(path, retain.max(1))?;
-    if retain == 0 {
-        return remove_if_exists(path);
-    }
-    for n in (1..retain).rev() {
-        rename_if_exists(&rotated_path(path, n), &rotated_path(path, n + 1))?;
+    // Any left beyond `retain` by a run with a larger one (gaps and all).
+    remove_rotated_from(path, retain + 1)?;
+    let gap = (1..=retain).find(|&n| fs::symlink_metadata(rotated_path(path, n)).is_err());
+    let top = match gap {
+        Some(n) => n,
+        None => {
+            remove_if_exists(&rotated_path(path, retain))?;
+            retain
+        }
+    };
+    for n in (1..top).rev() {
+        fs::rename(rotated_path(path, n), rotated_path(path, n + 1))?;
     }
     fs::rename(path, rotated_path(path, 1))
 }
@@ -569,11 +617,15 @@ fn remove_if_exists(path: &Path) -> io::Result<()> {
     }
 }
 
-fn rename_if_exists(from: &Path, to: &Path) -> io::Result<()> {
-    match fs::rename(from, to) {
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-        other => other,
-    }
+/// Makes the directory's entries (names, renames) durable.
+#[cfg(unix)]
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+#[cfg(not(unix))]
+fn sync_dir(_dir: &Path) -> io::Result<()> {
+    Ok(())
 }
 
 /// Length of the first line of `bytes`, its `\n` included (all of it if none).
@@ -691,6 +743,44 @@ mod tests {
         sink.write(b"aaa\nbbb\nccc\n").unwrap();
         assert_eq!(read(&path), "ccc\n");
         assert!(!rotated_path(&path, 1).exists());
+    }
+
+    #[test]
+    fn retain_zero_empties_the_file_it_holds() {
+        let (_dir, path) = scratch();
+        let mut sink = sized(&path, 4, 0);
+        sink.write(b"aaa\n").unwrap();
+        let reader = File::open(&path).unwrap();
+        sink.write(b"bbb\n").unwrap();
+        // The same file, emptied: there is no moment when the sink holds
+        // a deleted file that it could go on writing to.
+        assert_eq!(reader.metadata().unwrap().len(), 4);
+        assert_eq!(
+            identity(&reader.metadata().unwrap()),
+            identity(&fs::metadata(&path).unwrap())
+        );
+        assert_eq!(read(&path), "bbb\n");
+    }
+
+    #[test]
+    fn a_gap_left_by_a_failed_rotation_is_filled_not_widened() {
+        let (_dir, path) = scratch();
+        // As a rotation that failed after moving app.log.2 up leaves them.
+        fs::write(rotated_path(&path, 1), "2\n").unwrap();
+        fs::write(rotated_path(&path, 3), "1\n").unwrap();
+        let mut sink = sized(&path, 2, 3);
+        sink.write(b"3\n4\n").unwrap();
+        assert_eq!(read(&rotated_path(&path, 3)), "1\n", "the oldest is kept");
+        assert_eq!(read(&rotated_path(&path, 2)), "2\n");
+        assert_eq!(read(&rotated_path(&path, 1)), "3\n");
+        assert_eq!(read(&path), "4\n");
+        sink.write(b"5\n").unwrap();
+        assert!(!rotated_path(&path, 4).exists());
+        assert_eq!(
+            read(&rotated_path(&path, 3)),
+            "2\n",
+            "full: the oldest goes"
+        );
     }
 
     #[test]
@@ -969,5 +1059,14 @@ mod tests {
         sink.write(b"x\n").unwrap();
         sink.flush().unwrap();
         assert_eq!(read(&path), "x\n");
+        let mut sink = FileSink::builder(&path)
+            .fsync_on_flush(true)
+            .max_bytes(2)
+            .build()
+            .unwrap();
+        sink.write(b"y\n").unwrap();
+        sink.flush().unwrap();
+        assert_eq!(read(&rotated_path(&path, 1)), "x\n");
+        assert_eq!(read(&path), "y\n");
     }
 }
