@@ -86,8 +86,14 @@ fn a_stuck_sink_cannot_hold_shutdown_past_its_deadline() {
     for _ in 0..10 {
         log.info("still queued");
     }
+    let waiting = pipeline.clone();
+    let flush = std::thread::spawn(move || waiting.flush_timeout(Duration::from_secs(60)));
     // The sink is never let go: returning at all is the deadline at work.
     let report = guard.shutdown(Duration::from_millis(200));
+    assert!(
+        !flush.join().unwrap(),
+        "a flush cut short by the drain is not a success"
+    );
     assert!(report.timed_out);
     assert_eq!(report.metrics.dropped.deadline, 10);
     assert_eq!(report.undelivered, 1);
@@ -100,6 +106,39 @@ fn a_stuck_sink_cannot_hold_shutdown_past_its_deadline() {
         ),
         "{line}"
     );
+}
+
+/// A sink whose `Drop` waits until the test lets it go (or a minute passes).
+struct SlowToDrop(std::sync::mpsc::Receiver<()>);
+
+impl fapilog::sink::Sink for SlowToDrop {
+    fn write(&mut self, _batch: &[u8]) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for SlowToDrop {
+    fn drop(&mut self) {
+        let _ = self.0.recv_timeout(Duration::from_secs(60));
+    }
+}
+
+#[test]
+fn a_sink_slow_to_drop_cannot_hold_shutdown_past_its_deadline() {
+    let (release, held) = std::sync::mpsc::channel();
+    let (pipeline, guard) = Pipeline::builder()
+        .sink(SlowToDrop(held), JsonFormat::new())
+        .build()
+        .unwrap();
+    pipeline.logger().info("written before the sink is dropped");
+    let report = guard.shutdown(Duration::from_millis(200));
+    // Still in its `Drop` when shutdown returned: the deadline was kept.
+    assert!(
+        release.send(()).is_ok(),
+        "shutdown waited for the sink's drop"
+    );
+    assert!(report.timed_out);
+    assert_eq!((report.written, report.undelivered), (1, 0));
 }
 
 #[test]

@@ -151,6 +151,11 @@ fn producers_blocked_at_shutdown_are_counted_once() {
             support::a_producer_waits(&pipeline)
         });
         let report = guard.shutdown(Duration::from_secs(5));
+        if !report.timed_out {
+            // The producers woken by the drain have counted their events.
+            assert_eq!(report.undelivered, 0, "{report:?}");
+            assert!(report.metrics.is_balanced(), "{:?}", report.metrics);
+        }
         for producer in producers {
             producer.join().unwrap();
         }

@@ -45,6 +45,33 @@ fn a_panicking_sink_is_counted_and_isolated() {
     run_with(BrokenSink::Panics);
 }
 
+/// With stderr on `/dev/full`, every fault report fails to print; the
+/// writer still writes, counts and drains (`eprintln!` would panic there).
+#[cfg(target_os = "linux")]
+#[test]
+fn a_broken_stderr_does_not_stop_the_writer() {
+    const NAME: &str = "a_broken_stderr_does_not_stop_the_writer";
+    if support::child::is_child(NAME) {
+        run_with(BrokenSink::Errors);
+        return;
+    }
+    let mut on_full_stderr = std::process::Command::new("sh");
+    on_full_stderr
+        .args(["-c", r#"exec "$0" "$@" 2>/dev/full"#])
+        .arg(std::env::current_exe().unwrap())
+        .args(["--exact", NAME, "--nocapture", "--test-threads=1"])
+        .env(support::child::CHILD_ENV, NAME)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let run =
+        support::child::wait_bounded(on_full_stderr.spawn().unwrap(), Duration::from_secs(120));
+    assert!(
+        run.status.success() && run.stdout.contains("1 passed"),
+        "{}",
+        run.stdout
+    );
+}
+
 /// A sink named like every other one of its kind, failing or not.
 struct Named {
     fails: bool,

@@ -24,6 +24,7 @@
 //! # Ok(()) }
 //! ```
 
+use std::io::Write;
 use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
@@ -48,7 +49,11 @@ pub fn default_pipeline() -> Pipeline {
                 guard: Mutex::new(Some(guard)),
             },
             Err(e) => {
-                eprintln!("fapilog: cannot start the default pipeline: {e}");
+                // Not `eprintln!`, which panics when stderr is broken.
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "fapilog: cannot start the default pipeline: {e}"
+                );
                 DefaultPipeline {
                     pipeline: Pipeline::closed(),
                     guard: Mutex::new(None),

@@ -50,3 +50,11 @@ pub use limits::{DEFAULT_MAX_CAPTURE_BYTES, DEFAULT_MAX_FIELDS, FIELDS_TRUNCATED
 pub use metrics::{DroppedCounts, ExtraCounter, MetricsSnapshot, MetricsSource, SinkMetrics};
 pub use overflow::OverflowPolicy;
 pub use shutdown::{DrainReport, WriterGuard};
+
+/// Writes one line about a fault (already counted) to stderr. Not
+/// `eprintln!`: it panics when stderr is broken (a closed pipe, a full
+/// disk), and on the writer thread that would stop all writing.
+pub(crate) fn report_on_stderr(line: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
+}

@@ -101,6 +101,9 @@ struct State {
     blocked_producers: usize,
     closed: bool,
     writer_done: bool,
+    /// A drain missed its deadline: what was queued was dropped, and the
+    /// batch in the writer's hands may never be written.
+    abandoned: bool,
 }
 
 /// What the writer takes from the queue in one go.
@@ -180,6 +183,7 @@ impl Queue {
                 blocked_producers: 0,
                 closed: false,
                 writer_done: false,
+                abandoned: false,
             }),
             sleep: Mutex::new(()),
             writer_wake: Condvar::new(),
@@ -307,6 +311,13 @@ impl Queue {
             if st.closed {
                 // A producer blocked for room was overtaken by shutdown.
                 st.counts.dropped_shutdown += 1;
+                let last_to_settle = deadline.is_some() && st.blocked_producers == 0;
+                drop(st);
+                if last_to_settle {
+                    // The drain waits for it to report.
+                    let _sleep = self.sleep();
+                    self.progress.notify_all();
+                }
                 return;
             }
             if st.events.len() < self.capacity {
@@ -531,7 +542,8 @@ impl Queue {
         if wake {
             self.wake_writer();
         }
-        self.wait_progress(deadline, |st| st.flushed_before >= target || st.writer_done)
+        let written = |st: &State| st.flushed_before >= target || (st.writer_done && !st.abandoned);
+        self.wait_progress(deadline, |st| written(st) || st.abandoned) && written(&self.state())
     }
 
     fn wait_progress(&self, deadline: Instant, done: impl Fn(&State) -> bool) -> bool {
@@ -573,6 +585,13 @@ impl Queue {
         self.wait_progress(deadline, |st| st.writer_done)
     }
 
+    /// After the writer's last batch, waits until the producers that were
+    /// waiting for room (woken by `close`) have counted their events as
+    /// dropped, or `deadline` passes.
+    pub(crate) fn wait_blocked_settled(&self, deadline: Instant) -> bool {
+        self.wait_progress(deadline, |st| st.blocked_producers == 0)
+    }
+
     /// After a missed drain deadline: drops what is still queued, counted, and
     /// returns how many.
     pub(crate) fn abandon(&self) -> u64 {
@@ -581,6 +600,7 @@ impl Queue {
             st.counts.dropped_deadline += st.events.len() as u64;
             st.ranked = [0; 3];
             st.writer_done = true;
+            st.abandoned = true;
             release_room(&mut st)
         };
         let _sleep = self.sleep();

@@ -70,7 +70,8 @@ impl WriterGuard {
         let queue = &self.pipeline.shared.queue;
         let before = self.pipeline.metrics();
         queue.close();
-        let finished = queue.wait_writer_done(deadline_after(started, deadline));
+        let until = deadline_after(started, deadline);
+        let finished = queue.wait_writer_done(until) && queue.wait_blocked_settled(until);
         if finished {
             if let Some(thread) = self.thread.take() {
                 let _ = thread.join();

@@ -66,10 +66,10 @@ impl Output {
             self.last_report = Some(Instant::now());
             let faults = counters.errors.load(std::sync::atomic::Ordering::Relaxed)
                 + counters.panics.load(std::sync::atomic::Ordering::Relaxed);
-            eprintln!(
+            super::report_on_stderr(format_args!(
                 "fapilog: sink {} failed: {what} ({faults} faults so far)",
                 counters.name
-            );
+            ));
         }
     }
 }
@@ -172,10 +172,15 @@ impl Writer {
             }
             // Dropping events frees their owned strings here, not on the caller's thread.
             self.items.clear();
-            self.shared.queue.complete(&take);
             if take.last {
-                break;
+                // The sinks, processors and enrichers go before the writer
+                // says it is done: the drain's deadline bounds their `Drop` too.
+                let shared = Arc::clone(&self.shared);
+                drop(self);
+                shared.queue.complete(&take);
+                return;
             }
+            self.shared.queue.complete(&take);
         }
     }
 
@@ -228,7 +233,9 @@ impl Writer {
         let lost = m.in_flight().saturating_sub(queue.blocked as u64);
         if lost > 0 {
             add(&shared.counters.failed, lost);
-            eprintln!("fapilog: {lost} events held by processors were lost at shutdown (counted as failed)");
+            super::report_on_stderr(format_args!(
+                "fapilog: {lost} events held by processors were lost at shutdown (counted as failed)"
+            ));
         }
     }
 

@@ -186,7 +186,9 @@ fn report_panic(name: &str) {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     if LAST_REPORT_SECS.swap(now, Ordering::Relaxed) != now {
-        eprintln!("fapilog: stage {name} panicked; the event it held is counted as failed");
+        crate::pipeline::report_on_stderr(format_args!(
+            "fapilog: stage {name} panicked; the event it held is counted as failed"
+        ));
     }
 }
 
