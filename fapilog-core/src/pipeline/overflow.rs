@@ -24,9 +24,10 @@ use std::time::Duration;
 pub enum OverflowPolicy {
     /// Evict the oldest queued event of the incoming event's rank to make
     /// room. The default: recent events are usually the ones that explain a
-    /// problem. (An INFO-or-below event looks for one only among the first 16
-    /// queued events, so that WARN and ERROR events piled at the front are not
-    /// moved on every push of a flood; past them it is refused.)
+    /// problem. (An event looks for one only among the first 16 queued
+    /// events, so that events of higher ranks piled at the front, such as
+    /// ERRORs before a WARN flood, are not moved on every push of the flood;
+    /// past them it is refused.)
     #[default]
     DropOldest,
     /// Refuse the incoming event.

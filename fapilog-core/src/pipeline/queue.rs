@@ -140,8 +140,8 @@ fn release_room(st: &mut State) -> VecDeque<RawEvent> {
     std::mem::take(&mut st.events)
 }
 
-/// How far into a full queue an incoming INFO-or-below event looks for one of
-/// its own rank to evict under `DropOldest` (see `Queue::room_for`).
+/// How far into a full queue an incoming event looks for one of its own rank
+/// to evict under `DropOldest` (see `Queue::room_for`).
 const EVICTION_WINDOW: usize = 16;
 
 /// What a full queue does with an incoming event.
@@ -367,11 +367,13 @@ impl Queue {
     /// evict the oldest event of the lowest rank below it, whatever the
     /// policy; otherwise the policy decides among events of its own rank.
     ///
-    /// An event of the lowest rank (INFO and below) under `DropOldest` only
-    /// looks among the first [`EVICTION_WINDOW`] queued events: when WARN and
-    /// ERROR events pile up at the front, evicting an INFO behind them would
-    /// move all of them, on every push of a flood; the incoming INFO is
-    /// refused instead (the same loss, counted the same way).
+    /// Under `DropOldest` an event looks for one of its own rank only among
+    /// the first [`EVICTION_WINDOW`] queued events: when events of higher
+    /// ranks pile up at the front (ERRORs before a WARN flood, WARNs before an
+    /// INFO flood), evicting one behind them would move all of them, on every
+    /// push of the flood; the incoming event is refused instead (the same
+    /// loss, counted the same way). ERRORs have nothing ranked above them, so
+    /// their oldest is always at the front once the lower ranks are gone.
     fn room_for(&self, st: &State, rank: u8) -> Room {
         let oldest_of = |r: u8| {
             let queued = match r {
@@ -387,13 +389,12 @@ impl Queue {
             return Room::Evict(i);
         }
         match self.policy {
-            OverflowPolicy::DropOldest if rank == 0 => st
+            OverflowPolicy::DropOldest => st
                 .events
                 .iter()
                 .take(EVICTION_WINDOW)
-                .position(|e| e.level.overflow_rank() == 0)
+                .position(|e| e.level.overflow_rank() == rank)
                 .map_or(Room::Refuse, Room::Evict),
-            OverflowPolicy::DropOldest => oldest_of(rank).map_or(Room::Refuse, Room::Evict),
             OverflowPolicy::Block { timeout } => Room::Wait(timeout),
             _ => Room::Refuse,
         }
@@ -789,6 +790,24 @@ mod tests {
             [(Level::Info, 100), (Level::Info, 101)]
         );
         assert_eq!(take.losses[0].count, 1);
+    }
+
+    #[test]
+    fn a_warning_behind_many_errors_is_refused_not_dug_out() {
+        let q = Queue::new(EVICTION_WINDOW + 2, 4, OverflowPolicy::DropOldest);
+        for n in 0..EVICTION_WINDOW as u64 {
+            q.push(event(Level::Error, n));
+        }
+        q.push(event(Level::Warn, 100));
+        q.push(event(Level::Warn, 101));
+        q.push(event(Level::Warn, 102)); // the oldest Warn is past the window: refused
+        q.push(event(Level::Error, 103)); // evicts the oldest Warn, wherever it is
+        let (got, take) = drain(&q);
+        assert_eq!(
+            got[EVICTION_WINDOW..],
+            [(Level::Warn, 101), (Level::Error, 103)]
+        );
+        assert_eq!(take.losses[0].count, 2);
     }
 
     #[test]
