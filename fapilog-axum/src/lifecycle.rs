@@ -40,7 +40,8 @@ static DEFAULT: OnceLock<DefaultPipeline> = OnceLock::new();
 /// The shared default pipeline (JSON lines on stdout, INFO), started on first use.
 ///
 /// If its writer thread cannot be started, a line goes to stderr and a closed
-/// pipeline stands in: events are counted as dropped, nothing panics.
+/// pipeline stands in ([`Pipeline::closed`]): its level is OFF, so nothing is
+/// logged or counted, and nothing panics.
 pub fn default_pipeline() -> Pipeline {
     DEFAULT
         .get_or_init(|| match Pipeline::builder().build() {

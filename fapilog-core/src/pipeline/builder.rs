@@ -321,9 +321,10 @@ impl PipelineBuilder {
         Ok(())
     }
 
-    /// A pipeline that accepts nothing: its queue is closed from the start and
-    /// every event is counted as dropped (`shutdown`). Used where a pipeline is
-    /// required but the writer could not be started.
+    /// A pipeline that accepts nothing: its level is OFF, so log calls return
+    /// at once and count nothing, and its queue is closed from the start (an
+    /// event submitted anyway is counted as dropped, `shutdown`). Used where a
+    /// pipeline is required but the writer could not be started.
     pub(crate) fn closed() -> Pipeline {
         let directives = LevelDirectives::new(LevelFilter::OFF);
         let shared = Arc::new(Shared {

@@ -79,7 +79,7 @@ impl EventLimits {
     #[inline(never)]
     fn enforce(&self, event: &mut RawEvent) {
         let max = self.max_string_bytes;
-        if event.message.len() > max {
+        if matches!(&event.message, Cow::Owned(m) if m.len() > max) {
             event.message = Cow::Owned(cut_with_marker(&event.message, max));
         }
         let dropped = event.fields.len().saturating_sub(self.max_fields);
@@ -118,7 +118,7 @@ struct Nested {
 
 impl Nested {
     fn field(&mut self, field: &mut Field, depth: usize) {
-        if field.key().len() > self.max {
+        if field.key.owned_len() > self.max {
             field.key = Key::from(cut_with_marker(field.key(), self.max));
         }
         self.value(&mut field.value, depth);
@@ -143,6 +143,7 @@ impl Nested {
                     self.field(field, depth + 1);
                 }
             }
+            Value::Static(_) => {}
             _ => {
                 if let Some(s) = value.as_str().filter(|s| s.len() > self.max) {
                     *value = Value::Owned(cut_with_marker(s, self.max).into_boxed_str());
@@ -190,7 +191,7 @@ mod tests {
     #[test]
     fn long_strings_are_cut_with_a_marker_and_a_count() {
         let mut event = RawEvent::new(Level::Info, String::from("0123456789abc"));
-        event.push_field("a-very-long-key", "é".repeat(10));
+        event.push_field(String::from("a-very-long-key"), "é".repeat(10));
         event.set_error(CapturedError::from_parts(
             "E",
             "x".repeat(20),
@@ -206,6 +207,22 @@ mod tests {
         let error = event.error().unwrap();
         assert_eq!(error.message(), "xxxxxxxx…[truncated 12 bytes]");
         assert_eq!(error.chain()[0], "yyyyyyyy…[truncated 1 bytes]");
+    }
+
+    #[test]
+    fn static_text_is_left_to_the_formats() {
+        // The error makes the event go through the cutting; its own text is cut.
+        let mut event = RawEvent::new(Level::Info, "request completed");
+        event.push_field("a-very-long-key", Value::from_static("a static value"));
+        event.set_error(CapturedError::from_parts("E", "x".repeat(20), vec![]));
+        LIMITS.apply(&mut event);
+        assert_eq!(event.message(), "request completed");
+        assert_eq!(event.fields()[0].key(), "a-very-long-key");
+        assert_eq!(event.fields()[0].value().as_str(), Some("a static value"));
+        assert_eq!(
+            event.error().unwrap().message(),
+            "xxxxxxxx…[truncated 12 bytes]"
+        );
     }
 
     #[test]
