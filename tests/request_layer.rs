@@ -724,3 +724,89 @@ async fn the_access_event_is_stamped_after_the_handlers_events() {
     // RFC 3339 with a fixed width: text order is time order.
     assert!(a >= b, "access {a} before handler {b}");
 }
+
+/// The layer without panic catching, never sampling.
+fn not_catching(h: &Harness) -> FapilogLayer {
+    h.layer()
+        .sampling(never_sampled())
+        .catch_panics(false)
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_panic_in_the_inner_call_the_layer_does_not_catch_fails_the_request() {
+    use tower::{Layer, Service, ServiceExt};
+
+    let h = Harness::new();
+    let mut service = not_catching(&h).layer(tower::service_fn(panics_in_call));
+    let ready = service.ready().await.unwrap();
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        ready.call(request("/call", "uncaught-call-1"))
+    }));
+    assert!(panicked.is_err());
+    let events = h.for_id("uncaught-call-1");
+    assert_eq!(json_messages(&events), ["calling", "request failed"]);
+    assert!(events.iter().all(|e| e["promoted"] == true), "{events:?}");
+    assert_eq!(h.counter("fapilog_requests_total"), 1);
+    assert_eq!(h.counter("fapilog_requests_promoted_total"), 1);
+    assert_eq!(h.counter("fapilog_requests_cancelled_total"), 0);
+    assert!(h.pipeline.metrics().is_balanced());
+}
+
+#[tokio::test]
+async fn a_panic_caught_outside_the_layer_still_fails_the_request() {
+    use std::future::Future;
+    use std::task::Poll;
+    use tower::ServiceExt;
+
+    let h = Harness::new();
+    let mut answer = Box::pin(app(not_catching(&h)).oneshot(request("/panic", "outer-1")));
+    // As tower-http's `CatchPanicLayer` does: the panic is caught around
+    // `poll`, and the request's future is dropped later, after the unwind.
+    let caught = std::future::poll_fn(|cx| {
+        let polled =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| answer.as_mut().poll(cx)));
+        match polled {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(_)) => Poll::Ready(false),
+            Err(_) => Poll::Ready(true),
+        }
+    })
+    .await;
+    assert!(caught, "the handler panicked");
+    drop(answer);
+    let events = h.for_id("outer-1");
+    assert_eq!(json_messages(&events), ["about to panic", "request failed"]);
+    assert!(events.iter().all(|e| e["promoted"] == true), "{events:?}");
+    assert_eq!(h.counter("fapilog_requests_promoted_total"), 1);
+    assert_eq!(h.counter("fapilog_requests_cancelled_total"), 0);
+    assert!(h.pipeline.metrics().is_balanced());
+}
+
+/// Catches a panic of its own, as a task runner does, then resumes another
+/// panic (no hook runs for it, so no location is recorded).
+async fn resumes(log: Logger) -> &'static str {
+    info!(log, "resuming");
+    let _ = std::panic::catch_unwind(|| panic!("caught elsewhere"));
+    std::panic::resume_unwind(Box::new("resumed"))
+}
+
+#[tokio::test]
+async fn a_resumed_panic_is_not_given_an_earlier_panics_location() {
+    use tower::ServiceExt;
+
+    let h = Harness::new();
+    let app = Router::new()
+        .route("/resumes", get(resumes))
+        .layer(layer(&h, SamplingConfig::new()));
+    let res = app.oneshot(request("/resumes", "resumed-1")).await.unwrap();
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let events = h.for_id("resumed-1");
+    let panicked = events
+        .iter()
+        .find(|e| e["msg"] == "handler panicked")
+        .unwrap();
+    assert_eq!(panicked["panic.message"], "resumed");
+    assert!(panicked["panic.location"].is_null(), "{panicked}");
+}

@@ -51,11 +51,8 @@ pin_project! {
 }
 
 impl<F> ResponseFuture<F> {
-    pub(crate) fn new(inner: TaskLocalFuture<Logger, Called<F>>, finish: Finish) -> Self {
-        ResponseFuture {
-            inner,
-            finish: Unfinished(Some(finish)),
-        }
+    pub(crate) fn new(inner: TaskLocalFuture<Logger, Called<F>>, finish: Unfinished) -> Self {
+        ResponseFuture { inner, finish }
     }
 }
 
@@ -104,21 +101,51 @@ impl<F: Future> Future for Called<F> {
     }
 }
 
-/// What is left to do until the response; a request dropped before it
-/// (the client went away, a timeout layer gave up) is ended as cancelled.
+/// What is left to do until the response; a request dropped before it is
+/// ended as cancelled (the client went away, a timeout layer gave up), or
+/// as failed when a panic went through it.
 #[derive(Debug)]
-struct Unfinished(Option<Finish>);
+pub(crate) struct Unfinished {
+    finish: Option<Finish>,
+    /// A panic the layer does not catch went through the request's `poll`.
+    /// A layer outside that catches it drops the request later, when no
+    /// panic is unwinding any more.
+    panicked: bool,
+}
 
 impl Unfinished {
+    pub(crate) fn new(finish: Finish) -> Self {
+        Unfinished {
+            finish: Some(finish),
+            panicked: false,
+        }
+    }
+
+    /// The request's logger, until the request has ended.
+    pub(crate) fn logger(&self) -> Option<Logger> {
+        self.finish.as_ref().map(Finish::logger)
+    }
+
     fn take(&mut self) -> Option<Finish> {
-        self.0.take()
+        self.finish.take()
     }
 }
 
 impl Drop for Unfinished {
     fn drop(&mut self) {
-        if let Some(finish) = self.0.take() {
-            finish.abandoned();
+        if let Some(finish) = self.finish.take() {
+            finish.abandoned(self.panicked || std::thread::panicking());
+        }
+    }
+}
+
+/// Sets its flag when dropped by an unwinding panic.
+struct UnwindMark<'a>(&'a mut bool);
+
+impl Drop for UnwindMark<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            *self.0 = true;
         }
     }
 }
@@ -126,7 +153,7 @@ impl Drop for Unfinished {
 impl<F> std::fmt::Debug for ResponseFuture<F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ResponseFuture")
-            .field("finish", &self.finish.0)
+            .field("finish", &self.finish.finish)
             .finish_non_exhaustive()
     }
 }
@@ -142,7 +169,7 @@ where
         let this = self.project();
         let catch = this
             .finish
-            .0
+            .finish
             .as_ref()
             .is_some_and(|f| f.shared.catch_panics);
         let mut inner = this.inner;
@@ -152,6 +179,7 @@ where
         let polled = if catch {
             catch_unwind(AssertUnwindSafe(|| inner.as_mut().poll(cx)))
         } else {
+            let _mark = UnwindMark(&mut this.finish.panicked);
             Ok(inner.as_mut().poll(cx))
         };
         let outcome = match polled {
@@ -241,13 +269,12 @@ impl Finish {
         }
     }
 
-    /// Ends a request whose future was dropped before it answered. While a
-    /// panic unwinds (the layer does not catch them, or another future
-    /// panicked) the request failed; otherwise it was cancelled. Either way
-    /// its held events are settled, it is counted, and its access event says so.
-    fn abandoned(mut self) {
+    /// Ends a request whose future was dropped before it answered. After a
+    /// panic (the layer does not catch them, or another future panicked) the
+    /// request `failed`; otherwise it was cancelled. Either way its held
+    /// events are settled, it is counted, and its access event says so.
+    fn abandoned(mut self, failed: bool) {
         let latency = self.started.elapsed();
-        let failed = std::thread::panicking();
         let kept = self.end(failed);
         if !failed {
             self.shared.counters.add_cancelled();
@@ -274,7 +301,7 @@ impl Finish {
     ) -> Response<B> {
         self.shared.counters.add_panic();
         let message = panic::message(&*payload);
-        let location = panic::take_location();
+        let location = panic::take_location(&message);
         error!(
             logger,
             "handler panicked",

@@ -2,14 +2,18 @@
 //!
 //! `catch_unwind` gives the panic's message but not its location, so the
 //! layer installs (once per process) a panic hook that remembers the last
-//! location on the panicking thread, then calls the hook that was there before.
+//! panic's message and location on the panicking thread, then calls the hook
+//! that was there before. A location is only given for the message it was
+//! recorded with: a panic resumed with `resume_unwind` (which runs no hook)
+//! must not take the location of an earlier panic caught elsewhere.
 
 use std::any::Any;
 use std::cell::RefCell;
 use std::sync::Once;
 
 thread_local! {
-    static LAST_LOCATION: RefCell<Option<String>> = const { RefCell::new(None) };
+    /// The last panic's message and location.
+    static LAST_LOCATION: RefCell<Option<(String, String)>> = const { RefCell::new(None) };
 }
 
 static INSTALL: Once = Once::new();
@@ -19,9 +23,10 @@ pub(crate) fn install_hook() {
     INSTALL.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            let location = info
-                .location()
-                .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
+            let location = info.location().map(|l| {
+                let message = message(info.payload());
+                (message, format!("{}:{}:{}", l.file(), l.line(), l.column()))
+            });
             // `try_with`: on a thread tearing down its storage the location
             // is lost; a panic here would abort the process.
             let _ = LAST_LOCATION.try_with(|cell| *cell.borrow_mut() = location);
@@ -30,12 +35,14 @@ pub(crate) fn install_hook() {
     });
 }
 
-/// The location recorded for the last panic on this thread, taken.
-pub(crate) fn take_location() -> Option<String> {
-    LAST_LOCATION
+/// The location recorded for the last panic on this thread, taken, if that
+/// panic's message is `message`.
+pub(crate) fn take_location(message: &str) -> Option<String> {
+    let (recorded, location) = LAST_LOCATION
         .try_with(|cell| cell.borrow_mut().take())
         .ok()
-        .flatten()
+        .flatten()?;
+    (recorded == message).then_some(location)
 }
 
 /// The panic's message, when it is a string.
@@ -89,7 +96,7 @@ mod tests {
             // The hook's storage is first used here, after EARLY's: it is
             // torn down first, then EARLY's destructor panics.
             let _ = std::panic::catch_unwind(|| panic!("first"));
-            assert!(take_location().is_some_and(|l| l.contains("panic.rs")));
+            assert!(take_location("first").is_some_and(|l| l.contains("panic.rs")));
         })
         .join()
         .unwrap();

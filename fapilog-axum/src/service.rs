@@ -13,7 +13,7 @@ use tower_service::Service;
 
 use crate::access_log::RequestInfo;
 use crate::extract::{CallScope, CURRENT};
-use crate::future::{Called, Finish, ResponseFuture};
+use crate::future::{Called, Finish, ResponseFuture, Unfinished};
 use crate::layer::Shared;
 use crate::logger_pool;
 use crate::request::{HeldRequest, Mode};
@@ -77,8 +77,15 @@ where
         // The inner service's `call` runs in the scope too: a service that
         // logs before returning its future still reaches the request's logger.
         let in_call = CallScope::enter(finish.logger());
+        // A panic of the inner `call` that the layer does not catch unwinds
+        // through `finish`: it ends the request as failed.
+        let finish = Unfinished::new(finish);
         let future = Called::call(&mut self.inner, req, shared.catch_panics);
-        let logger = in_call.exit(|| finish.logger());
+        let logger = in_call.exit(|| {
+            finish
+                .logger()
+                .unwrap_or_else(|| shared.root_logger.clone())
+        });
         let inner = CURRENT.scope(logger, future);
         ResponseFuture::new(inner, finish)
     }
