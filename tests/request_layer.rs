@@ -810,3 +810,66 @@ async fn a_resumed_panic_is_not_given_an_earlier_panics_location() {
     assert_eq!(panicked["panic.message"], "resumed");
     assert!(panicked["panic.location"].is_null(), "{panicked}");
 }
+
+/// A streamed response body whose chunks are made, and logged through the
+/// current logger, as the server polls it: after the handler has returned.
+struct LoggedChunks(u64);
+
+impl http_body::Body for LoggedChunks {
+    type Data = axum::body::Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        if self.0 == 0 {
+            return std::task::Poll::Ready(None);
+        }
+        self.0 -= 1;
+        if let Some(log) = current_logger() {
+            info!(log, "chunk", left = self.0);
+        }
+        let data = axum::body::Bytes::from_static(b"chunk,");
+        std::task::Poll::Ready(Some(Ok(http_body::Frame::data(data))))
+    }
+}
+
+#[tokio::test]
+async fn a_streamed_body_logs_in_the_requests_scope() {
+    for (access_log, rate, kept) in [(true, 1.0, true), (false, 1.0, true), (true, 0.0, false)] {
+        let h = Harness::new();
+        let layer = h
+            .layer()
+            .access_log(AccessLogConfig::new().enabled(access_log))
+            .sampling(SamplingConfig::new().rate(rate).unwrap())
+            .build()
+            .unwrap();
+        let stream = || async { axum::body::Body::new(LoggedChunks(3)) };
+        let app = Router::new().route("/stream", get(stream)).layer(layer);
+        let (addr, stop, _) = serve(app).await;
+        let res = http_get(addr, "/stream", &[("x-request-id", b"stream-scope-1")]).await;
+        assert_eq!(res.status, 200);
+        let _ = stop.send(());
+        let case = format!("access log {access_log}, rate {rate}");
+        let chunks = h
+            .events()
+            .into_iter()
+            .filter(|e| e["msg"] == "chunk")
+            .collect::<Vec<_>>();
+        if kept {
+            assert_eq!(chunks.len(), 3, "{case}");
+            assert!(
+                chunks
+                    .iter()
+                    .all(|e| e["correlation_id"] == "stream-scope-1"),
+                "{case}"
+            );
+        } else {
+            // Logged after the request's decision: discarded with it, counted.
+            assert!(chunks.is_empty(), "{case}: {chunks:?}");
+            assert!(h.pipeline.metrics().dropped.sampling >= 3, "{case}");
+        }
+        assert!(h.pipeline.metrics().is_balanced(), "{case}");
+    }
+}

@@ -380,6 +380,11 @@ pub(crate) struct PendingAccess {
 }
 
 impl PendingAccess {
+    /// The request's logger.
+    pub(crate) fn logger(&self) -> &Logger {
+        &self.logger
+    }
+
     /// Writes the event; `complete` says whether the body reached its end.
     pub(crate) fn write(self, response_bytes: Option<u64>, complete: bool) {
         let PendingAccess {

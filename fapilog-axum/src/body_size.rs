@@ -1,4 +1,5 @@
-//! The sizes of streamed bodies, for the access log.
+//! The sizes of streamed bodies, for the access log, and the request's scope
+//! while a streamed response body runs.
 //!
 //! A body whose size is declared (`content-length`) or exact (its
 //! `size_hint`, as for every buffered axum body) is measured without touching
@@ -13,6 +14,12 @@
 //! A response that has no body to send (to HEAD, or 1xx, 204, 304) is never
 //! wrapped: the server drops its body unread. Bodies of other types keep an
 //! unknown size: the field is left out.
+//!
+//! A streamed response body runs the application's code (the stream) after
+//! the handler has returned, outside the request's task-local scope. So an
+//! axum [`Body`] of unknown size is polled in the request's logger scope
+//! (wrapped for that alone when the access log does not wait for it): what
+//! the stream logs carries the request's context and goes through its gate.
 
 use std::any::Any;
 use std::pin::Pin;
@@ -24,7 +31,10 @@ use axum::body::{Body, Bytes};
 use axum::BoxError;
 use http_body::{Body as HttpBody, Frame, SizeHint};
 
+use fapilog_core::Logger;
+
 use crate::access_log::PendingAccess;
+use crate::extract::CURRENT;
 
 /// `body`, if it is an axum [`Body`]: the only type that can be wrapped.
 pub(crate) fn axum_body<B: 'static>(body: &mut B) -> Option<&mut Body> {
@@ -34,24 +44,39 @@ pub(crate) fn axum_body<B: 'static>(body: &mut B) -> Option<&mut Body> {
 /// Wraps a streamed request body; returns the count of bytes read from it.
 pub(crate) fn count_read(body: &mut Body) -> Arc<AtomicU64> {
     let read = Arc::new(AtomicU64::new(0));
-    wrap(body, Tally::Read(Arc::clone(&read)));
+    wrap(body, Tally::Read(Arc::clone(&read)), None);
     read
 }
 
-/// Wraps a streamed response body so that it writes `pending` at its end.
+/// Wraps a streamed response body so that it writes `pending` at its end,
+/// polled in the scope of `pending`'s logger.
 pub(crate) fn write_at_end(body: &mut Body, pending: PendingAccess) {
-    wrap(
-        body,
-        Tally::Sent {
-            sent: 0,
-            pending: Some(pending),
-        },
-    );
+    let scope = Some(pending.logger().clone());
+    let tally = Tally::Sent {
+        sent: 0,
+        pending: Some(pending),
+    };
+    wrap(body, tally, scope);
 }
 
-fn wrap(body: &mut Body, tally: Tally) {
+/// Polls a streamed response body (an axum [`Body`] of unknown size) in
+/// `logger`'s scope; leaves other bodies as they are.
+pub(crate) fn scope_stream<B: HttpBody + 'static>(body: &mut B, logger: &Logger) {
+    if body.size_hint().exact().is_some() || body.is_end_stream() {
+        return;
+    }
+    if let Some(body) = axum_body(body) {
+        wrap(body, Tally::Nothing, Some(logger.clone()));
+    }
+}
+
+fn wrap(body: &mut Body, tally: Tally, scope: Option<Logger>) {
     let inner = std::mem::take(body);
-    *body = Body::new(Counted { inner, tally });
+    *body = Body::new(Counted {
+        inner,
+        tally,
+        scope,
+    });
 }
 
 /// What a counted body does with the bytes that pass through it.
@@ -63,6 +88,8 @@ enum Tally {
         sent: u64,
         pending: Option<PendingAccess>,
     },
+    /// A response body that is only polled in the request's scope.
+    Nothing,
 }
 
 impl Tally {
@@ -72,6 +99,7 @@ impl Tally {
                 read.fetch_add(n, Ordering::Relaxed);
             }
             Tally::Sent { sent, .. } => *sent += n,
+            Tally::Nothing => {}
         }
     }
 
@@ -87,6 +115,8 @@ impl Tally {
 struct Counted {
     inner: Body,
     tally: Tally,
+    /// The request's logger, current while the inner body is polled.
+    scope: Option<Logger>,
 }
 
 impl HttpBody for Counted {
@@ -99,8 +129,12 @@ impl HttpBody for Counted {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         let this = &mut *self;
-        let frame = ready!(Pin::new(&mut this.inner).poll_frame(cx))
-            .map(|frame| frame.map_err(axum::Error::into_inner));
+        let inner = Pin::new(&mut this.inner);
+        let polled = match &this.scope {
+            Some(logger) => CURRENT.sync_scope(logger.clone(), || inner.poll_frame(cx)),
+            None => inner.poll_frame(cx),
+        };
+        let frame = ready!(polled).map(|frame| frame.map_err(axum::Error::into_inner));
         match &frame {
             Some(Ok(frame)) => {
                 this.tally

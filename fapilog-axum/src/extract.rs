@@ -35,7 +35,9 @@ thread_local! {
     static IN_CALL: Cell<Option<Logger>> = const { Cell::new(None) };
 }
 
-/// The logger of the request whose future (or inner `call`) is running on this task, if any.
+/// The logger of the request whose future (or inner `call`, or streamed
+/// response body, as an axum `Body` of unknown size) is running on this
+/// task, if any.
 pub fn current_logger() -> Option<Logger> {
     with_current(Logger::clone)
 }

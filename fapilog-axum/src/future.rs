@@ -18,6 +18,7 @@ use tokio::task::futures::TaskLocalFuture;
 use tower_service::Service;
 
 use crate::access_log::{self, RequestInfo};
+use crate::body_size;
 use crate::extract::CallScope;
 use crate::layer::Shared;
 use crate::layer::SAMPLED_HEADER;
@@ -257,6 +258,9 @@ impl Finish {
                 let streaming = self.info.take().is_some_and(|info| {
                     access_log::log_response(logger, info, &mut res, self.started.elapsed(), kept)
                 });
+                if !streaming {
+                    body_size::scope_stream(res.body_mut(), logger);
+                }
                 (Ok(res), streaming)
             }
             Err(e) => {
