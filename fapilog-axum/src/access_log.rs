@@ -301,7 +301,8 @@ pub(crate) fn level_for(status: StatusCode) -> Level {
 
 /// Logs the access event for a response: now when the body's size is
 /// known, else when a streamed body has been sent. Returns whether the event
-/// waits for the body (holding a clone of `log`).
+/// waits for the body (holding a clone of `log`). A streamed body is polled
+/// in `log`'s scope either way.
 ///
 /// The event of a request whose logs are not `kept` is only counted as
 /// sampled out, unless its level is ERROR or above: its gate would discard
@@ -316,6 +317,7 @@ pub(crate) fn log_response<B: Body + 'static>(
     let status = res.status();
     let level = level_for(status);
     if !is_written(log, level, kept) {
+        body_size::scope_stream(res.body_mut(), log);
         return false;
     }
     // No body goes out for HEAD or a status without one, whatever the

@@ -255,12 +255,16 @@ impl Finish {
             Ok(mut res) => {
                 let kept = self.end(res.status().is_server_error());
                 self.decorate(&mut res, kept);
-                let streaming = self.info.take().is_some_and(|info| {
-                    access_log::log_response(logger, info, &mut res, self.started.elapsed(), kept)
-                });
-                if !streaming {
-                    body_size::scope_stream(res.body_mut(), logger);
-                }
+                let streaming = match self.info.take() {
+                    Some(info) => {
+                        let latency = self.started.elapsed();
+                        access_log::log_response(logger, info, &mut res, latency, kept)
+                    }
+                    None => {
+                        body_size::scope_stream(res.body_mut(), logger);
+                        false
+                    }
+                };
                 (Ok(res), streaming)
             }
             Err(e) => {
