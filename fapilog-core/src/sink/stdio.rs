@@ -1,7 +1,10 @@
 //! The standard streams as sinks: [`StdoutSink`] and [`StderrSink`].
 //!
-//! Each batch is written with the stream locked once and a single `write_all`,
-//! so lines from one batch are never interleaved with other output.
+//! Each batch is written with the stream locked once, so lines from one
+//! batch are never interleaved with other output. A stream that fails
+//! part-way through a batch (a reader gone from the pipe) returns a
+//! [`PartialWrite`] saying how many bytes got out: the lines before the
+//! failure count as written, not failed.
 //!
 //! # Example
 //!
@@ -17,7 +20,7 @@
 
 use std::io::{self, Write};
 
-use super::Sink;
+use super::{PartialWrite, Sink};
 
 /// Writes each batch to the process's standard output.
 #[derive(Debug, Default, Clone, Copy)]
@@ -33,7 +36,7 @@ impl StdoutSink {
 
 impl Sink for StdoutSink {
     fn write(&mut self, batch: &[u8]) -> io::Result<()> {
-        io::stdout().lock().write_all(batch)
+        write_counted(&mut io::stdout().lock(), batch)
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -59,7 +62,7 @@ impl StderrSink {
 
 impl Sink for StderrSink {
     fn write(&mut self, batch: &[u8]) -> io::Result<()> {
-        io::stderr().lock().write_all(batch)
+        write_counted(&mut io::stderr().lock(), batch)
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -71,9 +74,77 @@ impl Sink for StderrSink {
     }
 }
 
+/// `write_all`, except that an error after some bytes got out says how
+/// many, as a [`PartialWrite`].
+fn write_counted(out: &mut impl Write, batch: &[u8]) -> io::Result<()> {
+    let mut done = 0;
+    while done < batch.len() {
+        let err = match out.write(&batch[done..]) {
+            Ok(0) => io::ErrorKind::WriteZero.into(),
+            Ok(n) => {
+                done += n;
+                continue;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => e,
+        };
+        return Err(match done {
+            0 => err,
+            _ => PartialWrite::new(done, err).into(),
+        });
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Takes `room` bytes, a few at a time, then fails with a broken pipe.
+    struct Closing {
+        room: usize,
+        got: Vec<u8>,
+    }
+
+    impl Write for Closing {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            if self.room == 0 {
+                return Err(io::ErrorKind::BrokenPipe.into());
+            }
+            let n = buf.len().min(self.room).min(3);
+            self.room -= n;
+            self.got.extend_from_slice(&buf[..n]);
+            Ok(n)
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_stream_failing_part_way_says_how_much_got_out() {
+        let mut out = Closing {
+            room: 7,
+            got: Vec::new(),
+        };
+        let err = write_counted(&mut out, b"one\ntwo\nthree\n").unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::BrokenPipe);
+        assert_eq!(PartialWrite::accepted_by(&err), 7);
+        assert_eq!(out.got, b"one\ntwo");
+        let mut closed = Closing {
+            room: 0,
+            got: Vec::new(),
+        };
+        let err = write_counted(&mut closed, b"x\n").unwrap_err();
+        assert_eq!(PartialWrite::accepted_by(&err), 0);
+        let mut open = Closing {
+            room: 100,
+            got: Vec::new(),
+        };
+        write_counted(&mut open, b"all of it\n").unwrap();
+        assert_eq!(open.got, b"all of it\n");
+    }
 
     /// Set in the child process [`child_streams`] starts.
     const CHILD: &str = "FAPILOG_STDIO_SINK_CHILD";
