@@ -518,8 +518,26 @@ macro_rules! into_value_by_copy {
 
 into_value_by_copy!(I64 as i64: i8, i16, i32, i64, isize);
 into_value_by_copy!(U64 as u64: u8, u16, u32, u64, usize);
-into_value_by_copy!(F64 as f64: f32, f64);
+into_value_by_copy!(F64 as f64: f64);
 into_value_by_copy!(Bool as bool: bool);
+
+/// An `f32` as the `f64` nearest its shortest decimal form, so that it is
+/// written as it reads (`0.1f32` as `0.1`, not `0.10000000149011612`).
+impl IntoValue for f32 {
+    fn into_value(self) -> Value {
+        if !self.is_finite() {
+            return Value::F64(f64::from(self));
+        }
+        let shortest = ryu::Buffer::new().format_finite(self).parse::<f64>();
+        Value::F64(shortest.unwrap_or(f64::from(self)))
+    }
+}
+
+impl IntoValue for &f32 {
+    fn into_value(self) -> Value {
+        (*self).into_value()
+    }
+}
 
 impl IntoValue for i128 {
     fn into_value(self) -> Value {
@@ -612,6 +630,24 @@ literal_by_into!(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_f32_keeps_its_shortest_form() {
+        for (x, expected) in [
+            (0.1f32, 0.1),
+            (1.0 / 3.0, 0.33333334),
+            (16_777_216.0, 16_777_216.0),
+        ] {
+            assert!(
+                matches!(x.into_value(), Value::F64(v) if v == expected),
+                "{x}"
+            );
+        }
+        assert!(matches!(f32::NAN.into_value(), Value::F64(v) if v.is_nan()));
+        assert!(
+            matches!((&f32::NEG_INFINITY).into_value(), Value::F64(v) if v == f64::NEG_INFINITY)
+        );
+    }
 
     #[test]
     fn value_stays_small() {

@@ -41,8 +41,10 @@ const FIELDS_PREFIX: &str = "fields.";
 ///   holds only `[A-Za-z0-9_.:/@+-]`; otherwise it is **quoted**: a JSON
 ///   string literal (`"` and `\` escaped, `\n \r \t \b \f`, every other
 ///   control, C1, U+2028/U+2029 and bidi character as `\uXXXX`, all else raw
-///   UTF-8). So any key or value round-trips, and a quoted one can be read
-///   back with any JSON parser.
+///   UTF-8). So any key or value's text round-trips, and a quoted one can be
+///   read back with any JSON parser. (Types do not: as in logfmt generally,
+///   the string `"42"` and the integer 42 are both written `42`, the string
+///   `"null"` and a null both `null`. The JSON format keeps them apart.)
 /// - A string longer than the limit is cut at a character boundary, ends in
 ///   `…[truncated N bytes]` and is therefore always quoted. Keys are never cut.
 /// - Null is `null`, booleans `true`/`false`, integers in decimal, floats in

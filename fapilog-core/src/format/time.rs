@@ -2,9 +2,11 @@
 //!
 //! The date comes from Howard Hinnant's `civil_from_days` algorithm
 //! (<https://howardhinnant.github.io/date_algorithms.html>), done in unsigned
-//! arithmetic because a [`Timestamp`] is never before the epoch. Every
-//! representable timestamp (1970 to 2554) has a four-digit year, so the
-//! output is always 27 bytes, e.g. `2026-11-22T13:05:00.123456Z`.
+//! arithmetic because a [`Timestamp`] is written from its
+//! [`unix_nanos`](Timestamp::unix_nanos), a `u64` of nanoseconds since the
+//! epoch: a time before 1970 or after 2554 is clamped to the nearest end.
+//! Every such timestamp has a four-digit year, so the output is always 27
+//! bytes, e.g. `2026-11-22T13:05:00.123456Z`.
 //!
 //! # Example
 //!
