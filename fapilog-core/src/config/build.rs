@@ -408,22 +408,55 @@ fn positive_millis(setting: &'static str, ms: u64) -> Result<Duration, ConfigErr
 }
 
 /// Checks that file sink `index` writes a file no earlier sink writes: two
-/// would write every line twice, and each would rotate it on its own.
+/// would write every line twice, and each would rotate it on its own. Nor
+/// may one sink's file be another's rotated file (`app.log.2` beside
+/// `app.log`): rotation would rename it away, or delete it.
 fn check_own_file(index: usize, sinks: &[SinkSettings]) -> Result<(), ConfigError> {
     let is_file = |s: &SinkSettings| s.kind == "file";
     let sink = &sinks[index];
+    if !is_file(sink) {
+        return Ok(());
+    }
     let path = path_parts(&sink.path);
-    let earlier = sinks[..index]
-        .iter()
-        .position(|s| is_file(s) && path_parts(&s.path) == path);
-    match earlier {
-        Some(first) if is_file(sink) => Err(ConfigError::invalid(
+    let clash = sinks[..index].iter().enumerate().find_map(|(first, s)| {
+        let other = path_parts(&s.path);
+        let reason = if !is_file(s) {
+            return None;
+        } else if other == path {
+            format!("sinks[{first}] writes the same file")
+        } else if is_rotated_name_of(&path, &other) {
+            format!("it is the name of one of sinks[{first}]'s rotated files")
+        } else if is_rotated_name_of(&other, &path) {
+            format!("sinks[{first}]'s file would be one of its rotated files")
+        } else {
+            return None;
+        };
+        Some(reason)
+    });
+    match clash {
+        Some(reason) => Err(ConfigError::invalid(
             format!("sinks[{index}].path"),
             format!("{:?}", sink.path),
-            format!("sinks[{first}] writes the same file"),
+            reason,
         )),
-        _ => Ok(()),
+        None => Ok(()),
     }
+}
+
+/// Whether `path` is one of the rotated names of `base` (`app.log.3` of `app.log`).
+fn is_rotated_name_of(path: &[Component<'_>], base: &[Component<'_>]) -> bool {
+    let (Some((Component::Normal(name), dir)), Some((Component::Normal(base_name), base_dir))) =
+        (path.split_last(), base.split_last())
+    else {
+        return false;
+    };
+    dir == base_dir
+        && name
+            .as_encoded_bytes()
+            .strip_prefix(base_name.as_encoded_bytes())
+            .and_then(|rest| rest.strip_prefix(b"."))
+            .and_then(crate::sink::rotation_number)
+            .is_some()
 }
 
 /// `path`'s components, `.` left out: `./app.log` and `app.log` are one
@@ -536,6 +569,14 @@ mod tests {
     }
 
     #[test]
+    fn file_sinks_with_names_rotation_never_gives_are_allowed() {
+        let sinks = ["app.log", "app.log.old", "app.log.01", "other/app.log.1"]
+            .map(|path| format!("[[sinks]]\ntype = \"file\"\npath = \"{path}\"\n"));
+        let config = Config::from_toml_str(&sinks.concat()).unwrap();
+        assert!(config.validate().is_ok());
+    }
+
+    #[test]
     fn a_file_sink_is_coloured_only_when_asked() {
         // Under `auto` a file is never coloured, even with stdout a terminal.
         assert!(!colours("file", "auto"));
@@ -580,6 +621,16 @@ mod tests {
                 "[[sinks]]\ntype = \"file\"\npath = \"app.log\"\n[[sinks]]\ntype = \"stdout\"\n[[sinks]]\ntype = \"file\"\npath = \"./app.log\"",
                 "sinks[2].path",
                 "sinks[0] writes the same file",
+            ),
+            (
+                "[[sinks]]\ntype = \"file\"\npath = \"logs/app.log\"\n[[sinks]]\ntype = \"file\"\npath = \"logs/app.log.2\"",
+                "sinks[1].path",
+                "one of sinks[0]'s rotated files",
+            ),
+            (
+                "[[sinks]]\ntype = \"file\"\npath = \"app.log.10\"\n[[sinks]]\ntype = \"file\"\npath = \"./app.log\"",
+                "sinks[1].path",
+                "sinks[0]'s file would be one of its rotated files",
             ),
             (
                 "[redaction]\nextra_fields = [\" \"]",

@@ -595,7 +595,7 @@ fn remove_rotated_from(path: &Path, from: usize) -> io::Result<()> {
 
 /// `n` from the suffix of `app.log.<n>` as this sink writes it: digits, no
 /// leading zero (so `app.log.01`, someone else's file, is left alone).
-fn rotation_number(suffix: &[u8]) -> Option<usize> {
+pub(crate) fn rotation_number(suffix: &[u8]) -> Option<usize> {
     if suffix.first() == Some(&b'0') || !suffix.iter().all(u8::is_ascii_digit) {
         return None;
     }

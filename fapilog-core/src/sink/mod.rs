@@ -40,6 +40,7 @@ mod stdio;
 #[cfg(test)]
 mod test_child;
 
+pub(crate) use file::rotation_number;
 pub use file::{
     FileSink, FileSinkBuilder, DEFAULT_CREATE_DIRS, DEFAULT_FSYNC_ON_FLUSH, DEFAULT_MAX_BYTES,
     DEFAULT_RETAIN, DEFAULT_ROTATION, MAX_RETAIN,
