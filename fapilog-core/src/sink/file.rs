@@ -571,7 +571,8 @@ fn shift_rotated_files(path: &Path, retain: usize) -> io::Result<()> {
 
 /// Deletes every `app.log.<n>` with `n >= from`, found by listing the
 /// directory: a rotation is rare, and counting up from `from` would stop at
-/// the first missing number.
+/// the first missing number. Numbers past [`MAX_RETAIN`] are never this
+/// sink's (`app.log.20240310` is a date, from another tool) and are left alone.
 fn remove_rotated_from(path: &Path, from: usize) -> io::Result<()> {
     let Some(name) = path.file_name() else {
         return Ok(());
@@ -586,7 +587,7 @@ fn remove_rotated_from(path: &Path, from: usize) -> io::Result<()> {
             .as_encoded_bytes()
             .strip_prefix(prefix.as_encoded_bytes())
             .and_then(rotation_number);
-        if number.is_some_and(|n| n >= from) {
+        if number.is_some_and(|n| (from..=MAX_RETAIN).contains(&n)) {
             remove_if_exists(&entry.path())?;
         }
     }
@@ -806,6 +807,8 @@ mod tests {
         }
         let other = path.with_file_name("app.log.05");
         fs::write(&other, "not ours\n").unwrap();
+        let dated = path.with_file_name("app.log.20240310");
+        fs::write(&dated, "not ours either\n").unwrap();
         let mut sink = sized(&path, 2, 2);
         sink.write(b"x\ny\n").unwrap();
         assert_eq!(read(&rotated_path(&path, 1)), "x\n");
@@ -814,6 +817,7 @@ mod tests {
             assert!(!rotated_path(&path, n).exists(), "app.log.{n} left");
         }
         assert_eq!(read(&other), "not ours\n");
+        assert_eq!(read(&dated), "not ours either\n");
     }
 
     #[test]
