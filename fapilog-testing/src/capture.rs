@@ -240,8 +240,9 @@ impl LogCaptureBuilder {
     }
 
     /// Adjusts the pipeline (capacity, overflow policy, batch size, extra
-    /// sinks, …). Calls add up, in order. The level and the memory sink are
-    /// set by the capture. Default: the pipeline defaults.
+    /// sinks, drain deadline, …). Calls add up, in order. The level and the
+    /// memory sink are set by the capture. Default: the pipeline defaults,
+    /// with a drain deadline of [`DEFAULT_CAPTURE_DRAIN_DEADLINE`].
     pub fn pipeline(
         mut self,
         configure: impl FnOnce(PipelineBuilder) -> PipelineBuilder + Send + 'static,
@@ -260,7 +261,9 @@ impl LogCaptureBuilder {
     /// A [`ConfigError`] naming the setting, from the pipeline's own checks.
     pub fn build(self) -> Result<LogCapture, ConfigError> {
         let sink = MemorySink::new();
-        let mut builder = Pipeline::builder().thread_name("fapilog-testing-writer");
+        let mut builder = Pipeline::builder()
+            .thread_name("fapilog-testing-writer")
+            .drain_deadline(DEFAULT_CAPTURE_DRAIN_DEADLINE);
         if let Some(configure) = self.configure {
             builder = configure(builder);
         }
@@ -273,9 +276,7 @@ impl LogCaptureBuilder {
                 JsonFormat::new(),
             )
         };
-        let (pipeline, guard) = builder
-            .drain_deadline(DEFAULT_CAPTURE_DRAIN_DEADLINE)
-            .build()?;
+        let (pipeline, guard) = builder.build()?;
         Ok(LogCapture {
             pipeline,
             sink,

@@ -30,6 +30,9 @@ use serde_json::{Map, Value as Json};
 /// The target of the records fapilog writes itself (loss records).
 pub const FAPILOG_TARGET: &str = "fapilog";
 
+/// The message of fapilog's loss records.
+const LOSS_RECORD_MESSAGE: &str = "events dropped";
+
 /// One event as it was written, with its parts typed.
 ///
 /// ```
@@ -221,9 +224,14 @@ impl CapturedEvent {
         parse_rfc3339_micros(&self.ts).map(Timestamp::from_unix_nanos)
     }
 
-    /// Whether this is a record fapilog wrote itself (a loss record), not a logged event.
+    /// Whether this is one of fapilog's loss records (`"events dropped"`,
+    /// target `fapilog`), not a logged event. Other records fapilog writes
+    /// itself (throttling's `"events throttled"`, aggregation summaries) are
+    /// events: find them by message.
     pub fn is_loss_record(&self) -> bool {
-        self.seq.is_none() && self.target.as_deref() == Some(FAPILOG_TARGET)
+        self.seq.is_none()
+            && self.target.as_deref() == Some(FAPILOG_TARGET)
+            && self.message == LOSS_RECORD_MESSAGE
     }
 
     /// The whole line as a JSON value.

@@ -205,10 +205,12 @@ mod tests {
             "\n",
             r#"{"ts":"2026-01-01T00:00:00.000000Z","level":"INFO","msg":"kept","seq":4}"#,
             "\n",
+            r#"{"ts":"2026-01-01T00:00:00.000000Z","level":"WARN","msg":"events throttled","target":"fapilog","suppressed":2}"#,
+            "\n",
             "level=INFO msg=logfmt\n",
         );
         sink.write(batch.as_bytes()).unwrap();
-        assert_eq!(memory.messages(), ["kept"]);
+        assert_eq!(memory.messages(), ["kept", "events throttled"]);
         assert_eq!(
             memory.loss_records()[0].field("dropped"),
             Some(&serde_json::json!(3))
