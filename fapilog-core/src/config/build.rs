@@ -185,6 +185,7 @@ impl Config {
         self.sampling.validate()?;
         for (index, sink) in self.sinks.iter().enumerate() {
             registry.check_type(index, &sink.kind)?;
+            registry.check_settings(index, sink)?;
             format_for(index, sink)?;
             check_sink_reads(index, sink, registry)?;
             check_own_file(index, &self.sinks)?;
@@ -621,6 +622,21 @@ mod tests {
                 "[[sinks]]\ntype = \"file\"\npath = \"app.log\"\n[[sinks]]\ntype = \"stdout\"\n[[sinks]]\ntype = \"file\"\npath = \"./app.log\"",
                 "sinks[2].path",
                 "sinks[0] writes the same file",
+            ),
+            (
+                "[[sinks]]\ntype = \"file\"",
+                "sinks[0].path",
+                "a file sink needs a path",
+            ),
+            (
+                "[[sinks]]\ntype = \"file\"\npath = \"a.log\"\nrotation = \"weekly\"",
+                "sinks[0].rotation",
+                "never, hourly, daily",
+            ),
+            (
+                "[[sinks]]\ntype = \"stdout\"\n[[sinks]]\ntype = \"file\"\npath = \"a.log\"\nretain = 5000",
+                "sinks[1].retain",
+                "at most 1000",
             ),
             (
                 "[[sinks]]\ntype = \"file\"\npath = \"logs/app.log\"\n[[sinks]]\ntype = \"file\"\npath = \"logs/app.log.2\"",

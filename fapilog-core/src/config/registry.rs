@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::config::SinkSettings;
 use crate::error::ConfigError;
-use crate::sink::{FileSink, NullSink, Rotation, Sink, StderrSink, StdoutSink};
+use crate::sink::{FileSink, FileSinkBuilder, NullSink, Rotation, Sink, StderrSink, StdoutSink};
 
 /// Makes a sink from its `[[sinks]]` settings (`options` holds the type's own).
 pub type SinkFactory = dyn Fn(&SinkSettings) -> Result<Box<dyn Sink>, ConfigError> + Send + Sync;
@@ -137,24 +137,48 @@ impl SinkRegistry {
                 "not registered",
             ));
         };
-        factory(settings).map_err(|e| {
-            let field = e
-                .setting()
-                .split_once('.')
-                .map_or(e.setting(), |(section, rest)| {
-                    if section == "options" {
-                        e.setting()
-                    } else {
-                        rest
-                    }
-                });
-            let setting = format!("sinks[{index}].{field}");
-            e.for_setting(setting)
-        })
+        factory(settings).map_err(|e| of_sink(index, e))
+    }
+
+    /// Checks what the built-in `file` type would check before opening its
+    /// file, so that `Config::validate` finds what `build` would.
+    pub(crate) fn check_settings(
+        &self,
+        index: usize,
+        settings: &SinkSettings,
+    ) -> Result<(), ConfigError> {
+        if settings.kind != "file" || !self.is_built_in("file") {
+            return Ok(());
+        }
+        file_builder(settings)
+            .and_then(|builder| builder.validate())
+            .map_err(|e| of_sink(index, e))
     }
 }
 
+/// A factory's error, renamed to sink `index`'s setting (`file.path` →
+/// `sinks[2].path`; `options.*` kept under the sink).
+fn of_sink(index: usize, e: ConfigError) -> ConfigError {
+    let field = e
+        .setting()
+        .split_once('.')
+        .map_or(e.setting(), |(section, rest)| {
+            if section == "options" {
+                e.setting()
+            } else {
+                rest
+            }
+        });
+    let setting = format!("sinks[{index}].{field}");
+    e.for_setting(setting)
+}
+
 fn file_sink(settings: &SinkSettings) -> Result<Box<dyn Sink>, ConfigError> {
+    Ok(Box::new(file_builder(settings)?.build()?))
+}
+
+/// The file sink `settings` describe, not opened yet.
+fn file_builder(settings: &SinkSettings) -> Result<FileSinkBuilder, ConfigError> {
     if settings.path.is_empty() {
         return Err(ConfigError::invalid(
             "file.path",
@@ -182,7 +206,7 @@ fn file_sink(settings: &SinkSettings) -> Result<Box<dyn Sink>, ConfigError> {
     if settings.max_bytes > 0 {
         builder = builder.max_bytes(settings.max_bytes);
     }
-    Ok(Box::new(builder.build()?))
+    Ok(builder)
 }
 
 impl fmt::Debug for SinkRegistry {

@@ -191,7 +191,8 @@ impl FileSinkBuilder {
         })
     }
 
-    fn validate(&self) -> Result<(), ConfigError> {
+    /// The checks of [`build`](Self::build) that need no file.
+    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
         if self.path.as_os_str().is_empty() {
             return Err(ConfigError::invalid(
                 PATH_SETTING,
