@@ -13,6 +13,7 @@ use crate::error::ConfigError;
 use crate::filter::LevelDirectives;
 use crate::format::{ColorChoice, Format, JsonFormat, LogfmtFormat, PrettyFormat};
 use crate::pipeline::{OverflowPolicy, Pipeline, PipelineBuilder, WriterGuard};
+use crate::process::throttle::MAX_BURST;
 use crate::process::{Aggregator, Redactor, Throttle, ThrottleKey};
 
 /// Checks that `value` is one of `allowed`, naming `setting` otherwise.
@@ -144,7 +145,14 @@ impl Config {
                 ))
             }
         };
-        let throttle = Throttle::new(t.burst, t.refill_per_s)
+        let Ok(burst) = u32::try_from(t.burst) else {
+            return Err(ConfigError::invalid(
+                "throttling.burst",
+                t.burst,
+                format!("must be between 1 and {MAX_BURST}"),
+            ));
+        };
+        let throttle = Throttle::new(burst, t.refill_per_s)
             .key(key)
             .include_errors(t.include_errors)
             .max_keys(t.max_keys);
@@ -672,6 +680,11 @@ mod tests {
                 "[throttling]\nenabled = true\nkey = \"user\"",
                 "throttling.key",
                 "field:<name>",
+            ),
+            (
+                "[throttling]\nenabled = true\nburst = 5000000000",
+                "throttling.burst",
+                "5000000000 for `throttling.burst`: must be between 1 and 1000000",
             ),
             (
                 "[throttling]\nenabled = true\nburst = 0",

@@ -312,8 +312,9 @@ impl Default for AggregationSettings {
 pub struct ThrottleSettings {
     /// Throttling on or off.
     pub enabled: bool,
-    /// Tokens per key.
-    pub burst: u32,
+    /// Tokens per key (1 to 1,000,000; a `u64` so that a larger value is
+    /// refused by name, not as unreadable).
+    pub burst: u64,
     /// Tokens added per second.
     pub refill_per_s: f64,
     /// `target_level`, or `field:<name>`.
@@ -328,7 +329,7 @@ impl Default for ThrottleSettings {
     fn default() -> Self {
         ThrottleSettings {
             enabled: false,
-            burst: DEFAULT_THROTTLE_BURST,
+            burst: u64::from(DEFAULT_THROTTLE_BURST),
             refill_per_s: DEFAULT_THROTTLE_REFILL,
             key: "target_level".to_owned(),
             include_errors: false,

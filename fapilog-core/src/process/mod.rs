@@ -64,7 +64,7 @@ mod processor;
 mod recency;
 mod redact;
 mod stages;
-mod throttle;
+pub(crate) mod throttle;
 
 pub use aggregate::{
     Aggregator, DEFAULT_AGGREGATION_KEYS, DEFAULT_AGGREGATION_THRESHOLD,

@@ -62,7 +62,7 @@ pub const DEFAULT_THROTTLE_REFILL: f64 = 10.0;
 /// Default number of keys tracked at once.
 pub const DEFAULT_THROTTLE_KEYS: usize = 1000;
 const MAX_KEYS: usize = 1_000_000;
-const MAX_BURST: u32 = 1_000_000;
+pub(crate) const MAX_BURST: u32 = 1_000_000;
 
 /// What a throttle bucket is per.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
