@@ -216,3 +216,35 @@ fn per_target_directives_gate_records_by_their_target() {
     let logs = capture.flush().unwrap();
     assert_eq!(logs.messages(), ["legacy detail", "noisy error"]);
 }
+
+#[test]
+fn records_past_the_interned_targets_keep_their_directives() {
+    use log::Log;
+    let capture = fapilog_testing::LogCapture::builder()
+        .level(Level::Info)
+        .pipeline(|b| b.directives(LevelDirectives::parse("warn,jobs=info").unwrap()))
+        .build()
+        .unwrap();
+    let bridge = LogBridge::builder().logger(capture.logger()).build();
+    // More distinct targets than the bridge interns (1,024 per process).
+    let records = 1_100;
+    for n in 0..records {
+        let target = format!("jobs::worker{n}");
+        bridge.log(
+            &log::Record::builder()
+                .level(log::Level::Info)
+                .target(&target)
+                .args(format_args!("job ran"))
+                .build(),
+        );
+    }
+    let logs = capture.flush().unwrap();
+    assert_eq!(logs.events().len(), records);
+    let last = &logs.events()[records - 1];
+    let named = last.target.as_deref().map(str::to_owned).or_else(|| {
+        last.field("log.target")
+            .and_then(|t| t.as_str())
+            .map(str::to_owned)
+    });
+    assert_eq!(named.as_deref(), Some("jobs::worker1099"));
+}

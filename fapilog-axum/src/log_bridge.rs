@@ -111,7 +111,7 @@ impl log::Log for LogBridge {
         let level = level_of(record.level());
         self.with_logger(|logger| {
             if logger.enabled_for(level, record.target()) {
-                logger.submit(capture(level, record));
+                logger.__submit_checked(capture(level, record));
             }
         });
     }

@@ -185,7 +185,7 @@ impl TracingBridge {
         if let Some(error) = visitor.error {
             raw.set_error(error);
         }
-        logger.submit(raw);
+        logger.__submit_checked(raw);
     }
 }
 

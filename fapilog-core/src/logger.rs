@@ -296,10 +296,18 @@ impl Logger {
     /// with this logger's context unless the event has one. Checks the level
     /// directives for the event's target.
     #[inline]
-    pub fn submit(&self, mut event: RawEvent) {
-        if !self.inner.pipeline.enabled_for(event.level, event.target) {
-            return;
+    pub fn submit(&self, event: RawEvent) {
+        if self.inner.pipeline.enabled_for(event.level, event.target) {
+            self.__submit_checked(event);
         }
+    }
+
+    /// Used by the bridges: [`submit`](Self::submit) without the level
+    /// check, which the bridge made against the record's own target (an
+    /// event may carry it as a field instead, when it could not be interned).
+    #[doc(hidden)]
+    #[inline]
+    pub fn __submit_checked(&self, mut event: RawEvent) {
         if event.context.is_none() {
             event.context = self.inner.context.clone();
         }
