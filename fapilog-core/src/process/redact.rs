@@ -90,8 +90,9 @@ const KEY_CACHE_LIMIT: usize = 4096;
 ///   `Basic ` (when they decode to `user:password`), the value of a
 ///   `name=value` pair whose name is a redacted field name (a query string's
 ///   `?token=…`, a form body, form-encoded `user%5Bpassword%5D=…`,
-///   `password=…` in text; a quoted value, `password="two words"`, up to its
-///   closing quote), the value of a `"name": value` member of JSON written into
+///   `password=…` in text, `db_password = …` with blanks beside the `=`; a
+///   quoted value, `password="two words"`, up to its closing quote; after
+///   `authorization=` a scheme word, the credential that follows it), the value of a `"name": value` member of JSON written into
 ///   text (or a Python dict's `'name': 'value'`, or JSON escaped once or
 ///   twice, `{\"password\":\"…\"}`; an object or array value whole), the
 ///   value of a `name: value` whose bare name stands where a key does (at the
@@ -879,35 +880,80 @@ const fn ends_param_value(b: u8) -> bool {
         )
 }
 
-/// Adds to `spans` the value of every `name=value` in `text` whose name matches `names`.
+/// Adds to `spans` the value of every `name=value` in `text` whose name
+/// matches `names`; blanks may stand on either side of the `=`
+/// (`db_password = "s3cret"`, as in config files and SQL).
 fn redact_secret_params(names: &[String], text: &str, spans: &mut Vec<(usize, usize)>) {
     let bytes = text.as_bytes();
     let mut search = 0;
     while let Some(found) = text.get(search..).and_then(|rest| rest.find('=')) {
         let eq = search + found;
         let head = bytes.get(..eq).unwrap_or_default();
-        let name_start = head
+        let name_end = head.len() - trailing_blanks(head);
+        let name_start = head[..name_end]
             .iter()
             .rposition(|&b| !is_param_name_byte(b))
             .map_or(0, |p| p + 1);
         // The value may hold a parameter of its own (`next=/login?token=…`).
         search = eq + 1;
         // Name bytes are ASCII and so are the value's end bytes: all boundaries.
-        let name = text.get(name_start..eq).unwrap_or_default();
+        let name = text.get(name_start..name_end).unwrap_or_default();
         // The name first: looking for the end of every `=`'s value would
         // take time quadratic in a run like `x=x=x=…`.
         if name.is_empty() || !name_matches(names, &decode_param_name(name)) {
             continue;
         }
-        let tail = bytes.get(eq + 1..).unwrap_or_default();
+        let after = bytes.get(eq + 1..).unwrap_or_default();
+        let at = eq + 1 + leading_blanks(after);
+        let tail = bytes.get(at..).unwrap_or_default();
         let (start, mut end) = param_value(tail);
         if start == 0 {
-            end += auth_params_len(&tail[end..]);
+            let rest = &tail[end..];
+            // A scheme word, not a value already redacted on an earlier pass.
+            let scheme = &tail[..end] != REDACTED.as_bytes() && is_authorization(name);
+            end += match auth_params_len(rest) {
+                0 if scheme => credential_len(rest),
+                params => params,
+            };
         }
         if end > start {
-            spans.push((eq + 1 + start, eq + 1 + end));
-            search = eq + 1 + end;
+            spans.push((at + start, at + end));
+            search = at + end;
         }
+    }
+}
+
+/// Whether parameter `name` is a header that carries `<scheme> <credential>`.
+fn is_authorization(name: &str) -> bool {
+    [
+        "authorization",
+        "proxy-authorization",
+        "proxy_authorization",
+    ]
+    .iter()
+    .any(|header| name.eq_ignore_ascii_case(header))
+}
+
+/// After an unquoted scheme word (`authorization=Token abc123`): blanks,
+/// then the credential, up to where a parameter value ends; 0 when no
+/// credential follows, or the next word is a parameter of its own
+/// (`status=401`; a credential's base64 padding, `dGVzdA==`, is not one).
+fn credential_len(rest: &[u8]) -> usize {
+    let at = leading_blanks(rest);
+    let word = &rest[at..];
+    let token = word
+        .iter()
+        .position(|&b| ends_param_value(b))
+        .unwrap_or(word.len());
+    let is_param = auth_param_at(word)
+        && word.iter().position(|&b| b == b'=').is_some_and(|eq| {
+            word.get(eq + 1)
+                .is_some_and(|&b| b != b'=' && !ends_param_value(b))
+        });
+    if at == 0 || token == 0 || is_param {
+        0
+    } else {
+        at + token
     }
 }
 
@@ -1498,6 +1544,35 @@ mod tests {
                 "password=hunter2 user=ada",
                 "password=[REDACTED] user=ada",
             ),
+            // A scheme and its credential, whatever the scheme.
+            (
+                "authorization=Token abc123 status=401",
+                "authorization=[REDACTED] status=401",
+            ),
+            (
+                "Proxy-Authorization=AWS AKIAIOSFODNN7EXAMPLE:frJIUN8D/yllqDzg= next",
+                "Proxy-Authorization=[REDACTED] next",
+            ),
+            // Blanks beside the `=`, as in config files and SQL.
+            ("db_password = s3cret now", "db_password = [REDACTED] now"),
+            (
+                "SET password = 'x y' WHERE",
+                "SET password = '[REDACTED]' WHERE",
+            ),
+            ("PASSWORD =x", "PASSWORD =[REDACTED]"),
+            ("token= x", "token= [REDACTED]"),
+            (
+                "authorization=Basic dGVzdA== done",
+                "authorization=[REDACTED] done",
+            ),
+            (
+                "authorization=Token abc def",
+                "authorization=[REDACTED] def",
+            ),
+            (
+                "password=hunter2 and more",
+                "password=[REDACTED] and more",
+            ),
         ] {
             assert_eq!(redacted_value("note", text).as_str(), Some(want), "{text}");
         }
@@ -1506,7 +1581,7 @@ mod tests {
             "a == b",
             "=token",
             "token=",
-            "token= x",
+            "token= ",
             "x=1&y=2",
         ] {
             assert_unchanged(clean);
