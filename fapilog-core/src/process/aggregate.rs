@@ -114,6 +114,9 @@ struct Group {
 struct Aggregate {
     first: RawEvent,
     count: u64,
+    /// The earliest and latest capture times: events reach the writer in
+    /// queue order, which two threads can make differ from capture order.
+    first_seen: Timestamp,
     last_seen: Timestamp,
 }
 
@@ -276,20 +279,26 @@ impl Aggregator {
         match &mut group.aggregate {
             Some(agg) => {
                 agg.count += 1;
-                agg.last_seen = event.timestamp;
+                agg.first_seen = agg.first_seen.min(event.timestamp);
+                agg.last_seen = agg.last_seen.max(event.timestamp);
                 out.discard_as(event, Discard::Aggregated);
             }
             None => {
                 group.held.push(event);
                 if group.held.len() > self.threshold {
-                    let mut held = std::mem::take(&mut group.held).into_iter();
-                    if let Some(first) = held.next() {
+                    let held = std::mem::take(&mut group.held);
+                    let times = held.iter().map(|e| e.timestamp);
+                    let (first_seen, last_seen) = (times.clone().min(), times.max());
+                    let mut held = held.into_iter();
+                    if let (Some(first), Some(first_seen), Some(last_seen)) =
+                        (held.next(), first_seen, last_seen)
+                    {
                         let count = 1 + held.len() as u64;
-                        let last_seen = held.last().map_or(first.timestamp, |e| e.timestamp);
                         out.discard_many(count - 1, Discard::Aggregated);
                         group.aggregate = Some(Aggregate {
                             first,
                             count,
+                            first_seen,
                             last_seen,
                         });
                     }
@@ -356,7 +365,7 @@ fn emit_group(group: Group, out: &mut Emit<'_>) {
 
 fn aggregated_record(agg: Aggregate) -> RawEvent {
     let mut record = agg.first;
-    let first_seen = record.timestamp;
+    let first_seen = agg.first_seen;
     record.fields.retain(|f| !AGGREGATE_KEYS.contains(&f.key()));
     let window_s = agg
         .last_seen
@@ -577,6 +586,34 @@ mod tests {
         assert!(record.fields()[2].value().as_str().unwrap().ends_with('Z'));
         assert_eq!(h.tally.aggregated, 5);
         h.assert_balanced(6);
+    }
+
+    #[test]
+    fn first_and_last_seen_are_the_earliest_and_latest_capture_times() {
+        let mut h = Harness::new(Aggregator::new([POOL]));
+        let epoch = std::time::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        // Queue order is not capture order when two threads log.
+        for secs in [3, 1, 4, 2, 6, 5, 0] {
+            let at = Timestamp::from(epoch + Duration::from_secs(secs));
+            let e = RawEvent::start_at(at, Level::Info, Some(POOL), "acquired".into(), None, 0);
+            let mut emit = Emit::new(&mut h.out, &mut h.tally);
+            h.agg.process(e, h.t0, &mut emit);
+        }
+        h.flush();
+        let record = &h.out[0].event;
+        let field = |key: &str| {
+            let found = record.fields().iter().find(|f| f.key() == key).unwrap();
+            found.value().clone()
+        };
+        assert_eq!(
+            field("first_seen").as_str(),
+            Some("2023-11-14T22:13:20.000000Z")
+        );
+        assert_eq!(
+            field("last_seen").as_str(),
+            Some("2023-11-14T22:13:26.000000Z")
+        );
+        assert_eq!(field("window_s").as_f64(), Some(6.0));
     }
 
     #[test]
