@@ -53,7 +53,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use super::{PartialWrite, Rotation, Sink};
+use super::{write_all_or_count, PartialWrite, Rotation, Sink};
 use crate::ConfigError;
 
 const PATH_SETTING: &str = "file.path";
@@ -502,17 +502,7 @@ impl ActiveFile {
     /// Appends `bytes` whole, or on an error cuts off whatever part of them
     /// got in (best effort), so no torn line stays in the file.
     fn append(&mut self, bytes: &[u8]) -> io::Result<()> {
-        let mut done = 0;
-        while done < bytes.len() {
-            let err = match self.file.write(&bytes[done..]) {
-                Ok(0) => io::ErrorKind::WriteZero.into(),
-                Ok(n) => {
-                    done += n;
-                    continue;
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => e,
-            };
+        if let Err((done, err)) = write_all_or_count(&mut self.file, bytes) {
             let _ = self.take_back(done as u64);
             return Err(err);
         }

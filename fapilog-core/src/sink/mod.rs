@@ -150,3 +150,20 @@ impl From<PartialWrite> for io::Error {
         io::Error::new(partial.source.kind(), partial)
     }
 }
+
+/// `write_all`; on an error, also how many bytes got out before it.
+pub(crate) fn write_all_or_count(
+    out: &mut impl io::Write,
+    bytes: &[u8],
+) -> Result<(), (usize, io::Error)> {
+    let mut done = 0;
+    while done < bytes.len() {
+        match out.write(&bytes[done..]) {
+            Ok(0) => return Err((done, io::ErrorKind::WriteZero.into())),
+            Ok(n) => done += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err((done, e)),
+        }
+    }
+    Ok(())
+}

@@ -20,7 +20,7 @@
 
 use std::io::{self, Write};
 
-use super::{PartialWrite, Sink};
+use super::{write_all_or_count, PartialWrite, Sink};
 
 /// Writes each batch to the process's standard output.
 #[derive(Debug, Default, Clone, Copy)]
@@ -77,23 +77,10 @@ impl Sink for StderrSink {
 /// `write_all`, except that an error after some bytes got out says how
 /// many, as a [`PartialWrite`].
 fn write_counted(out: &mut impl Write, batch: &[u8]) -> io::Result<()> {
-    let mut done = 0;
-    while done < batch.len() {
-        let err = match out.write(&batch[done..]) {
-            Ok(0) => io::ErrorKind::WriteZero.into(),
-            Ok(n) => {
-                done += n;
-                continue;
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => e,
-        };
-        return Err(match done {
-            0 => err,
-            _ => PartialWrite::new(done, err).into(),
-        });
-    }
-    Ok(())
+    write_all_or_count(out, batch).map_err(|(done, err)| match done {
+        0 => err,
+        _ => PartialWrite::new(done, err).into(),
+    })
 }
 
 #[cfg(test)]
