@@ -141,6 +141,33 @@ fn a_sink_slow_to_drop_cannot_hold_shutdown_past_its_deadline() {
     assert_eq!((report.written, report.undelivered), (1, 0));
 }
 
+/// A sink whose `Drop` panics.
+struct PanicsWhenDropped;
+
+impl fapilog::sink::Sink for PanicsWhenDropped {
+    fn write(&mut self, _batch: &[u8]) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for PanicsWhenDropped {
+    fn drop(&mut self) {
+        panic!("dropped");
+    }
+}
+
+#[test]
+fn a_sink_panicking_when_dropped_does_not_hold_shutdown() {
+    let (pipeline, guard) = Pipeline::builder()
+        .sink(PanicsWhenDropped, JsonFormat::new())
+        .build()
+        .unwrap();
+    pipeline.logger().info("written before the sink is dropped");
+    let report = guard.shutdown(Duration::from_secs(60));
+    assert!(!report.timed_out, "{report:?}");
+    assert_eq!((report.written, report.undelivered), (1, 0));
+}
+
 #[test]
 fn flush_returns_once_everything_before_it_is_written() {
     let sink = CaptureSink::open();

@@ -846,10 +846,20 @@ async fn a_streamed_body_logs_in_the_requests_scope() {
             .build()
             .unwrap();
         let stream = || async { axum::body::Body::new(LoggedChunks(3)) };
-        let app = Router::new().route("/stream", get(stream)).layer(layer);
+        // A stream that declares its size: the access event does not wait.
+        let declared = || async {
+            let body = axum::body::Body::new(LoggedChunks(3));
+            ([(http::header::CONTENT_LENGTH, "18")], body)
+        };
+        let app = Router::new()
+            .route("/stream", get(stream))
+            .route("/declared", get(declared))
+            .layer(layer);
         let (addr, stop, _) = serve(app).await;
-        let res = http_get(addr, "/stream", &[("x-request-id", b"stream-scope-1")]).await;
-        assert_eq!(res.status, 200);
+        for path in ["/stream", "/declared"] {
+            let res = http_get(addr, path, &[("x-request-id", b"stream-scope-1")]).await;
+            assert_eq!(res.status, 200);
+        }
         let _ = stop.send(());
         let case = format!("access log {access_log}, rate {rate}");
         let chunks = h
@@ -858,7 +868,7 @@ async fn a_streamed_body_logs_in_the_requests_scope() {
             .filter(|e| e["msg"] == "chunk")
             .collect::<Vec<_>>();
         if kept {
-            assert_eq!(chunks.len(), 3, "{case}");
+            assert_eq!(chunks.len(), 6, "{case}");
             assert!(
                 chunks
                     .iter()
@@ -868,7 +878,7 @@ async fn a_streamed_body_logs_in_the_requests_scope() {
         } else {
             // Logged after the request's decision: discarded with it, counted.
             assert!(chunks.is_empty(), "{case}: {chunks:?}");
-            assert!(h.pipeline.metrics().dropped.sampling >= 3, "{case}");
+            assert!(h.pipeline.metrics().dropped.sampling >= 6, "{case}");
         }
         assert!(h.pipeline.metrics().is_balanced(), "{case}");
     }

@@ -300,9 +300,9 @@ pub(crate) fn level_for(status: StatusCode) -> Level {
 }
 
 /// Logs the access event for a response: now when the body's size is
-/// known, else when a streamed body has been sent. Returns whether the event
-/// waits for the body (holding a clone of `log`). A streamed body is polled
-/// in `log`'s scope either way.
+/// known, else when a streamed body has been sent. A streamed body is
+/// polled in `log`'s scope either way. Returns whether the body holds a
+/// clone of `log` (for its event, or its scope).
 ///
 /// The event of a request whose logs are not `kept` is only counted as
 /// sampled out, unless its level is ERROR or above: its gate would discard
@@ -317,29 +317,31 @@ pub(crate) fn log_response<B: Body + 'static>(
     let status = res.status();
     let level = level_for(status);
     if !is_written(log, level, kept) {
-        body_size::scope_stream(res.body_mut(), log);
-        return false;
+        return body_size::scope_stream(res.body_mut(), log);
     }
     // No body goes out for HEAD or a status without one, whatever the
     // handler returned (axum strips a HEAD body only outside this layer).
-    let response_bytes = if info.is_head() || !has_body(status) {
-        Some(0)
-    } else {
-        res.body()
-            .size_hint()
-            .exact()
-            .or_else(|| content_length(res.headers()))
+    let sends_body = !info.is_head() && has_body(status);
+    let exact = res.body().size_hint().exact();
+    let response_bytes = match sends_body {
+        false => Some(0),
+        true => exact.or_else(|| content_length(res.headers())),
     };
-    let streamed = response_bytes.is_none();
-    let body = if streamed {
-        body_size::axum_body(res.body_mut())
-    } else {
-        None
+    let streamed = match sends_body && exact.is_none() {
+        true => body_size::axum_body(res.body_mut()),
+        false => None,
     };
-    let Some(body) = body else {
+    let Some(body) = streamed else {
         write_response(log, status, info, latency, response_bytes, true);
         return false;
     };
+    if response_bytes.is_some() {
+        // Its size declared: the event is written now, and the stream only
+        // polled in the request's scope.
+        write_response(log, status, info, latency, response_bytes, true);
+        body_size::scope(body, log);
+        return true;
+    }
     let pending = PendingAccess {
         logger: log.clone(),
         status,

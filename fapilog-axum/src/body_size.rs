@@ -60,14 +60,22 @@ pub(crate) fn write_at_end(body: &mut Body, pending: PendingAccess) {
 }
 
 /// Polls a streamed response body (an axum [`Body`] of unknown size) in
-/// `logger`'s scope; leaves other bodies as they are.
-pub(crate) fn scope_stream<B: HttpBody + 'static>(body: &mut B, logger: &Logger) {
+/// `logger`'s scope; leaves other bodies as they are. Returns whether the
+/// body now holds a clone of `logger`.
+pub(crate) fn scope_stream<B: HttpBody + 'static>(body: &mut B, logger: &Logger) -> bool {
     if body.size_hint().exact().is_some() || body.is_end_stream() {
-        return;
+        return false;
     }
-    if let Some(body) = axum_body(body) {
-        wrap(body, Tally::Nothing, Some(logger.clone()));
-    }
+    let Some(body) = axum_body(body) else {
+        return false;
+    };
+    scope(body, logger);
+    true
+}
+
+/// Polls `body` in `logger`'s scope.
+pub(crate) fn scope(body: &mut Body, logger: &Logger) {
+    wrap(body, Tally::Nothing, Some(logger.clone()));
 }
 
 fn wrap(body: &mut Body, tally: Tally, scope: Option<Logger>) {

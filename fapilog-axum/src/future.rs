@@ -222,8 +222,9 @@ impl Finish {
     ) -> Result<Response<B>, E> {
         let (result, streaming) = self.record(&logger, result);
         drop(logger);
-        // A logger whose access event waits for a streamed body stays in
-        // use until the stream ends: pooled now, it could not be reused.
+        // A logger a streamed body holds (its access event waits for the
+        // end, or the stream is polled in its scope) stays in use until the
+        // stream ends: pooled now, it could not be reused.
         if !streaming {
             self.recycle();
         }
@@ -245,7 +246,7 @@ impl Finish {
     }
 
     /// Decides, decorates the response and writes the access event; says
-    /// whether the event waits for a streamed body.
+    /// whether a streamed body holds the request's logger.
     fn record<B: Body + 'static, E>(
         &mut self,
         logger: &Logger,
@@ -260,10 +261,7 @@ impl Finish {
                         let latency = self.started.elapsed();
                         access_log::log_response(logger, info, &mut res, latency, kept)
                     }
-                    None => {
-                        body_size::scope_stream(res.body_mut(), logger);
-                        false
-                    }
+                    None => body_size::scope_stream(res.body_mut(), logger),
                 };
                 (Ok(res), streaming)
             }

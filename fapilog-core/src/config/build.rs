@@ -465,7 +465,7 @@ fn is_rotated_name_of(path: &[Component<'_>], base: &[Component<'_>]) -> bool {
             .strip_prefix(base_name.as_encoded_bytes())
             .and_then(|rest| rest.strip_prefix(b"."))
             .and_then(crate::sink::rotation_number)
-            .is_some()
+            .is_some_and(|n| n <= crate::sink::MAX_RETAIN)
 }
 
 /// `path`'s components, `.` left out: `./app.log` and `app.log` are one
@@ -514,6 +514,23 @@ fn unread(key: &str, sink: &SinkSettings, registry: &SinkRegistry) -> Option<Str
     }
 }
 
+/// A standard stream a sink writes to.
+#[derive(Debug, PartialEq)]
+enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// The stream by which `color = "auto"` is decided for sink type `kind`:
+/// none for a file or a registered type, not a terminal that we know of.
+fn auto_color_stream(kind: &str) -> Option<Stream> {
+    match kind {
+        "stdout" => Some(Stream::Stdout),
+        "stderr" => Some(Stream::Stderr),
+        _ => None,
+    }
+}
+
 /// The format of sink `index`.
 fn format_for(index: usize, sink: &SinkSettings) -> Result<Box<dyn Format>, ConfigError> {
     let setting = |field: &str| format!("sinks[{index}].{field}");
@@ -539,13 +556,12 @@ fn format_for(index: usize, sink: &SinkSettings) -> Result<Box<dyn Format>, Conf
                         "never" => ColorChoice::Never,
                         _ => ColorChoice::Auto,
                     };
-                let format = match (color, sink.kind.as_str()) {
-                    (ColorChoice::Auto, "stdout") => PrettyFormat::new(),
-                    (ColorChoice::Auto, "stderr") => {
+                let format = match (color, auto_color_stream(&sink.kind)) {
+                    (ColorChoice::Auto, Some(Stream::Stdout)) => PrettyFormat::new(),
+                    (ColorChoice::Auto, Some(Stream::Stderr)) => {
                         PrettyFormat::new().color_for(color, &std::io::stderr())
                     }
-                    // A file, or a registered type: not a terminal that we know of.
-                    (ColorChoice::Auto, _) => PrettyFormat::new().color(ColorChoice::Never),
+                    (ColorChoice::Auto, None) => PrettyFormat::new().color(ColorChoice::Never),
                     _ => PrettyFormat::new().color(color),
                 };
                 Box::new(format.max_string_bytes(max))
@@ -579,15 +595,25 @@ mod tests {
 
     #[test]
     fn file_sinks_with_names_rotation_never_gives_are_allowed() {
-        let sinks = ["app.log", "app.log.old", "app.log.01", "other/app.log.1"]
-            .map(|path| format!("[[sinks]]\ntype = \"file\"\npath = \"{path}\"\n"));
+        let sinks = [
+            "app.log",
+            "app.log.old",
+            "app.log.01",
+            "app.log.20240310",
+            "other/app.log.1",
+        ]
+        .map(|path| format!("[[sinks]]\ntype = \"file\"\npath = \"{path}\"\n"));
         let config = Config::from_toml_str(&sinks.concat()).unwrap();
         assert!(config.validate().is_ok());
     }
 
     #[test]
     fn a_file_sink_is_coloured_only_when_asked() {
-        // Under `auto` a file is never coloured, even with stdout a terminal.
+        // Under `auto`, a sink is coloured by its own stream; a file never.
+        assert_eq!(auto_color_stream("stdout"), Some(Stream::Stdout));
+        assert_eq!(auto_color_stream("stderr"), Some(Stream::Stderr));
+        assert_eq!(auto_color_stream("file"), None);
+        assert_eq!(auto_color_stream("kafka"), None);
         assert!(!colours("file", "auto"));
         assert!(colours("file", "always"));
         assert!(!colours("stderr", "never"));

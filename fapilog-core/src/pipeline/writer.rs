@@ -174,9 +174,15 @@ impl Writer {
             self.items.clear();
             if take.last {
                 // The sinks, processors and enrichers go before the writer
-                // says it is done: the drain's deadline bounds their `Drop` too.
+                // says it is done: the drain's deadline bounds their `Drop`
+                // too. Every event is written by now: a `Drop` that panics
+                // loses none, and must not keep the drain waiting.
                 let shared = Arc::clone(&self.shared);
-                drop(self);
+                if catch_unwind(AssertUnwindSafe(move || drop(self))).is_err() {
+                    super::report_on_stderr(format_args!(
+                        "fapilog: a sink or stage panicked when dropped at shutdown"
+                    ));
+                }
                 shared.queue.complete(&take);
                 return;
             }

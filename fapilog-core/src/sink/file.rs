@@ -146,8 +146,8 @@ impl FileSinkBuilder {
 
     /// Makes [`Sink::flush`] also `fsync` the file's data to disk, and its
     /// directory once after the file is opened (so that a rotation's
-    /// renames are on disk too). A file rotated away or replaced is
-    /// `fsync`ed before the sink lets go of it.
+    /// renames are on disk too). A file rotated away is `fsync`ed as the
+    /// sink lets go of it (one replaced by another process, best effort).
     /// Default: `false` ([`DEFAULT_FSYNC_ON_FLUSH`]): flush hands data to the OS only.
     pub fn fsync_on_flush(mut self, fsync_on_flush: bool) -> Self {
         self.fsync_on_flush = fsync_on_flush;
@@ -286,7 +286,9 @@ impl FileSink {
             }
             if self.fsync_on_flush {
                 // Replaced: what this sink wrote to it is not flushed again.
-                active.file.sync_data()?;
+                // Best effort: the file is another's now, and the batch at
+                // hand goes to the new one either way.
+                let _ = active.file.sync_data();
             }
         }
         self.reopen()
@@ -376,15 +378,15 @@ impl FileSink {
     /// file; with `retain` 0, empties `active` in place instead, so that no
     /// failure can leave it a deleted file still written to.
     fn rotate(&self, active: &mut ActiveFile) -> io::Result<()> {
-        if self.fsync_on_flush {
-            // Once renamed away, the file is never flushed by this sink again.
-            active.file.sync_data()?;
-        }
         if self.retain == 0 {
             remove_rotated_from(&self.path, 1)?;
             return active.empty();
         }
         shift_rotated_files(&self.path, self.retain)?;
+        if self.fsync_on_flush {
+            // Renamed away, the file is never flushed by this sink again.
+            active.file.sync_data()?;
+        }
         if let Some(RotationHook(hook)) = &self.after_rename {
             hook();
         }
@@ -609,10 +611,18 @@ fn remove_if_exists(path: &Path) -> io::Result<()> {
     }
 }
 
-/// Makes the directory's entries (names, renames) durable.
+/// Makes the directory's entries (names, renames) durable. Some file
+/// systems (network, FUSE) cannot sync a directory (EINVAL, EBADF): there
+/// is nothing more to do, and it is no fault.
 #[cfg(unix)]
 fn sync_dir(dir: &Path) -> io::Result<()> {
-    File::open(dir)?.sync_all()
+    const EBADF: i32 = 9;
+    match File::open(dir)?.sync_all() {
+        Err(e) if e.kind() == io::ErrorKind::InvalidInput || e.raw_os_error() == Some(EBADF) => {
+            Ok(())
+        }
+        other => other,
+    }
 }
 
 #[cfg(not(unix))]
