@@ -331,17 +331,15 @@ pub(crate) fn log_response<B: Body + 'static>(
         true => body_size::axum_body(res.body_mut()),
         false => None,
     };
-    let Some(body) = streamed else {
-        write_response(log, status, info, latency, response_bytes, true);
-        return false;
+    let body = match streamed {
+        Some(body) if response_bytes.is_none() => body,
+        streamed => {
+            // One call, inlined: the event is built in place.
+            write_response(log, status, info, latency, response_bytes, true);
+            // A stream of declared size is only polled in the request's scope.
+            return streamed.map(|body| body_size::scope(body, log)).is_some();
+        }
     };
-    if response_bytes.is_some() {
-        // Its size declared: the event is written now, and the stream only
-        // polled in the request's scope.
-        write_response(log, status, info, latency, response_bytes, true);
-        body_size::scope(body, log);
-        return true;
-    }
     let pending = PendingAccess {
         logger: log.clone(),
         status,

@@ -6,7 +6,7 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use axum::extract::MatchedPath;
-use fapilog_core::CorrelationText;
+use fapilog_core::{CorrelationText, Logger};
 use http::{HeaderName, Request, Response};
 use http_body::Body;
 use tower_service::Service;
@@ -81,14 +81,19 @@ where
         // through `finish`: it ends the request as failed.
         let finish = Unfinished::new(finish);
         let future = Called::call(&mut self.inner, req, shared.catch_panics);
-        let logger = in_call.exit(|| {
-            finish
-                .logger()
-                .unwrap_or_else(|| shared.root_logger.clone())
-        });
+        let logger = in_call.exit(|| entered_logger(&finish, shared));
         let inner = CURRENT.scope(logger, future);
         ResponseFuture::new(inner, finish)
     }
+}
+
+/// The logger a `CallScope` was entered with, when the thread could not
+/// give it back (its storage torn down): the request's, from `finish`.
+#[cold]
+fn entered_logger(finish: &Unfinished, shared: &Shared) -> Logger {
+    finish
+        .logger()
+        .unwrap_or_else(|| shared.root_logger.clone())
 }
 
 /// The request's sampling mode, and what the access log needs from it.
