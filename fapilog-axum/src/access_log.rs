@@ -323,13 +323,15 @@ pub(crate) fn log_response<B: Body + 'static>(
     // handler returned (axum strips a HEAD body only outside this layer).
     let sends_body = !info.is_head() && has_body(status);
     let exact = res.body().size_hint().exact();
-    let response_bytes = match sends_body {
-        false => Some(0),
-        true => exact.or_else(|| content_length(res.headers())),
+    let response_bytes = if sends_body {
+        exact.or_else(|| content_length(res.headers()))
+    } else {
+        Some(0)
     };
-    let streamed = match sends_body && exact.is_none() {
-        true => body_size::axum_body(res.body_mut()),
-        false => None,
+    let streamed = if sends_body && exact.is_none() {
+        body_size::axum_body(res.body_mut())
+    } else {
+        None
     };
     let body = match streamed {
         Some(body) if response_bytes.is_none() => body,

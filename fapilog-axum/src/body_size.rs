@@ -44,19 +44,18 @@ pub(crate) fn axum_body<B: 'static>(body: &mut B) -> Option<&mut Body> {
 /// Wraps a streamed request body; returns the count of bytes read from it.
 pub(crate) fn count_read(body: &mut Body) -> Arc<AtomicU64> {
     let read = Arc::new(AtomicU64::new(0));
-    wrap(body, Tally::Read(Arc::clone(&read)), None);
+    wrap(body, Tally::Read(Arc::clone(&read)));
     read
 }
 
 /// Wraps a streamed response body so that it writes `pending` at its end,
 /// polled in the scope of `pending`'s logger.
 pub(crate) fn write_at_end(body: &mut Body, pending: PendingAccess) {
-    let scope = Some(pending.logger().clone());
     let tally = Tally::Sent {
         sent: 0,
         pending: Some(pending),
     };
-    wrap(body, tally, scope);
+    wrap(body, tally);
 }
 
 /// Polls a streamed response body (an axum [`Body`] of unknown size) in
@@ -75,16 +74,12 @@ pub(crate) fn scope_stream<B: HttpBody + 'static>(body: &mut B, logger: &Logger)
 
 /// Polls `body` in `logger`'s scope.
 pub(crate) fn scope(body: &mut Body, logger: &Logger) {
-    wrap(body, Tally::Nothing, Some(logger.clone()));
+    wrap(body, Tally::Scoped(logger.clone()));
 }
 
-fn wrap(body: &mut Body, tally: Tally, scope: Option<Logger>) {
+fn wrap(body: &mut Body, tally: Tally) {
     let inner = std::mem::take(body);
-    *body = Body::new(Counted {
-        inner,
-        tally,
-        scope,
-    });
+    *body = Body::new(Counted { inner, tally });
 }
 
 /// What a counted body does with the bytes that pass through it.
@@ -97,7 +92,7 @@ enum Tally {
         pending: Option<PendingAccess>,
     },
     /// A response body that is only polled in the request's scope.
-    Nothing,
+    Scoped(Logger),
 }
 
 impl Tally {
@@ -107,7 +102,16 @@ impl Tally {
                 read.fetch_add(n, Ordering::Relaxed);
             }
             Tally::Sent { sent, .. } => *sent += n,
-            Tally::Nothing => {}
+            Tally::Scoped(_) => {}
+        }
+    }
+
+    /// The request's logger, current while a response body is polled.
+    fn scope(&self) -> Option<&Logger> {
+        match self {
+            Tally::Read(_) => None,
+            Tally::Sent { pending, .. } => pending.as_ref().map(PendingAccess::logger),
+            Tally::Scoped(logger) => Some(logger),
         }
     }
 
@@ -123,8 +127,6 @@ impl Tally {
 struct Counted {
     inner: Body,
     tally: Tally,
-    /// The request's logger, current while the inner body is polled.
-    scope: Option<Logger>,
 }
 
 impl HttpBody for Counted {
@@ -138,7 +140,7 @@ impl HttpBody for Counted {
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         let this = &mut *self;
         let inner = Pin::new(&mut this.inner);
-        let polled = match &this.scope {
+        let polled = match this.tally.scope() {
             Some(logger) => CURRENT.sync_scope(logger.clone(), || inner.poll_frame(cx)),
             None => inner.poll_frame(cx),
         };

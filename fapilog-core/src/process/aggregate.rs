@@ -120,6 +120,14 @@ struct Aggregate {
     last_seen: Timestamp,
 }
 
+impl Aggregate {
+    /// Takes in the capture time of an event of the group.
+    fn saw(&mut self, at: Timestamp) {
+        self.first_seen = self.first_seen.min(at);
+        self.last_seen = self.last_seen.max(at);
+    }
+}
+
 impl Group {
     fn count(&self) -> u64 {
         self.aggregate
@@ -279,28 +287,24 @@ impl Aggregator {
         match &mut group.aggregate {
             Some(agg) => {
                 agg.count += 1;
-                agg.first_seen = agg.first_seen.min(event.timestamp);
-                agg.last_seen = agg.last_seen.max(event.timestamp);
+                agg.saw(event.timestamp);
                 out.discard_as(event, Discard::Aggregated);
             }
             None => {
                 group.held.push(event);
                 if group.held.len() > self.threshold {
-                    let held = std::mem::take(&mut group.held);
-                    let times = held.iter().map(|e| e.timestamp);
-                    let (first_seen, last_seen) = (times.clone().min(), times.max());
-                    let mut held = held.into_iter();
-                    if let (Some(first), Some(first_seen), Some(last_seen)) =
-                        (held.next(), first_seen, last_seen)
-                    {
+                    let mut held = std::mem::take(&mut group.held).into_iter();
+                    if let Some(first) = held.next() {
                         let count = 1 + held.len() as u64;
                         out.discard_many(count - 1, Discard::Aggregated);
-                        group.aggregate = Some(Aggregate {
+                        let mut agg = Aggregate {
+                            first_seen: first.timestamp,
+                            last_seen: first.timestamp,
                             first,
                             count,
-                            first_seen,
-                            last_seen,
-                        });
+                        };
+                        held.for_each(|e| agg.saw(e.timestamp));
+                        group.aggregate = Some(agg);
                     }
                 }
             }

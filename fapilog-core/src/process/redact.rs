@@ -92,7 +92,8 @@ const KEY_CACHE_LIMIT: usize = 4096;
 ///   `?token=…`, a form body, form-encoded `user%5Bpassword%5D=…`,
 ///   `password=…` in text, `db_password = …` with blanks beside the `=`; a
 ///   quoted value, `password="two words"`, up to its closing quote; after
-///   `authorization=` a scheme word, the credential that follows it), the value of a `"name": value` member of JSON written into
+///   `authorization=` a scheme word, the credential that follows it), the
+///   value of a `"name": value` member of JSON written into
 ///   text (or a Python dict's `'name': 'value'`, or JSON escaped once or
 ///   twice, `{\"password\":\"…\"}`; an object or array value whole), the
 ///   value of a `name: value` whose bare name stands where a key does (at the
